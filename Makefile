@@ -1,0 +1,42 @@
+# backfill: the two commands a new machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+VERSITYGW_VERSION := v1.8.0
+TOOLS := $(CURDIR)/.tools/bin
+VERSITYGW := $(TOOLS)/versitygw
+export BACKFILL_VERSITYGW := $(VERSITYGW)
+
+.PHONY: build test test-short demo bench vet fmt-check clean tools
+
+build:
+	$(GO) build -o bin/backfill ./cmd/backfill
+
+# The pinned S3 server the tests, the demo and the benchmarks run against.
+# Installed once into the project's own (git-ignored) tools folder; the
+# stamp file records the version so a bump reinstalls it.
+$(VERSITYGW): Makefile
+	@mkdir -p $(TOOLS)
+	@if [ ! -x $(VERSITYGW) ] || [ "$$(cat $(TOOLS)/.versitygw-version 2>/dev/null)" != "$(VERSITYGW_VERSION)" ]; then \
+		echo "installing versitygw $(VERSITYGW_VERSION) into $(TOOLS) (once)"; \
+		GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) && \
+		echo $(VERSITYGW_VERSION) > $(TOOLS)/.versitygw-version; \
+	fi
+	@touch $(VERSITYGW)
+
+tools: $(VERSITYGW)
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: $(VERSITYGW) fmt-check vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+demo: build $(VERSITYGW)
+	$(GO) run ./internal/demo
+
+clean:
+	rm -rf bin

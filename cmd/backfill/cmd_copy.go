@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/awsconf"
+	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/inventory"
+)
+
+func copyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy every object under the source prefix to the same relative key under the destination prefix",
+		UsageText: "backfill copy --from s3://BUCKET[/PREFIX] --to s3://BUCKET[/PREFIX] [flags]",
+		Description: `Lists the source and the destination side by side (ListObjectsV2, fanned out over
+folders), decides per object, and copies with CopyObject on the destination's
+side: bytes, content headers, user metadata and tags are copied by S3 itself,
+the storage class is kept unless --storage-class is given. An object is
+skipped, with its reason counted in the summary and report, when:
+   exists             the destination has it with the same size and ETag
+   newer-in-replica   the destination's copy is newer than the source's
+   too-new            modified within --min-age of the start (or after it)
+   too-large          above 5 GiB, the CopyObject limit
+   changed            it changed after it was listed (never copied stale)
+   excluded           filtered out by --include/--exclude
+
+` + exitStatusHelp,
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "from", Required: true, Usage: "source `s3://BUCKET[/PREFIX]`"},
+			&cli.StringFlag{Name: "to", Required: true, Usage: "destination `s3://BUCKET[/PREFIX]`"},
+			&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
+			&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
+			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
+			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "copies in flight (`N`)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
+			&cli.StringFlag{Name: "storage-class", Usage: "storage `CLASS` of the copies (default: each source object's own)"},
+			&cli.StringFlag{Name: "sse", Usage: "server-side encryption of the copies: `AES256|aws:kms`"},
+			&cli.StringFlag{Name: "sse-kms-key-id", Usage: "KMS `KEY` id or ARN for --sse aws:kms"},
+			&cli.BoolFlag{Name: "bucket-key", Usage: "use an S3 Bucket Key with --sse aws:kms"},
+			&cli.StringFlag{Name: "acl", Usage: "canned `ACL` for the copies, e.g. bucket-owner-full-control"},
+			&cli.StringFlag{Name: "report", Usage: "write a JSON report to `FILE` (mode 0600)"},
+			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
+			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
+		}, awsFlags()...),
+		Action: runCopy,
+	}
+}
+
+type copyRun struct {
+	from, to s3url.URL
+	opts     engine.Options
+	json     bool
+	report   string
+	failures string
+	progress bool
+}
+
+func parseCopy(c *cli.Context) (*copyRun, error) {
+	if c.NArg() > 0 {
+		return nil, usageErrorf("unexpected argument %q: give locations with --from and --to", c.Args().First())
+	}
+	from, err := s3url.Parse(c.String("from"))
+	if err != nil {
+		return nil, usageErrorf("--from: %w", err)
+	}
+	to, err := s3url.Parse(c.String("to"))
+	if err != nil {
+		return nil, usageErrorf("--to: %w", err)
+	}
+	filter, err := engine.NewFilter(c.StringSlice("include"), c.StringSlice("exclude"))
+	if err != nil {
+		return nil, usageErrorf("%w", err)
+	}
+	if c.Int("concurrency") < 1 || c.Int("concurrency") > 4096 {
+		return nil, usageErrorf("--concurrency %d: must be between 1 and 4096", c.Int("concurrency"))
+	}
+	if c.Int("max-attempts") < 1 {
+		return nil, usageErrorf("--max-attempts must be at least 1")
+	}
+	r := &copyRun{
+		from: from, to: to,
+		json:     c.Bool("json"),
+		report:   c.String("report"),
+		failures: c.String("failures"),
+		progress: !c.Bool("no-progress"),
+		opts: engine.Options{
+			Source: from, Dest: to,
+			Concurrency:         c.Int("concurrency"),
+			Filter:              filter,
+			MinAge:              c.Duration("min-age"),
+			DryRun:              c.Bool("dry-run"),
+			StorageClass:        c.String("storage-class"),
+			SSE:                 c.String("sse"),
+			SSEKMSKeyID:         c.String("sse-kms-key-id"),
+			BucketKey:           c.Bool("bucket-key"),
+			ACL:                 c.String("acl"),
+			ExpectedSourceOwner: c.String("expected-source-owner"),
+			ExpectedDestOwner:   c.String("expected-dest-owner"),
+		},
+	}
+	if err := r.opts.Validate(); err != nil {
+		return nil, usageErrorf("%w", err)
+	}
+	return r, nil
+}
+
+func runCopy(c *cli.Context) error {
+	r, err := parseCopy(c)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := c.App.Writer, c.App.ErrWriter
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+
+	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
+	src, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
+	if err != nil {
+		return err
+	}
+	dst, err := awsconf.New(ctx, ao, dstSide, r.to.Bucket)
+	if err != nil {
+		return err
+	}
+	if err := preflight(ctx, src, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
+		return err
+	}
+	if err := preflight(ctx, dst, r.to, r.opts.ExpectedDestOwner, "destination"); err != nil {
+		return err
+	}
+
+	out, err := newOutput(stdout, stderr, r)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+
+	eng, err := engine.New(dst, r.opts, out)
+	if err != nil {
+		return usageErrorf("%w", err)
+	}
+	// First Ctrl-C: no new copies, finish the ones in flight, write the
+	// report. Second: abort the requests in flight too.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			if n++; n == 1 {
+				fmt.Fprintln(stderr, "backfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
+				eng.Stop()
+			} else {
+				cancel()
+			}
+		}
+	}()
+
+	lister := &inventory.Lister{
+		Source: src, SourceBkt: r.from.Bucket, SourcePfx: r.from.Prefix,
+		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
+		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
+	}
+	prog := startProgress(stderr, eng, r.progress && !r.json)
+	sum, runErr := eng.Run(ctx, lister)
+	prog.stop()
+
+	code := exitOK
+	switch {
+	case runErr != nil && sum.Interrupted:
+		code = exitInterrupted
+	case runErr != nil:
+		code = exitFailed
+	case sum.Interrupted:
+		code = exitInterrupted
+	case sum.FailedTotal() > 0:
+		code = exitPartial
+	}
+	if err := out.finish(sum, runErr, code); err != nil {
+		if runErr == nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "backfill: %v\n", err)
+	}
+	if runErr != nil && code == exitFailed {
+		return &exitError{code: code, err: runErr}
+	}
+	if code != exitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// preflight makes sure credentials exist and the bucket answers a listing
+// before any copy starts, so a run-level problem stops the run with one
+// clear message.
+func preflight(ctx context.Context, c *awsconf.Client, u s3url.URL, owner, side string) error {
+	if err := c.CheckCredentials(ctx); err != nil {
+		return fmt.Errorf("%s %s: %w (set AWS_PROFILE, --%s-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)", side, u, err, shortSide(side))
+	}
+	l := &inventory.Lister{Source: c, SourceBkt: u.Bucket, SourcePfx: u.Prefix, PageSize: 1, ExpectedSourceOwner: owner}
+	err := l.Probe(ctx)
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf("%s %s", side, u)
+	if re := engine.AsRunError(what, err); re != nil {
+		if re.Code == "NoSuchBucket" {
+			re.Hint = fmt.Sprintf("bucket %q does not exist", u.Bucket)
+		}
+		return re
+	}
+	switch code := engine.ErrorCode(err); code {
+	case "AccessDenied", "HTTP403":
+		return &engine.RunError{What: what, Code: code, Hint: "access denied: the credentials cannot list this bucket", Err: err}
+	case "HTTP404", "NotFound":
+		return &engine.RunError{What: what, Code: code, Hint: fmt.Sprintf("bucket %q does not exist", u.Bucket), Err: err}
+	}
+	var re *engine.RunError
+	if errors.As(err, &re) {
+		return re
+	}
+	return &engine.RunError{What: what, Hint: "cannot list the bucket", Err: err}
+}
+
+func shortSide(side string) string {
+	if side == "destination" {
+		return "dest"
+	}
+	return side
+}
+
+var _ = time.Second

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/backfill-dev/backfill/internal/s3url"
+)
+
+// MaxCopyObjectSize is the largest object one CopyObject request copies
+// (5 GiB, S3-FACTS §5). Larger objects need a multipart copy.
+const MaxCopyObjectSize int64 = 5 << 30
+
+// DefaultConcurrency is the number of copies in flight. Server-side copies
+// of small objects are latency-bound, so throughput grows with concurrency
+// until the client's CPU or S3's per-prefix rate is the limit; 64 was the
+// knee of the curve measured in BENCHMARKS.md ("Choosing the default
+// concurrency").
+const DefaultConcurrency = 64
+
+// Options configure a copy run. The zero value of each field means its
+// default.
+type Options struct {
+	Source, Dest s3url.URL
+	// Concurrency is the number of copies in flight (0 = DefaultConcurrency).
+	Concurrency int
+	// Filter selects objects by relative key (nil = all).
+	Filter *Filter
+	// MinAge skips objects modified within MinAge of Start ("too-new");
+	// objects modified after Start are always too new.
+	MinAge time.Duration
+	// Start is the run's start (zero = time.Now() when Run begins).
+	Start time.Time
+	// DryRun decides but copies nothing.
+	DryRun bool
+
+	// StorageClass for the copies; "" keeps each source object's class.
+	StorageClass string
+	// SSE is "", "AES256" or "aws:kms"; SSEKMSKeyID and BucketKey go with it.
+	SSE         string
+	SSEKMSKeyID string
+	BucketKey   bool
+	// ACL is a canned ACL for the copies ("" = none).
+	ACL string
+	// ExpectedSourceOwner / ExpectedDestOwner are account ids S3 checks.
+	ExpectedSourceOwner string
+	ExpectedDestOwner   string
+
+	// MaxCopySize is the largest object copied with one CopyObject
+	// (0 = MaxCopyObjectSize); larger ones are skipped as too-large.
+	MaxCopySize int64
+	// DeniedLimit: when this many copies in a row are denied before any
+	// succeeds, the run stops as a whole (0 = 20).
+	DeniedLimit int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxCopySize <= 0 {
+		o.MaxCopySize = MaxCopyObjectSize
+	}
+	if o.DeniedLimit <= 0 {
+		o.DeniedLimit = 20
+	}
+	return o
+}
+
+// ErrSameLocation is returned when source and destination overlap.
+var ErrSameLocation = errors.New("source and destination overlap")
+
+// Validate checks options that do not need S3 to be judged.
+func (o Options) Validate() error {
+	if o.Source.Bucket == "" || o.Dest.Bucket == "" {
+		return errors.New("both a source and a destination are needed")
+	}
+	if s3url.Overlaps(o.Source, o.Dest) {
+		return fmt.Errorf("%w: %s and %s share keys (same bucket, one prefix inside the other); copy to another bucket or a prefix outside the source", ErrSameLocation, o.Source, o.Dest)
+	}
+	switch o.SSE {
+	case "", "AES256", "aws:kms", "aws:kms:dsse":
+	default:
+		return fmt.Errorf("--sse %q: must be AES256, aws:kms or aws:kms:dsse", o.SSE)
+	}
+	if o.SSEKMSKeyID != "" && o.SSE != "aws:kms" && o.SSE != "aws:kms:dsse" {
+		return errors.New("--sse-kms-key-id needs --sse aws:kms")
+	}
+	if o.BucketKey && o.SSE != "aws:kms" {
+		return errors.New("--bucket-key needs --sse aws:kms")
+	}
+	if o.MinAge < 0 {
+		return errors.New("--min-age must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/backfill-dev/backfill/inventory"
+)
+
+// Outcome is what happened to one object.
+type Outcome uint8
+
+// Outcomes.
+const (
+	Copied Outcome = iota + 1
+	Skipped
+	Failed
+	WouldCopy // dry run: it would have been copied
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Copied:
+		return "copied"
+	case Skipped:
+		return "skipped"
+	case Failed:
+		return "failed"
+	case WouldCopy:
+		return "would-copy"
+	}
+	return "unknown"
+}
+
+// Skip reasons.
+const (
+	ReasonExcluded       = "excluded"         // filtered out by --include/--exclude
+	ReasonExists         = "exists"           // replica has the same size and ETag
+	ReasonNewerInReplica = "newer-in-replica" // replica's copy is newer than the source's
+	ReasonTooNew         = "too-new"          // modified within --min-age of the run's start, or after it
+	ReasonTooLarge       = "too-large"        // above the single-copy limit
+	ReasonChanged        = "changed"          // the source changed after it was listed (copy-source-if-match failed)
+	ReasonEmptyKey       = "empty-key"        // maps to an empty destination key (a folder marker copied to a bucket root)
+)
+
+// Result is the outcome of one object, handed to the Observer.
+type Result struct {
+	Outcome Outcome
+	Entry   inventory.Entry
+	DestKey string
+	// Reason is the skip reason (Skipped).
+	Reason string
+	// Code is the S3 error code (Failed), Err the error itself.
+	Code string
+	Err  error
+}
+
+// Observer receives every result. Result is called from one goroutine only,
+// in no particular key order.
+type Observer interface {
+	Result(r *Result)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Result(*Result) {}
+
+// Summary is what a run did.
+type Summary struct {
+	Started, Finished time.Time
+	Listed            int64
+	ListedBytes       int64
+	Copied            int64
+	BytesCopied       int64
+	WouldCopy         int64
+	WouldCopyBytes    int64
+	Skipped           map[string]int64 // reason -> count
+	Failed            map[string]int64 // error code -> count
+	// Interrupted is set when Stop ended the run before the listing did.
+	Interrupted bool
+}
+
+// FailedTotal is the number of objects that failed.
+func (s *Summary) FailedTotal() int64 { return sum(s.Failed) }
+
+// SkippedTotal is the number of objects skipped for a stated reason.
+func (s *Summary) SkippedTotal() int64 { return sum(s.Skipped) }
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Stats is a live snapshot for progress displays.
+type Stats struct {
+	Listed, ListedBytes int64
+	ToCopy, ToCopyBytes int64 // decided to copy so far
+	Copied, CopiedBytes int64
+	Skipped, Failed     int64
+	ListingDone         bool
+}
+
+type counters struct {
+	listed, listedBytes atomic.Int64
+	toCopy, toCopyBytes atomic.Int64
+	copied, copiedBytes atomic.Int64
+	skipped, failed     atomic.Int64
+	listingDone         atomic.Bool
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Listed: c.listed.Load(), ListedBytes: c.listedBytes.Load(),
+		ToCopy: c.toCopy.Load(), ToCopyBytes: c.toCopyBytes.Load(),
+		Copied: c.copied.Load(), CopiedBytes: c.copiedBytes.Load(),
+		Skipped: c.skipped.Load(), Failed: c.failed.Load(),
+		ListingDone: c.listingDone.Load(),
+	}
+}

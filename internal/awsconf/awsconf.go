@@ -1,0 +1,143 @@
+package awsconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// DefaultMaxAttempts is how many times one request is tried. Higher than
+// the SDK's 3 because an overnight run meets SlowDown storms and flaky
+// connections that a few more backed-off attempts ride out.
+const DefaultMaxAttempts = 10
+
+// Side is one end of a copy.
+type Side struct {
+	Profile  string
+	Region   string
+	Endpoint string
+}
+
+// Options configure the clients for a run.
+type Options struct {
+	// Shared settings; a Side's own non-empty fields override them.
+	Profile, Region, Endpoint string
+	// MaxAttempts per request (0 = DefaultMaxAttempts).
+	MaxAttempts int
+	// Connections is the size of the HTTP connection pool per host.
+	Connections int
+}
+
+// ErrNoCredentials is returned by CheckCredentials when the SDK's chain
+// found none.
+var ErrNoCredentials = errors.New("no AWS credentials found")
+
+// Client is an S3 client for one side, with the configuration it was made from.
+type Client struct {
+	*s3.Client
+	Config   aws.Config
+	Endpoint string
+}
+
+// New builds the S3 client for one side. bucket is used only to look up the
+// bucket's region when none is configured.
+func New(ctx context.Context, o Options, side Side, bucket string) (*Client, error) {
+	profile := firstNonEmpty(side.Profile, o.Profile)
+	region := firstNonEmpty(side.Region, o.Region)
+	endpoint := firstNonEmpty(side.Endpoint, o.Endpoint)
+	attempts := o.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	conns := max(o.Connections, 16)
+
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = conns * 2
+		tr.MaxIdleConnsPerHost = conns + 8
+		tr.IdleConnTimeout = 90 * time.Second
+	})
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+	}
+	if profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))
+	}
+	if region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration (profile %q): %w", profile, err)
+	}
+	if endpoint == "" && cfg.BaseEndpoint != nil {
+		endpoint = *cfg.BaseEndpoint // AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / endpoint_url
+	}
+	if cfg.Region == "" {
+		if endpoint != "" {
+			cfg.Region = "us-east-1"
+		} else if bucket != "" {
+			probe := s3.NewFromConfig(cfg, func(o *s3.Options) { o.Region = "us-east-1" })
+			r, err := manager.GetBucketRegion(ctx, probe, bucket)
+			if err != nil {
+				return nil, fmt.Errorf("find the region of bucket %s (set --region to skip this): %w", bucket, err)
+			}
+			cfg.Region = r
+		}
+	}
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		if endpoint != "" {
+			so.BaseEndpoint = aws.String(endpoint)
+			so.UsePathStyle = true
+		}
+	})
+	return &Client{Client: client, Config: cfg, Endpoint: endpoint}, nil
+}
+
+// NewRetryer returns the retryer every backfill client uses: adaptive mode
+// (it slows the send rate down after throttling answers such as SlowDown),
+// maxAttempts attempts, and no client-side retry quota.
+func NewRetryer(maxAttempts int) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxAttempts
+			so.MaxBackoff = 20 * time.Second
+			so.RateLimiter = ratelimit.None
+		})
+	})
+}
+
+// CheckCredentials makes sure the client's credential chain yields
+// credentials, without revealing them.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	if c.Config.Credentials == nil {
+		return ErrNoCredentials
+	}
+	creds, err := c.Config.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNoCredentials, err)
+	}
+	if !creds.HasKeys() {
+		return ErrNoCredentials
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,22 @@
+// Package awsconf builds the AWS SDK clients backfill uses, one per side of a
+// copy (source and destination), from the SDK's default configuration chain
+// plus backfill's flags.
+//
+// Contract:
+//   - Each side may have its own profile, region and endpoint; a side's own
+//     setting beats the shared one, which beats the SDK's chain (environment,
+//     shared config files, AWS_ENDPOINT_URL*).
+//   - Retries are configured here once, for every client: the SDK's retryer
+//     in adaptive mode (client-side rate limiting after SlowDown), with
+//     MaxAttempts attempts and no retry-token quota, so a burst of 503s slows
+//     the run down instead of failing objects with QuotaExceeded.
+//   - The HTTP client is the SDK's BuildableClient with a connection pool
+//     sized to the run's concurrency. Keeping it buildable is what lets
+//     AWS_CA_BUNDLE work (the SDK refuses other clients with "unsupported
+//     transport").
+//   - A custom endpoint implies path-style addressing.
+//   - When no region is set anywhere and no endpoint is given, the bucket's
+//     own region is looked up (one HeadBucket).
+//   - Credentials are never logged or stored; CheckCredentials only reports
+//     whether they could be found.
+package awsconf

@@ -1,0 +1,28 @@
+// Package inventory is where backfill's objects come from. Every source
+// yields Entry records on a channel: a source object, the key relative to the
+// source prefix, and (when the source knows it) what the replica holds at
+// that key.
+//
+// This source is the listing source, Lister: ListObjectsV2 over the
+// source prefix, streamed page by page, and fanned out over common prefixes
+// ("folders") in parallel so one long listing does not starve the copiers.
+// Each shard is listed on both sides at once and the two sorted streams are
+// merge-joined by relative key, so the replica's state comes from listing it,
+// never from a HEAD per key, and memory holds at most a page per side per
+// shard.
+//
+// Algorithm (Lister.Stream):
+//
+//	queue <- shard{rel: "", depth: 0}
+//	L goroutines, while the queue has shards or any goroutine is busy:
+//	  take a shard
+//	  if depth < FanoutDepth: list source and replica with Delimiter "/",
+//	      join their direct objects, queue every common prefix as a shard at depth+1
+//	  else: list both without a delimiter (everything below) and join
+//	  each joined pair is sent on the output channel (guarded by ctx)
+//
+// The join relies on ListObjectsV2 returning keys in ascending byte order,
+// as S3 documents. A listing that goes backwards is an error
+// (ErrUnsorted), never a silent mismatch that could overwrite a newer
+// replica.
+package inventory

@@ -1,0 +1,300 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// ListAPI is the one S3 call a Lister makes.
+type ListAPI interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+var _ ListAPI = (*s3.Client)(nil)
+
+// Defaults for Lister.
+const (
+	// DefaultParallel shards are listed at once: enough to keep a few
+	// hundred copiers fed at 1,000 keys per page and ~100 ms per page.
+	DefaultParallel = 8
+	// DefaultFanoutDepth levels of "/" folders are split into shards; below
+	// that a shard is listed flat. Two levels split a typical media tree
+	// (show/shot/...) into enough shards without listing folders forever.
+	DefaultFanoutDepth = 2
+)
+
+// ErrUnsorted is returned when a listing does not come back in ascending key
+// order, which the join between source and replica depends on.
+var ErrUnsorted = errors.New("listing is not in ascending key order")
+
+// Lister streams the objects under a source prefix, joined with what the
+// replica holds under the destination prefix.
+type Lister struct {
+	Source      ListAPI
+	SourceBkt   string
+	SourcePfx   string
+	Replica     ListAPI // nil: do not look at the replica (ReplicaKnown false)
+	ReplicaBkt  string
+	ReplicaPfx  string
+	Parallel    int // shards listed at once (0 = DefaultParallel)
+	FanoutDepth int // 0 = DefaultFanoutDepth; <0 lists flat
+	PageSize    int32
+
+	ExpectedSourceOwner  string
+	ExpectedReplicaOwner string
+}
+
+type shard struct {
+	rel   string
+	depth int
+}
+
+// Stream lists and sends entries on out until the listing is complete, ctx
+// is done, or a listing fails. It does not close out.
+func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
+	parallel := l.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	depth := l.FanoutDepth
+	if depth == 0 {
+		depth = DefaultFanoutDepth
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	q := &shardQueue{pending: []shard{{rel: "", depth: 0}}}
+	q.cond = sync.NewCond(&q.mu)
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			for {
+				s, ok := q.take(ctx)
+				if !ok {
+					return
+				}
+				err := l.listShard(ctx, s, s.depth < depth, q, out)
+				q.done()
+				if err != nil {
+					cancel(err)
+					q.wake()
+					return
+				}
+			}
+		})
+	}
+	stop := context.AfterFunc(ctx, q.wake)
+	wg.Wait()
+	stop()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// listShard lists one shard on both sides and joins them.
+func (l *Lister) listShard(ctx context.Context, s shard, delimited bool, q *shardQueue, out chan<- Entry) error {
+	delim := ""
+	if delimited {
+		delim = "/"
+	}
+	src := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
+		owner: l.ExpectedSourceOwner, pageSize: l.PageSize}
+	if delimited {
+		src.onPrefix = func(p string) { q.add(shard{rel: p[len(l.SourcePfx):], depth: s.depth + 1}) }
+	}
+	var dst *pager
+	if l.Replica != nil {
+		dst = &pager{api: l.Replica, bucket: l.ReplicaBkt, prefix: l.ReplicaPfx + s.rel, delim: delim,
+			owner: l.ExpectedReplicaOwner, pageSize: l.PageSize}
+	}
+	var (
+		d    Object
+		dOK  bool
+		dErr error
+	)
+	if dst != nil {
+		d, dOK, dErr = dst.next(ctx)
+		if dErr != nil {
+			return dErr
+		}
+	}
+	for {
+		o, ok, err := src.next(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		rel := o.Key[len(l.SourcePfx):]
+		e := Entry{Rel: rel, Source: o, Shard: s.rel, ReplicaKnown: dst != nil}
+		if dst != nil {
+			// Advance the replica stream to the first key >= this one.
+			for dOK && d.Key[len(l.ReplicaPfx):] < rel {
+				if d, dOK, dErr = dst.next(ctx); dErr != nil {
+					return dErr
+				}
+			}
+			if dOK && d.Key[len(l.ReplicaPfx):] == rel {
+				r := d
+				e.Replica = &r
+			}
+		}
+		select {
+		case out <- e:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// pager walks one ListObjectsV2 listing an object at a time.
+type pager struct {
+	api      ListAPI
+	bucket   string
+	prefix   string
+	delim    string
+	owner    string
+	pageSize int32
+	onPrefix func(string)
+
+	page    []types.Object
+	token   *string
+	started bool
+	last    string
+	seen    bool
+}
+
+func (p *pager) next(ctx context.Context) (Object, bool, error) {
+	for len(p.page) == 0 {
+		if p.started && p.token == nil {
+			return Object{}, false, nil
+		}
+		in := &s3.ListObjectsV2Input{
+			Bucket:            aws.String(p.bucket),
+			Prefix:            aws.String(p.prefix),
+			ContinuationToken: p.token,
+		}
+		if p.delim != "" {
+			in.Delimiter = aws.String(p.delim)
+		}
+		if p.pageSize > 0 {
+			in.MaxKeys = aws.Int32(p.pageSize)
+		}
+		if p.owner != "" {
+			in.ExpectedBucketOwner = aws.String(p.owner)
+		}
+		resp, err := p.api.ListObjectsV2(ctx, in)
+		if err != nil {
+			return Object{}, false, &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: err}
+		}
+		p.started = true
+		p.token = nil
+		if aws.ToBool(resp.IsTruncated) && resp.NextContinuationToken != nil {
+			p.token = resp.NextContinuationToken
+		}
+		if p.onPrefix != nil {
+			for _, cp := range resp.CommonPrefixes {
+				if pfx := aws.ToString(cp.Prefix); strings.HasPrefix(pfx, p.prefix) && len(pfx) > len(p.prefix) {
+					p.onPrefix(pfx)
+				}
+			}
+		}
+		p.page = resp.Contents
+	}
+	o := p.page[0]
+	p.page = p.page[1:]
+	key := aws.ToString(o.Key)
+	if p.seen && key <= p.last {
+		return Object{}, false, &ListError{Bucket: p.bucket, Prefix: p.prefix,
+			Err: fmt.Errorf("%w: %q after %q", ErrUnsorted, key, p.last)}
+	}
+	p.seen, p.last = true, key
+	sc := string(o.StorageClass)
+	if sc == "" {
+		sc = "STANDARD"
+	}
+	return Object{
+		Bucket:       p.bucket,
+		Key:          key,
+		Size:         aws.ToInt64(o.Size),
+		ETag:         aws.ToString(o.ETag),
+		LastModified: aws.ToTime(o.LastModified),
+		StorageClass: sc,
+	}, true, nil
+}
+
+// ListError is a listing that failed; Err is the SDK's error.
+type ListError struct {
+	Bucket, Prefix string
+	Err            error
+}
+
+func (e *ListError) Error() string {
+	return fmt.Sprintf("list s3://%s/%s: %v", e.Bucket, e.Prefix, e.Err)
+}
+
+func (e *ListError) Unwrap() error { return e.Err }
+
+// shardQueue is the work list of shards still to list. It holds folder
+// names only (never objects), so it grows with the number of folders in the
+// top FanoutDepth levels.
+type shardQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []shard
+	busy    int
+}
+
+func (q *shardQueue) add(s shard) {
+	q.mu.Lock()
+	q.pending = append(q.pending, s)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// take blocks until a shard is available, or returns false when the queue is
+// drained (nothing pending and nobody busy who could add more) or ctx is done.
+func (q *shardQueue) take(ctx context.Context) (shard, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.pending) == 0 && q.busy > 0 && ctx.Err() == nil {
+		q.cond.Wait()
+	}
+	if ctx.Err() != nil || len(q.pending) == 0 {
+		return shard{}, false
+	}
+	s := q.pending[len(q.pending)-1]
+	q.pending = q.pending[:len(q.pending)-1]
+	q.busy++
+	return s, true
+}
+
+func (q *shardQueue) done() {
+	q.mu.Lock()
+	q.busy--
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (q *shardQueue) wake() {
+	q.mu.Lock()
+	q.mu.Unlock() //nolint:staticcheck // pairs with Wait's lock to avoid a lost wake-up
+	q.cond.Broadcast()
+}
+
+// Probe lists at most one object of the source prefix: a cheap check that
+// the bucket exists and the credentials may list it.
+func (l *Lister) Probe(ctx context.Context) error {
+	p := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx, owner: l.ExpectedSourceOwner, pageSize: 1}
+	_, _, err := p.next(ctx)
+	return err
+}

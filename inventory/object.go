@@ -1,0 +1,33 @@
+package inventory
+
+import (
+	"time"
+)
+
+// Object is one object version as a source or the replica describes it.
+type Object struct {
+	Bucket       string
+	Key          string
+	VersionID    string
+	Size         int64
+	ETag         string // as S3 returns it, with its quotes
+	LastModified time.Time
+	StorageClass string
+}
+
+// Entry is one unit of work handed to the engine.
+type Entry struct {
+	// Rel is the key relative to the source prefix; the destination key is
+	// the destination prefix + Rel.
+	Rel string
+	// Source is the object to copy.
+	Source Object
+	// ReplicaKnown says whether the source looked at the replica. When it
+	// did, Replica is what the replica holds at the destination key, or nil
+	// when it holds nothing.
+	ReplicaKnown bool
+	Replica      *Object
+	// Shard names the listing shard the entry came from (the relative
+	// prefix that was listed); entries of one shard arrive in key order.
+	Shard string
+}
