@@ -57,6 +57,16 @@ func (e *Engine) Stop() { e.stopOnce.Do(func() { close(e.stop) }) }
 // Stats returns a live snapshot; safe for concurrent use.
 func (e *Engine) Stats() Stats { return e.c.snapshot() }
 
+// halted reports whether new work must not start.
+func (e *Engine) halted(feedCtx context.Context) bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return feedCtx.Err() != nil
+	}
+}
+
 type task struct {
 	entry   inventory.Entry
 	destKey string
@@ -99,8 +109,8 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 			e.c.listingDone.Store(true)
 			return nil
 		}
-		if feedCtx.Err() != nil && runCtx.Err() == nil {
-			return nil // stopped
+		if feedCtx.Err() != nil {
+			return nil // stopped, or the run failed and says why elsewhere
 		}
 		var le *inventory.ListError
 		if errors.As(err, &le) {
@@ -143,7 +153,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				case <-feedCtx.Done():
 					return nil
 				case t, ok := <-tasks:
-					if !ok || feedCtx.Err() != nil {
+					if !ok || e.halted(feedCtx) {
 						return nil
 					}
 					r := e.copy(runCtx, t)
@@ -197,8 +207,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()
 
-	if cause := context.Cause(base); cause != nil && runErr == nil {
-		runErr = cause
+	var re *RunError
+	if cause := context.Cause(base); errors.As(cause, &re) {
+		runErr = cause // the collector stopped the run
 	}
 	if runErr != nil {
 		if ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
