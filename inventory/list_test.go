@@ -1,0 +1,179 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// memList is an in-memory ListObjectsV2 with S3's ordering, delimiter and
+// pagination semantics (continuation token = last key or prefix returned).
+type memList struct {
+	keys    []string // sorted
+	size    map[string]int64
+	mu      sync.Mutex
+	calls   int
+	reverse bool // answer pages in the wrong order (to test ErrUnsorted)
+}
+
+func newMem(keys ...string) *memList {
+	m := &memList{size: map[string]int64{}}
+	for i, k := range keys {
+		m.keys = append(m.keys, k)
+		m.size[k] = int64(i + 1)
+	}
+	sort.Strings(m.keys)
+	return m
+}
+
+func (m *memList) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	m.mu.Lock()
+	m.calls++
+	m.mu.Unlock()
+	prefix, delim, after := aws.ToString(in.Prefix), aws.ToString(in.Delimiter), aws.ToString(in.ContinuationToken)
+	max := int(aws.ToInt32(in.MaxKeys))
+	if max == 0 {
+		max = 1000
+	}
+	out := &s3.ListObjectsV2Output{}
+	n := 0
+	var last string
+	seenPfx := map[string]bool{}
+	for _, k := range m.keys {
+		if !strings.HasPrefix(k, prefix) || (after != "" && k <= after) {
+			continue
+		}
+		if delim != "" {
+			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
+				cp := k[:len(prefix)+i+len(delim)]
+				if seenPfx[cp] || (after != "" && cp <= after) {
+					continue
+				}
+				if n == max {
+					out.IsTruncated = aws.Bool(true)
+					break
+				}
+				seenPfx[cp] = true
+				out.CommonPrefixes = append(out.CommonPrefixes, types.CommonPrefix{Prefix: aws.String(cp)})
+				n++
+				last = cp + "\xff" // skip everything under it
+				continue
+			}
+		}
+		if n == max {
+			out.IsTruncated = aws.Bool(true)
+			break
+		}
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(m.size[k]),
+			ETag: aws.String(fmt.Sprintf(`"%d"`, m.size[k])), LastModified: aws.Time(time.Unix(1e9, 0))})
+		n++
+		last = k
+	}
+	if aws.ToBool(out.IsTruncated) {
+		out.NextContinuationToken = aws.String(last)
+	}
+	if m.reverse {
+		for i, j := 0, len(out.Contents)-1; i < j; i, j = i+1, j-1 {
+			out.Contents[i], out.Contents[j] = out.Contents[j], out.Contents[i]
+		}
+	}
+	return out, nil
+}
+
+func drain(t *testing.T, l *Lister) (map[string]Entry, error) {
+	t.Helper()
+	out := make(chan Entry)
+	got := map[string]Entry{}
+	var err error
+	done := make(chan struct{})
+	go func() { err = l.Stream(t.Context(), out); close(out); close(done) }()
+	for e := range out {
+		if _, dup := got[e.Rel]; dup {
+			t.Errorf("entry %q sent twice", e.Rel)
+		}
+		got[e.Rel] = e
+	}
+	<-done
+	return got, err
+}
+
+func TestListerJoinsAndFansOut(t *testing.T) {
+	var srcKeys, dstKeys []string
+	for i := range 50 {
+		srcKeys = append(srcKeys, fmt.Sprintf("p/show%d/shot%d/f%03d.exr", i%3, i%5, i))
+		if i%2 == 0 {
+			dstKeys = append(dstKeys, fmt.Sprintf("q/show%d/shot%d/f%03d.exr", i%3, i%5, i))
+		}
+	}
+	srcKeys = append(srcKeys, "p/top.txt", "p//double", "p/a-c", "p/a/b", "p/a0", "p/", "other/x", "p2/x")
+	dstKeys = append(dstKeys, "q/a/b", "q/zzz-only-in-replica", "q/a-c")
+	src, dst := newMem(srcKeys...), newMem(dstKeys...)
+	for _, depth := range []int{-1, 1, 2, 5} {
+		for _, page := range []int32{1, 3, 1000} {
+			l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", Replica: dst, ReplicaBkt: "d", ReplicaPfx: "q/",
+				FanoutDepth: depth, PageSize: page, Parallel: 3}
+			got, err := drain(t, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			for _, k := range srcKeys {
+				rel, ok := strings.CutPrefix(k, "p/")
+				if !ok {
+					continue
+				}
+				want++
+				e, ok := got[rel]
+				if !ok {
+					t.Errorf("depth %d page %d: %q not listed", depth, page, k)
+					continue
+				}
+				inDst := false
+				for _, d := range dstKeys {
+					inDst = inDst || d == "q/"+rel
+				}
+				if (e.Replica != nil) != inDst || !e.ReplicaKnown || e.Source.Key != k {
+					t.Errorf("depth %d page %d: %q: replica %v, want present=%v", depth, page, rel, e.Replica, inDst)
+				}
+			}
+			if len(got) != want {
+				t.Errorf("depth %d page %d: %d entries, want %d", depth, page, len(got), want)
+			}
+		}
+	}
+}
+
+func TestListerRefusesUnsortedListing(t *testing.T) {
+	src := newMem("p/a", "p/b", "p/c")
+	src.reverse = true
+	l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", FanoutDepth: -1}
+	_, err := drain(t, l)
+	if !errors.Is(err, ErrUnsorted) {
+		t.Fatalf("err = %v, want ErrUnsorted", err)
+	}
+}
+
+type failList struct{ err error }
+
+func (f failList) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return nil, f.err
+}
+
+func TestListerReportsListError(t *testing.T) {
+	boom := errors.New("boom")
+	l := &Lister{Source: newMem("p/a"), SourceBkt: "s", SourcePfx: "p/", Replica: failList{boom}, ReplicaBkt: "d", ReplicaPfx: "q/"}
+	_, err := drain(t, l)
+	var le *ListError
+	if !errors.As(err, &le) || le.Bucket != "d" || !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+}
