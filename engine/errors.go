@@ -56,6 +56,7 @@ var fatalCodes = map[string]string{
 	"PermanentRedirect":            "the bucket is in another region (set --source-region/--dest-region)",
 	"AuthorizationHeaderMalformed": "the request was signed for the wrong region (set --source-region/--dest-region)",
 	"CredentialsError":             "no usable AWS credentials",
+	"XAdminUserNotFound":           "the access key id is not known to S3 (wrong credentials?)", // versitygw's InvalidAccessKeyId
 	"HTTP301":                      "the bucket is in another region (set --source-region/--dest-region)",
 }
 

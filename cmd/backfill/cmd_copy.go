@@ -36,8 +36,8 @@ skipped, with its reason counted in the summary and report, when:
 
 ` + exitStatusHelp,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Required: true, Usage: "source `s3://BUCKET[/PREFIX]`"},
-			&cli.StringFlag{Name: "to", Required: true, Usage: "destination `s3://BUCKET[/PREFIX]`"},
+			&cli.StringFlag{Name: "from", Usage: "source `s3://BUCKET[/PREFIX]` (required)"},
+			&cli.StringFlag{Name: "to", Usage: "destination `s3://BUCKET[/PREFIX]` (required)"},
 			&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
 			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
@@ -53,7 +53,8 @@ skipped, with its reason counted in the summary and report, when:
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
 		}, awsFlags()...),
-		Action: runCopy,
+		Action:       runCopy,
+		OnUsageError: onUsageError,
 	}
 }
 
@@ -69,6 +70,11 @@ type copyRun struct {
 func parseCopy(c *cli.Context) (*copyRun, error) {
 	if c.NArg() > 0 {
 		return nil, usageErrorf("unexpected argument %q: give locations with --from and --to", c.Args().First())
+	}
+	for _, f := range []string{"from", "to"} {
+		if c.String(f) == "" {
+			return nil, usageErrorf("--%s s3://BUCKET[/PREFIX] is required", f)
+		}
 	}
 	from, err := s3url.Parse(c.String("from"))
 	if err != nil {

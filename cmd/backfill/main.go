@@ -80,9 +80,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		DisableSliceFlagSeparator: true,
 		HideHelpCommand:           true,
 		ExitErrHandler:            func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitError{code: exitUsage, err: err}
-		},
+		OnUsageError:              onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(stderr, "backfill: no command %q (see backfill --help)\n", name)
 		},
@@ -90,4 +88,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			copyCommand(),
 		},
 	}
+}
+
+// onUsageError makes flag parsing errors exit with exitUsage.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return &exitError{code: exitUsage, err: err}
 }
