@@ -183,17 +183,21 @@ func writeJSONFile(path string, v any) error {
 // summary prints what the run did in plain words.
 func (o *output) summary(sum *engine.Summary, code int) {
 	w := o.stdout
-	d := sum.Finished.Sub(sum.Started).Round(100 * time.Millisecond)
+	elapsed := sum.Finished.Sub(sum.Started)
+	d := elapsed.Round(100 * time.Millisecond)
+	if elapsed < time.Second {
+		d = elapsed.Round(time.Millisecond)
+	}
 	if o.run.opts.DryRun {
-		fmt.Fprintf(w, "Dry run: would copy %d objects (%s) from %s to %s; listed %d objects in %s.\n",
-			sum.WouldCopy, humanBytes(sum.WouldCopyBytes), o.run.from, o.run.to, sum.Listed, d)
+		fmt.Fprintf(w, "Dry run: would copy %s (%s) from %s to %s; listed %d in %s.\n",
+			plural(sum.WouldCopy, "object"), humanBytes(sum.WouldCopyBytes), o.run.from, o.run.to, sum.Listed, d)
 	} else {
 		rate := 0.0
-		if s := d.Seconds(); s > 0 {
+		if s := elapsed.Seconds(); s > 0 {
 			rate = float64(sum.Copied) / s
 		}
-		fmt.Fprintf(w, "Copied %d objects (%s) from %s to %s in %s (%.0f objects/s); listed %d.\n",
-			sum.Copied, humanBytes(sum.BytesCopied), o.run.from, o.run.to, d, rate, sum.Listed)
+		fmt.Fprintf(w, "Copied %s (%s) from %s to %s in %s (%.0f objects/s); listed %d.\n",
+			plural(sum.Copied, "object"), humanBytes(sum.BytesCopied), o.run.from, o.run.to, d, rate, sum.Listed)
 	}
 	if n := sum.SkippedTotal(); n > 0 {
 		fmt.Fprintf(w, "Skipped %d: %s.\n", n, countsText(sum.Skipped, skipWords))
@@ -273,4 +277,11 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
