@@ -178,7 +178,7 @@ func runCopy(c *cli.Context) error {
 		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
 		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
 	}
-	prog := startProgress(stderr, eng, r.progress && !r.json)
+	prog := startProgress(stderr, eng, progressModeFor(stderr, r.progress))
 	sum, runErr := eng.Run(ctx, lister)
 	prog.stop()
 

@@ -13,8 +13,28 @@ import (
 	"github.com/backfill-dev/backfill/engine"
 )
 
-// statusInterval is how often a non-terminal gets a status line.
-const statusInterval = 10 * time.Second
+// statusInterval is how often a non-terminal gets a status line (a
+// variable so tests can shorten it).
+var statusInterval = 10 * time.Second
+
+type progressMode int
+
+const (
+	progressOff   progressMode = iota
+	progressBar                // a terminal: progress bar
+	progressLines              // anything else: a status line every statusInterval
+)
+
+// progressModeFor picks the display for w.
+func progressModeFor(w io.Writer, enabled bool) progressMode {
+	if !enabled {
+		return progressOff
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return progressBar
+	}
+	return progressLines
+}
 
 type statsSource interface{ Stats() engine.Stats }
 
@@ -26,13 +46,13 @@ type progress struct {
 // startProgress shows a progress bar on a terminal, a status line every 10
 // seconds elsewhere, or nothing when disabled. It reads the engine's atomic
 // counters on a ticker, so it never slows the copy down.
-func startProgress(w io.Writer, s statsSource, enabled bool) *progress {
+func startProgress(w io.Writer, s statsSource, mode progressMode) *progress {
 	p := &progress{done: make(chan struct{})}
-	if !enabled {
+	if mode == progressOff {
 		return p
 	}
 	start := time.Now()
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if mode == progressBar {
 		bar := progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetWidth(30),
@@ -41,7 +61,9 @@ func startProgress(w io.Writer, s statsSource, enabled bool) *progress {
 			progressbar.OptionSetItsString("obj"),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
+			// Our ticker paces the rendering; the library's own spinner
+			// goroutine is off (it reads state without its lock).
+			progressbar.OptionSetSpinnerChangeInterval(0),
 			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSpinnerType(14),
 		)
@@ -55,7 +77,7 @@ func startProgress(w io.Writer, s statsSource, enabled bool) *progress {
 					bar.ChangeMax64(max(st.ToCopy, 1))
 					known = true
 				}
-				bar.Describe(fmt.Sprintf("%s copied | listed %d, skipped %d, failed %d",
+				bar.Describe(fmt.Sprintf("%s copied | listed %d, skipped %d, failed %d", //nolint:errcheck
 					humanBytes(st.CopiedBytes), st.Listed, st.Skipped, st.Failed))
 				bar.Set64(st.Copied + st.Failed) //nolint:errcheck // rendering only
 			}
