@@ -1,0 +1,118 @@
+// Command concurrency measures backfill's copy throughput at several
+// --concurrency values on a local versitygw behind the harness proxy with
+// added latency, to choose the default (see BENCHMARKS.md).
+//
+//	go run ./bench/concurrency -objects 5000 -latency 25ms -levels 8,16,32,64,128,256 -runs 3
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "concurrency:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	objects := flag.Int("objects", 5000, "objects to seed")
+	latency := flag.Duration("latency", 25*time.Millisecond, "added latency per request")
+	levels := flag.String("levels", "8,16,32,64,128,256", "concurrency values")
+	runs := flag.Int("runs", 3, "runs per level (median reported)")
+	bin := flag.String("backfill", "bin/backfill", "backfill binary")
+	flag.Parse()
+
+	ctx := context.Background()
+	srv, err := s3test.Start(ctx, s3test.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	proxy, err := s3test.NewProxy(srv.Endpoint)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	c := srv.Client("")
+	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(32)
+	for i := range *objects {
+		g.Go(func() error {
+			size := 4096 + (i*7919)%(60*1024)
+			_, err := c.PutObject(gctx, &s3.PutObjectInput{Bucket: aws.String("primary"),
+				Key:  aws.String(fmt.Sprintf("show/shot%02d/frame.%05d.exr", i%20, i)),
+				Body: strings.NewReader(strings.Repeat("x", size))})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	proxy.SetLatency(*latency)
+	dir, err := os.MkdirTemp("", "bench-conc-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level\n\n", *objects, *latency, *runs)
+	fmt.Println("| --concurrency | median wall s | objects/s | ideal conc/latency |")
+	fmt.Println("|---:|---:|---:|---:|")
+	for _, ls := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(ls)
+		if err != nil {
+			return err
+		}
+		var walls []float64
+		for r := range *runs {
+			bucket := fmt.Sprintf("replica-%d-%d", n, r)
+			if err := srv.CreateBucket(ctx, bucket, false); err != nil {
+				return err
+			}
+			rep := filepath.Join(dir, bucket+".json")
+			cmd := exec.Command(*bin, "copy", "--from", "s3://primary", "--to", "s3://"+bucket, "--no-progress",
+				"--concurrency", ls, "--report", rep)
+			cmd.Env = srv.Env(proxy.URL())
+			start := time.Now()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			wall := time.Since(start).Seconds()
+			var rf struct{ Copied int }
+			b, _ := os.ReadFile(rep)
+			if err := json.Unmarshal(b, &rf); err != nil || rf.Copied != *objects {
+				return fmt.Errorf("run copied %d of %d (%v)", rf.Copied, *objects, err)
+			}
+			walls = append(walls, wall)
+		}
+		sort.Float64s(walls)
+		med := walls[len(walls)/2]
+		ideal := "-"
+		if *latency > 0 {
+			ideal = fmt.Sprintf("%.0f", float64(n)/latency.Seconds())
+		}
+		fmt.Printf("| %d | %.2f | %.0f | %s |\n", n, med, float64(*objects)/med, ideal)
+	}
+	return nil
+}
