@@ -1,5 +1,3 @@
-// Command backfill copies a media library's pre-existing objects from a
-// primary S3 bucket to its replica by server-side copy.
 package main
 
 import (

@@ -1,0 +1,38 @@
+// Package engine is backfill's copier. It takes a stream of entries from a
+// Source (see package inventory), decides per object, copies by server-side
+// CopyObject with a bounded number of workers, and reports every outcome
+// through one collector.
+//
+// The flow, one way only:
+//
+//	source ──entries──▶ plan ──tasks──▶ N workers ──results──▶ collector
+//	                      └──────────── skips ─────────────────▶ collector
+//
+//   - source: Source.Stream sends entries (bounded channel) until done.
+//   - plan: Filter, then the replica's state (exists, newer-in-replica),
+//     then the clock (too-new: modified after Start-MinAge), then size
+//     (too-large: over MaxCopyObjectSize). Everything else becomes a task,
+//     or a WouldCopy result in a dry run.
+//   - workers: CopyObject with CopySourceIfMatch = the listed ETag and the
+//     metadata and tagging directives COPY; storage class kept unless set;
+//     SSE, ACL and expected-owner options as given. A 412 means the source
+//     changed after it was listed: the object is skipped as "changed",
+//     never copied from the stale view.
+//   - collector: the only goroutine that counts, calls the Observer and
+//     (with the checkpoint) writes state.
+//
+// Failures: a failed object is a Result with its S3 error code and the run
+// goes on. Answers about the whole run (missing bucket, wrong or expired
+// credentials, wrong region) stop it at once as a *RunError; so does a run
+// whose first DeniedLimit copies were all denied.
+//
+// Stopping: Stop (first Ctrl-C) lets in-flight copies finish and report,
+// starts no new ones, and marks the Summary Interrupted. Cancelling the
+// context passed to Run (second Ctrl-C) aborts the in-flight requests too;
+// their objects are not reported.
+//
+// Concurrency: Run may be called once per Engine. Stats and Stop are safe
+// from any goroutine. Observer.Result is called from the collector only.
+// Memory is bounded by the channel sizes (a few times Concurrency entries),
+// never by the number of objects.
+package engine
