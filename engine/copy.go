@@ -23,13 +23,8 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 	case destKey == "":
 		return ReasonEmptyKey
 	}
-	if r := en.Replica; r != nil {
-		if r.Size == src.Size && r.ETag == src.ETag {
-			return ReasonExists
-		}
-		if r.LastModified.After(src.LastModified) {
-			return ReasonNewerInReplica
-		}
+	if reason := replicaReason(src, en.Replica); reason != "" {
+		return reason
 	}
 	switch {
 	case src.LastModified.After(cutoff):
@@ -38,6 +33,65 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 		return ReasonTooLarge
 	}
 	return ""
+}
+
+// replicaReason is the skip reason the replica's object gives, if any.
+func replicaReason(src inventory.Object, r *inventory.Object) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Size == src.Size && r.ETag == src.ETag:
+		return ReasonExists
+	case r.LastModified.After(src.LastModified):
+		return ReasonNewerInReplica
+	}
+	return ""
+}
+
+// process settles one task: when the source did not look at the replica,
+// a HeadObject on the destination first (never make the replica older),
+// then the copy.
+func (e *Engine) process(ctx context.Context, t task, cutoff time.Time) *Result {
+	if !t.entry.ReplicaKnown {
+		replica, err := e.headReplica(ctx, t.destKey)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: ErrorCode(err), Err: err, attempts: t.attempts}
+		}
+		if reason := replicaReason(t.entry.Source, replica); reason != "" {
+			return &Result{Outcome: Skipped, Entry: t.entry, DestKey: t.destKey, Reason: reason}
+		}
+		e.c.toCopy.Add(1)
+		e.c.toCopyBytes.Add(t.entry.Source.Size)
+		if e.opts.DryRun {
+			return &Result{Outcome: WouldCopy, Entry: t.entry, DestKey: t.destKey}
+		}
+	}
+	r := e.copy(ctx, t)
+	if r != nil {
+		r.attempts = t.attempts
+	}
+	return r
+}
+
+// headReplica returns the replica's object at key, or nil when there is none.
+func (e *Engine) headReplica(ctx context.Context, key string) (*inventory.Object, error) {
+	in := &s3.HeadObjectInput{Bucket: aws.String(e.opts.Dest.Bucket), Key: aws.String(key)}
+	if e.opts.ExpectedDestOwner != "" {
+		in.ExpectedBucketOwner = aws.String(e.opts.ExpectedDestOwner)
+	}
+	h, err := e.api.HeadObject(ctx, in)
+	if err != nil {
+		switch ErrorCode(err) {
+		case "NotFound", "NoSuchKey", "HTTP404":
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &inventory.Object{Bucket: e.opts.Dest.Bucket, Key: key, Size: aws.ToInt64(h.ContentLength),
+		ETag: aws.ToString(h.ETag), LastModified: aws.ToTime(h.LastModified)}, nil
 }
 
 // copy makes one server-side copy. It returns nil when ctx was cancelled

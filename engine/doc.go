@@ -5,21 +5,21 @@
 //
 // The flow, one way only:
 //
-//	source ──entries──▶ plan ──tasks──▶ N workers ──results──▶ collector
-//	                      └──────────── skips ─────────────────▶ collector
+//		source ──entries──▶ plan ──tasks──▶ N workers ──results──▶ collector
+//		                      └──────────── skips ─────────────────▶ collector
 //
-//   - source: Source.Stream sends entries (bounded channel) until done.
-//   - plan: Filter, then the replica's state (exists, newer-in-replica),
-//     then the clock (too-new: modified after Start-MinAge), then size
-//     (too-large: over MaxCopyObjectSize). Everything else becomes a task,
-//     or a WouldCopy result in a dry run.
-//   - workers: CopyObject with CopySourceIfMatch = the listed ETag and the
-//     metadata and tagging directives COPY; storage class kept unless set;
-//     SSE, ACL and expected-owner options as given. A 412 means the source
-//     changed after it was listed: the object is skipped as "changed",
-//     never copied from the stale view.
-//   - collector: the only goroutine that counts, calls the Observer and
-//     (with the checkpoint) writes state.
+//	  - source: Source.Stream sends entries (bounded channel) until done.
+//	  - plan: Filter, then the replica's state (exists, newer-in-replica),
+//	    then the clock (too-new: modified after Start-MinAge), then size
+//	    (too-large: over MaxCopyObjectSize). Everything else becomes a task,
+//	    or a WouldCopy result in a dry run.
+//	  - workers: CopyObject with CopySourceIfMatch = the listed ETag and the
+//	    metadata and tagging directives COPY; storage class kept unless set;
+//	    SSE, ACL and expected-owner options as given. A 412 means the source
+//	    changed after it was listed: the object is skipped as "changed",
+//	    never copied from the stale view.
+//	  - collector: the only goroutine that counts, calls the Observer and
+//	    (with the checkpoint) writes state.
 //
 // Failures: a failed object is a Result with its S3 error code and the run
 // goes on. Answers about the whole run (missing bucket, wrong or expired

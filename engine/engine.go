@@ -13,10 +13,12 @@ import (
 	"github.com/backfill-dev/backfill/inventory"
 )
 
-// CopyAPI is the S3 call the engine's workers make, against the
-// destination's region.
+// CopyAPI is what the engine's workers call, against the destination's
+// region: CopyObject, and HeadObject for entries whose source did not look
+// at the replica.
 type CopyAPI interface {
 	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 var _ CopyAPI = (*s3.Client)(nil)
@@ -68,8 +70,9 @@ func (e *Engine) halted(feedCtx context.Context) bool {
 }
 
 type task struct {
-	entry   inventory.Entry
-	destKey string
+	entry    inventory.Entry
+	destKey  string
+	attempts int
 }
 
 // Run copies everything src yields and returns what it did. Cancelling ctx
@@ -82,7 +85,17 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		o.Start = time.Now()
 	}
 	cutoff := o.Start.Add(-o.MinAge)
+	if !o.Cutoff.IsZero() {
+		cutoff = o.Cutoff
+	}
 	sum := &Summary{Started: o.Start, Skipped: map[string]int64{}, Failed: map[string]int64{}}
+	var track *tracker
+	if o.Checkpoint != nil && o.TrackShards {
+		track = newTracker()
+		for _, sh := range o.Resume {
+			track.resume(sh.Prefix, sh.Depth, sh.Watermark)
+		}
+	}
 
 	base, cancelBase := context.WithCancelCause(ctx)
 	defer cancelBase(nil)
@@ -120,25 +133,49 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		}
 		return &RunError{What: "read the source", Err: err}
 	})
-	// 2. plan: decide per entry; skips go straight to the collector
+	// 2. plan: decide per entry; skips and shard events go straight to the
+	// collector, copies to the workers.
 	g.Go(func() error {
 		defer close(tasks)
 		for en := range entries {
+			if en.Kind != inventory.KindObject {
+				results <- &Result{Entry: en, event: en.Kind}
+				continue
+			}
 			e.c.listed.Add(1)
 			e.c.listedBytes.Add(en.Source.Size)
+			if track != nil {
+				track.add(en.Shard, en.Rel)
+			}
 			destKey := o.Dest.Key(en.Rel)
+			attempts := 0
+			if o.Checkpoint != nil {
+				rec, ok, err := o.Checkpoint.Lookup(en.Rel, en.Source.VersionID)
+				if err != nil {
+					return &RunError{What: "read the checkpoint", Err: err}
+				}
+				if ok && rec.State == checkpointDone && rec.ETag == en.Source.ETag && rec.Size == en.Source.Size {
+					results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: ReasonDone}
+					continue
+				}
+				if ok && rec.State == checkpointFailed {
+					attempts = rec.Attempts
+				}
+			}
 			if reason := e.decide(en, destKey, cutoff); reason != "" {
 				results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: reason}
 				continue
 			}
-			e.c.toCopy.Add(1)
-			e.c.toCopyBytes.Add(en.Source.Size)
-			if o.DryRun {
-				results <- &Result{Outcome: WouldCopy, Entry: en, DestKey: destKey}
-				continue
+			if en.ReplicaKnown {
+				e.c.toCopy.Add(1)
+				e.c.toCopyBytes.Add(en.Source.Size)
+				if o.DryRun {
+					results <- &Result{Outcome: WouldCopy, Entry: en, DestKey: destKey}
+					continue
+				}
 			}
 			select {
-			case tasks <- task{entry: en, destKey: destKey}:
+			case tasks <- task{entry: en, destKey: destKey, attempts: attempts}:
 			case <-feedCtx.Done():
 				return nil
 			}
@@ -156,7 +193,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					if !ok || e.halted(feedCtx) {
 						return nil
 					}
-					r := e.copy(runCtx, t)
+					r := e.process(runCtx, t, cutoff)
 					if r == nil { // cancelled: not attempted to the end, not reported
 						continue
 					}
@@ -176,34 +213,10 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		close(results)
 	}()
 
-	// 4. collector: the only goroutine that counts and reports.
-	denied := 0
-	for r := range results {
-		switch r.Outcome {
-		case Copied:
-			sum.Copied++
-			sum.BytesCopied += r.Entry.Source.Size
-			e.c.copied.Add(1)
-			e.c.copiedBytes.Add(r.Entry.Source.Size)
-		case WouldCopy:
-			sum.WouldCopy++
-			sum.WouldCopyBytes += r.Entry.Source.Size
-		case Skipped:
-			sum.Skipped[r.Reason]++
-			e.c.skipped.Add(1)
-		case Failed:
-			sum.Failed[r.Code]++
-			e.c.failed.Add(1)
-		}
-		if r.Outcome == Failed && isDenied(r.Code) && sum.Copied == 0 {
-			if denied++; denied == o.DeniedLimit {
-				cancelBase(&RunError{What: fmt.Sprintf("copy from %s to %s", o.Source, o.Dest), Code: r.Code,
-					Hint: fmt.Sprintf("access denied for the first %d copies and none succeeded: the credentials cannot read the source or write the destination", denied),
-					Err:  r.Err})
-			}
-		}
-		e.obs.Result(r)
-	}
+	// 4. collector: the only goroutine that counts, reports and writes the
+	// checkpoint.
+	col := newCollector(e, sum, track, cancelBase)
+	col.run(results)
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()
 

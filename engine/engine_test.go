@@ -21,7 +21,9 @@ import (
 type fakeCopier struct {
 	mu    sync.Mutex
 	calls []*s3.CopyObjectInput
+	heads []string
 	fn    func(ctx context.Context, in *s3.CopyObjectInput) error
+	head  func(in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error)
 }
 
 func (f *fakeCopier) CopyObject(ctx context.Context, in *s3.CopyObjectInput, _ ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
@@ -34,6 +36,16 @@ func (f *fakeCopier) CopyObject(ctx context.Context, in *s3.CopyObjectInput, _ .
 		}
 	}
 	return &s3.CopyObjectOutput{}, nil
+}
+
+func (f *fakeCopier) HeadObject(ctx context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	f.mu.Lock()
+	f.heads = append(f.heads, aws.ToString(in.Key))
+	f.mu.Unlock()
+	if f.head != nil {
+		return f.head(in)
+	}
+	return nil, apiErr("NotFound")
 }
 
 func (f *fakeCopier) keys() []string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
 
@@ -32,6 +33,9 @@ type Options struct {
 	MinAge time.Duration
 	// Start is the run's start (zero = time.Now() when Run begins).
 	Start time.Time
+	// Cutoff, when set, replaces Start-MinAge: a resumed job keeps the
+	// cutoff of its first run, so its decisions do not drift.
+	Cutoff time.Time
 	// DryRun decides but copies nothing.
 	DryRun bool
 
@@ -53,6 +57,25 @@ type Options struct {
 	// DeniedLimit: when this many copies in a row are denied before any
 	// succeeds, the run stops as a whole (0 = 20).
 	DeniedLimit int
+
+	// Checkpoint, when set, records every settled object and, with
+	// TrackShards, each listing shard's watermark; it is also consulted to
+	// skip objects an earlier run of the job copied ("done").
+	Checkpoint Checkpoint
+	// TrackShards records shard watermarks (sources that list in shards).
+	TrackShards bool
+	// Resume names the shards the source resumes, with their watermarks.
+	Resume []checkpoint.Shard
+	// CommitEvery and CommitSize bound how long and how many settled
+	// objects wait for the next checkpoint transaction (0 = 100ms, 2000).
+	CommitEvery time.Duration
+	CommitSize  int
+}
+
+// Checkpoint is what the engine needs of a checkpoint store.
+type Checkpoint interface {
+	Lookup(key, versionID string) (checkpoint.Record, bool, error)
+	Apply(b *checkpoint.Batch) error
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +87,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeniedLimit <= 0 {
 		o.DeniedLimit = 20
+	}
+	if o.CommitEvery <= 0 {
+		o.CommitEvery = 100 * time.Millisecond
+	}
+	if o.CommitSize <= 0 {
+		o.CommitSize = 2000
 	}
 	return o
 }

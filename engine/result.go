@@ -41,6 +41,7 @@ const (
 	ReasonTooLarge       = "too-large"        // above the single-copy limit
 	ReasonChanged        = "changed"          // the source changed after it was listed (copy-source-if-match failed)
 	ReasonEmptyKey       = "empty-key"        // maps to an empty destination key (a folder marker copied to a bucket root)
+	ReasonDone           = "done"             // an earlier run of this job copied it (checkpoint)
 )
 
 // Result is the outcome of one object, handed to the Observer.
@@ -53,6 +54,9 @@ type Result struct {
 	// Code is the S3 error code (Failed), Err the error itself.
 	Code string
 	Err  error
+
+	attempts int            // failed attempts before this one (checkpoint)
+	event    inventory.Kind // shard events travel to the collector too
 }
 
 // Observer receives every result. Result is called from one goroutine only,

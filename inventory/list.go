@@ -49,11 +49,26 @@ type Lister struct {
 
 	ExpectedSourceOwner  string
 	ExpectedReplicaOwner string
+
+	// Resume, when non-nil, lists these shards (each after its watermark)
+	// instead of starting at the root; an empty non-nil slice lists nothing.
+	Resume []ResumeShard
+	// Known reports shards already recorded by an earlier run: a
+	// rediscovered known shard is neither listed again nor announced.
+	Known func(prefix string) bool
+}
+
+// ResumeShard is where a resumed listing of one shard starts.
+type ResumeShard struct {
+	Prefix string // relative to the source prefix
+	Depth  int
+	After  string // relative key: list only keys after it ("" = from the start)
 }
 
 type shard struct {
 	rel   string
 	depth int
+	after string
 }
 
 // Stream lists and sends entries on out until the listing is complete, ctx
@@ -70,8 +85,17 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	q := &shardQueue{pending: []shard{{rel: "", depth: 0}}}
+	q := &shardQueue{}
 	q.cond = sync.NewCond(&q.mu)
+	if l.Resume == nil {
+		q.pending = []shard{{rel: "", depth: 0}}
+		if err := send(ctx, out, Entry{Kind: KindShardFound, Shard: "", Depth: 0}); err != nil {
+			return err
+		}
+	}
+	for _, r := range l.Resume {
+		q.pending = append(q.pending, shard{rel: r.Prefix, depth: r.Depth, after: r.After})
+	}
 	var wg sync.WaitGroup
 	for range parallel {
 		wg.Go(func() {
@@ -81,6 +105,9 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 					return
 				}
 				err := l.listShard(ctx, s, s.depth < depth, q, out)
+				if err == nil {
+					err = send(ctx, out, Entry{Kind: KindShardDone, Shard: s.rel})
+				}
 				q.done()
 				if err != nil {
 					cancel(err)
@@ -107,13 +134,28 @@ func (l *Lister) listShard(ctx context.Context, s shard, delimited bool, q *shar
 	}
 	src := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
 		owner: l.ExpectedSourceOwner, pageSize: l.PageSize}
+	if s.after != "" {
+		src.startAfter = l.SourcePfx + s.after
+	}
+	// Child shards discovered by the last page: each is announced before it
+	// is queued (so its own entries can never overtake the announcement)
+	// and before the objects of the page that found it.
+	var found []string
 	if delimited {
-		src.onPrefix = func(p string) { q.add(shard{rel: p[len(l.SourcePfx):], depth: s.depth + 1}) }
+		src.onPrefix = func(p string) {
+			rel := p[len(l.SourcePfx):]
+			if l.Known == nil || !l.Known(rel) {
+				found = append(found, rel)
+			}
+		}
 	}
 	var dst *pager
 	if l.Replica != nil {
 		dst = &pager{api: l.Replica, bucket: l.ReplicaBkt, prefix: l.ReplicaPfx + s.rel, delim: delim,
 			owner: l.ExpectedReplicaOwner, pageSize: l.PageSize}
+		if s.after != "" {
+			dst.startAfter = l.ReplicaPfx + s.after
+		}
 	}
 	var (
 		d    Object
@@ -131,6 +173,13 @@ func (l *Lister) listShard(ctx context.Context, s shard, delimited bool, q *shar
 		if err != nil {
 			return err
 		}
+		for _, f := range found {
+			if err := send(ctx, out, Entry{Kind: KindShardFound, Shard: f, Depth: s.depth + 1}); err != nil {
+				return err
+			}
+			q.add(shard{rel: f, depth: s.depth + 1})
+		}
+		found = found[:0]
 		if !ok {
 			return nil
 		}
@@ -148,11 +197,18 @@ func (l *Lister) listShard(ctx context.Context, s shard, delimited bool, q *shar
 				e.Replica = &r
 			}
 		}
-		select {
-		case out <- e:
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		if err := send(ctx, out, e); err != nil {
+			return err
 		}
+	}
+}
+
+func send(ctx context.Context, out chan<- Entry, e Entry) error {
+	select {
+	case out <- e:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
 }
 
@@ -165,6 +221,8 @@ type pager struct {
 	owner    string
 	pageSize int32
 	onPrefix func(string)
+	// startAfter is the full key a resumed listing starts after.
+	startAfter string
 
 	page    []types.Object
 	token   *string
@@ -185,6 +243,9 @@ func (p *pager) next(ctx context.Context) (Object, bool, error) {
 		}
 		if p.delim != "" {
 			in.Delimiter = aws.String(p.delim)
+		}
+		if p.startAfter != "" && p.token == nil {
+			in.StartAfter = aws.String(p.startAfter)
 		}
 		if p.pageSize > 0 {
 			in.MaxKeys = aws.Int32(p.pageSize)

@@ -15,8 +15,23 @@ type Object struct {
 	StorageClass string
 }
 
+// Kind of an Entry.
+type Kind uint8
+
+// Entry kinds. Shard events travel in the same stream as objects so that a
+// consumer sees them in order: a shard's ShardFound before any entry that
+// follows its discovery, its ShardDone after its last object.
+const (
+	KindObject     Kind = iota // an object to consider
+	KindShardFound             // a new listing shard (Shard, Depth) was discovered
+	KindShardDone              // shard Shard was listed to its end
+)
+
 // Entry is one unit of work handed to the engine.
 type Entry struct {
+	Kind Kind
+	// Depth is the shard's fan-out depth (KindShardFound).
+	Depth int
 	// Rel is the key relative to the source prefix; the destination key is
 	// the destination prefix + Rel.
 	Rel string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/internal/s3url"
@@ -33,6 +34,12 @@ skipped, with its reason counted in the summary and report, when:
    too-large          above 5 GiB, the CopyObject limit
    changed            it changed after it was listed (never copied stale)
    excluded           filtered out by --include/--exclude
+   done               an earlier run of this job copied it (checkpoint)
+
+Progress is recorded in a checkpoint (--checkpoint, default ./backfill.db):
+run the same command again after a crash or Ctrl-C and it goes on where it
+stopped, without copying or listing again what is done. A finished job's
+checkpoint makes a re-run a no-op; --reset starts the job over.
 
 ` + exitStatusHelp,
 		Flags: append([]cli.Flag{
@@ -52,7 +59,7 @@ skipped, with its reason counted in the summary and report, when:
 			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
-		}, awsFlags()...),
+		}, append(checkpointFlags(), awsFlags()...)...),
 		Action:       runCopy,
 		OnUsageError: onUsageError,
 	}
@@ -61,10 +68,16 @@ skipped, with its reason counted in the summary and report, when:
 type copyRun struct {
 	from, to s3url.URL
 	opts     engine.Options
-	json     bool
-	report   string
-	failures string
-	progress bool
+	include  []string
+	exclude  []string
+	// checkpoint path ("" = none), reset, retryFailed
+	checkpoint  string
+	reset       bool
+	retryFailed bool
+	json        bool
+	report      string
+	failures    string
+	progress    bool
 }
 
 func parseCopy(c *cli.Context) (*copyRun, error) {
@@ -96,10 +109,14 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 	}
 	r := &copyRun{
 		from: from, to: to,
-		json:     c.Bool("json"),
-		report:   c.String("report"),
-		failures: c.String("failures"),
-		progress: !c.Bool("no-progress"),
+		json:        c.Bool("json"),
+		report:      c.String("report"),
+		failures:    c.String("failures"),
+		progress:    !c.Bool("no-progress"),
+		include:     c.StringSlice("include"),
+		exclude:     c.StringSlice("exclude"),
+		reset:       c.Bool("reset"),
+		retryFailed: c.Bool("retry-failed"),
 		opts: engine.Options{
 			Source: from, Dest: to,
 			Concurrency:         c.Int("concurrency"),
@@ -118,6 +135,20 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 	if err := r.opts.Validate(); err != nil {
 		return nil, usageErrorf("%w", err)
 	}
+	switch {
+	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):
+		return nil, usageErrorf("--no-checkpoint cannot go with --checkpoint, --reset or --retry-failed")
+	case c.Bool("no-checkpoint"):
+	case r.opts.DryRun && (r.reset || r.retryFailed):
+		return nil, usageErrorf("--dry-run does not use the checkpoint: it cannot go with --reset or --retry-failed")
+	case r.opts.DryRun:
+		// A dry run copies nothing, so it records nothing either.
+	default:
+		r.checkpoint = c.String("checkpoint")
+		if r.checkpoint == "" {
+			return nil, usageErrorf("--checkpoint needs a path (or use --no-checkpoint)")
+		}
+	}
 	return r, nil
 }
 
@@ -131,7 +162,7 @@ func runCopy(c *cli.Context) error {
 	defer cancel()
 
 	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
-	src, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
+	srcC, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
 	if err != nil {
 		return err
 	}
@@ -139,11 +170,45 @@ func runCopy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := preflight(ctx, src, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
+	if err := preflight(ctx, srcC, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
 		return err
 	}
 	if err := preflight(ctx, dst, r.to, r.opts.ExpectedDestOwner, "destination"); err != nil {
 		return err
+	}
+
+	var src engine.Source
+	lister := &inventory.Lister{
+		Source: srcC, SourceBkt: r.from.Bucket, SourcePfx: r.from.Prefix,
+		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
+		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
+	}
+	src = lister
+	if r.checkpoint != "" {
+		cp, err := openCheckpoint(r.checkpoint, false)
+		if err != nil {
+			return err
+		}
+		defer cp.Close()
+		start := time.Now()
+		cutoff, err := cp.Begin(r.spec(), start.Add(-r.opts.MinAge), r.reset)
+		if err != nil {
+			if errors.Is(err, checkpoint.ErrSpecMismatch) {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return err
+		}
+		r.opts.Checkpoint, r.opts.Start, r.opts.Cutoff = cp, start, cutoff
+		if r.retryFailed {
+			src = &failedSource{cp: cp, bucket: r.from.Bucket, prefix: r.from.Prefix}
+		} else {
+			resume, known, pending, err := resumeState(cp)
+			if err != nil {
+				return err
+			}
+			lister.Resume, lister.Known = resume, func(p string) bool { return known[p] }
+			r.opts.TrackShards, r.opts.Resume = true, pending
+		}
 	}
 
 	out, err := newOutput(stdout, stderr, r)
@@ -173,13 +238,8 @@ func runCopy(c *cli.Context) error {
 		}
 	}()
 
-	lister := &inventory.Lister{
-		Source: src, SourceBkt: r.from.Bucket, SourcePfx: r.from.Prefix,
-		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
-		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
-	}
 	prog := startProgress(stderr, eng, progressModeFor(stderr, r.progress))
-	sum, runErr := eng.Run(ctx, lister)
+	sum, runErr := eng.Run(ctx, src)
 	prog.stop()
 
 	code := exitOK
@@ -246,5 +306,3 @@ func shortSide(side string) string {
 	}
 	return side
 }
-
-var _ = time.Second

@@ -60,12 +60,23 @@ func TestInterruptLeavesCorrectReport(t *testing.T) {
 	if !strings.Contains(so.String(), "Interrupted") {
 		t.Errorf("summary: %s", so.String())
 	}
-	// Running again finishes the job.
+	// Running again resumes from the checkpoint: only what is left is
+	// copied, nothing done is copied again.
 	e.proxy.SetLatency(0)
+	e.proxy.Reset()
 	r := e.run(e.copyArgs("--report", rep)...)
 	mustCode(t, r, 0)
-	if rf2 := readReport(t, rep); rf2.Copied+rf2.Skipped["exists"] != n || rf2.Skipped["exists"] != rf.Copied {
-		t.Errorf("second run: %+v", rf2)
+	rf2 := readReport(t, rep)
+	if rf2.Copied != n-rf.Copied || int64(e.proxy.Count("CopyObject")) != rf2.Copied {
+		t.Errorf("resumed run copied %d with %d CopyObject; want %d", rf2.Copied, e.proxy.Count("CopyObject"), n-rf.Copied)
+	}
+	for reason := range rf2.Skipped {
+		if reason != "done" {
+			t.Errorf("resumed run skipped %v", rf2.Skipped)
+		}
+	}
+	if got := len(e.listing(e.dst, "")); got != n {
+		t.Errorf("replica holds %d of %d", got, n)
 	}
 }
 

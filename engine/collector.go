@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/backfill-dev/backfill/checkpoint"
+	"github.com/backfill-dev/backfill/inventory"
+)
+
+const (
+	checkpointDone   = checkpoint.Done
+	checkpointFailed = checkpoint.Failed
+)
+
+// collector is the engine's last stage: it counts, calls the Observer, and
+// is the only writer of the checkpoint, in batches of at most CommitSize
+// settled objects or CommitEvery, whichever comes first. A key is written
+// done only here, after its worker saw S3 confirm the copy.
+type collector struct {
+	e      *Engine
+	sum    *Summary
+	track  *tracker
+	cancel context.CancelCauseFunc
+
+	batch  *checkpoint.Batch
+	dirty  map[string]bool // shards whose state changed since the last commit
+	failed bool            // a commit failed: the run is stopping
+	denied int
+}
+
+func newCollector(e *Engine, sum *Summary, track *tracker, cancel context.CancelCauseFunc) *collector {
+	return &collector{e: e, sum: sum, track: track, cancel: cancel, batch: checkpoint.NewBatch(), dirty: map[string]bool{}}
+}
+
+func (c *collector) run(results <-chan *Result) {
+	tick := time.NewTicker(c.e.opts.CommitEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				c.commit()
+				return
+			}
+			c.handle(r)
+			if c.batch.Len() >= c.e.opts.CommitSize {
+				c.commit()
+			}
+		case <-tick.C:
+			c.commit()
+		}
+	}
+}
+
+func (c *collector) handle(r *Result) {
+	o := &c.e.opts
+	switch r.event {
+	case inventory.KindShardFound:
+		if c.track != nil {
+			c.track.found(r.Entry.Shard, r.Entry.Depth)
+			c.dirty[r.Entry.Shard] = true
+		}
+		return
+	case inventory.KindShardDone:
+		if c.track != nil {
+			c.track.listed(r.Entry.Shard)
+			c.dirty[r.Entry.Shard] = true
+		}
+		return
+	}
+	sum, en := c.sum, r.Entry
+	src := en.Source
+	switch r.Outcome {
+	case Copied:
+		sum.Copied++
+		sum.BytesCopied += src.Size
+		c.e.c.copied.Add(1)
+		c.e.c.copiedBytes.Add(src.Size)
+	case WouldCopy:
+		sum.WouldCopy++
+		sum.WouldCopyBytes += src.Size
+	case Skipped:
+		sum.Skipped[r.Reason]++
+		c.e.c.skipped.Add(1)
+	case Failed:
+		sum.Failed[r.Code]++
+		c.e.c.failed.Add(1)
+	}
+	if o.Checkpoint != nil && !o.DryRun {
+		rec := checkpoint.Record{ETag: src.ETag, Size: src.Size, LastModified: src.LastModified, When: time.Now()}
+		switch {
+		case r.Outcome == Copied || r.Outcome == Skipped && r.Reason == ReasonExists:
+			rec.State = checkpoint.Done
+			c.batch.Put(en.Rel, src.VersionID, rec)
+		case r.Outcome == Failed:
+			rec.State, rec.Code, rec.Attempts = checkpoint.Failed, r.Code, r.attempts+1
+			if r.Err != nil {
+				rec.Message = r.Err.Error()
+			}
+			c.batch.Put(en.Rel, src.VersionID, rec)
+		}
+		switch r.Outcome {
+		case Copied:
+			c.batch.Count(1, src.Size, "", "")
+		case Skipped:
+			c.batch.Count(0, 0, r.Reason, "")
+		case Failed:
+			c.batch.Count(0, 0, "", r.Code)
+		}
+		if c.track != nil {
+			c.track.settle(en.Shard, en.Rel)
+			c.dirty[en.Shard] = true
+		}
+	}
+	if r.Outcome == Failed && isDenied(r.Code) && sum.Copied == 0 {
+		if c.denied++; c.denied == o.DeniedLimit {
+			c.cancel(&RunError{What: fmt.Sprintf("copy from %s to %s", o.Source, o.Dest), Code: r.Code,
+				Hint: fmt.Sprintf("access denied for the first %d copies and none succeeded: the credentials cannot read the source or write the destination", c.denied),
+				Err:  r.Err})
+		}
+	}
+	c.e.obs.Result(r)
+}
+
+// commit writes the batch and the changed shards in one transaction. A
+// failed write stops the run: nothing after it could be recorded.
+func (c *collector) commit() {
+	cp := c.e.opts.Checkpoint
+	if cp == nil || c.failed {
+		return
+	}
+	for shard := range c.dirty {
+		c.batch.PutShard(c.track.state(shard))
+	}
+	clear(c.dirty)
+	if err := cp.Apply(c.batch); err != nil {
+		c.failed = true
+		c.cancel(&RunError{What: "write the checkpoint", Hint: "the run stops so that nothing is copied without being recorded", Err: err})
+	}
+}
