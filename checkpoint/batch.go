@@ -67,6 +67,9 @@ func (s *Store) Apply(b *Batch) error {
 	}
 	err := s.update(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bObjects)
+		// Keys of one batch are sorted and mostly come after the last ones
+		// (listings run in key order): pack pages fuller than the default.
+		ob.FillPercent = 0.9
 		for _, k := range slices.Sorted(maps.Keys(b.objects)) { // sorted: fewer page splits
 			if err := ob.Put([]byte(k), b.objects[k].encode()); err != nil {
 				return err

@@ -37,7 +37,8 @@ func run() error {
 	latency := flag.Duration("latency", 25*time.Millisecond, "added latency per request")
 	levels := flag.String("levels", "8,16,32,64,128,256", "concurrency values")
 	runs := flag.Int("runs", 3, "runs per level (median reported)")
-	bin := flag.String("backfill", "bin/backfill", "backfill binary")
+	bin := flag.String("backfill", "bin/backfill", "backfill binary (absolute or relative to the working directory)")
+	extra := flag.String("args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -76,7 +77,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 
-	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level\n\n", *objects, *latency, *runs)
+	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level, extra flags %q\n\n", *objects, *latency, *runs, *extra)
 	fmt.Println("| --concurrency | median wall s | objects/s | ideal conc/latency |")
 	fmt.Println("|---:|---:|---:|---:|")
 	for _, ls := range strings.Split(*levels, ",") {
@@ -91,8 +92,15 @@ func run() error {
 				return err
 			}
 			rep := filepath.Join(dir, bucket+".json")
-			cmd := exec.Command(*bin, "copy", "--from", "s3://primary", "--to", "s3://"+bucket, "--no-progress",
-				"--concurrency", ls, "--report", rep)
+			args := []string{"copy", "--from", "s3://primary", "--to", "s3://" + bucket, "--no-progress",
+				"--concurrency", ls, "--report", rep}
+			if !strings.Contains(*extra, "--no-checkpoint") {
+				args = append(args, "--checkpoint", filepath.Join(dir, bucket+".db"))
+			}
+			if *extra != "" {
+				args = append(args, strings.Fields(*extra)...)
+			}
+			cmd := exec.Command(*bin, args...)
 			cmd.Env = srv.Env(proxy.URL())
 			start := time.Now()
 			if out, err := cmd.CombinedOutput(); err != nil {
