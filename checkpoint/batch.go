@@ -16,20 +16,26 @@ type Counters struct {
 	BytesCopied int64            `json:"bytes_copied"`
 	Skipped     map[string]int64 `json:"skipped,omitempty"`
 	Failed      map[string]int64 `json:"failed,omitempty"` // failures seen, by code (attempts, not objects)
+	// FailedObjects is how many objects are recorded failed now (kept
+	// without a scan: +1 when an object first fails, -1 when a failed one
+	// is done).
+	FailedObjects int64 `json:"failed_objects"`
 }
 
 // Batch collects updates for one transaction. It is not safe for
 // concurrent use: the collector owns it.
 type Batch struct {
 	objects map[string]Record
+	deletes map[string]bool
 	shards  map[string]Shard
+	uploads map[string]*Upload // nil value: delete
 	delta   Counters
 	n       int
 }
 
 // NewBatch returns an empty batch.
 func NewBatch() *Batch {
-	return &Batch{objects: map[string]Record{}, shards: map[string]Shard{},
+	return &Batch{objects: map[string]Record{}, deletes: map[string]bool{}, shards: map[string]Shard{},
 		delta: Counters{Skipped: map[string]int64{}, Failed: map[string]int64{}}}
 }
 
@@ -38,7 +44,17 @@ func (b *Batch) Len() int { return b.n }
 
 // Put records an object's state (the last Put of a key wins).
 func (b *Batch) Put(key, versionID string, r Record) {
-	b.objects[string(ObjectKey(key, versionID))] = r
+	k := string(ObjectKey(key, versionID))
+	b.objects[k] = r
+	delete(b.deletes, k)
+	b.n++
+}
+
+// Delete removes an object's record (the last Put or Delete of a key wins).
+func (b *Batch) Delete(key, versionID string) {
+	k := string(ObjectKey(key, versionID))
+	b.deletes[k] = true
+	delete(b.objects, k)
 	b.n++
 }
 
@@ -60,6 +76,12 @@ func (b *Batch) Count(copied, bytes int64, skipReason, failCode string) {
 	}
 }
 
+// FailedObjects adds n (+1 or -1) to the count of objects recorded failed.
+func (b *Batch) FailedObjects(n int64) {
+	b.delta.FailedObjects += n
+	b.n++
+}
+
 // Apply writes the batch in one fsynced transaction and empties it.
 func (s *Store) Apply(b *Batch) error {
 	if b.n == 0 && b.delta.Copied == 0 && len(b.delta.Skipped) == 0 && len(b.delta.Failed) == 0 {
@@ -75,6 +97,14 @@ func (s *Store) Apply(b *Batch) error {
 				return err
 			}
 		}
+		for k := range b.deletes {
+			if err := ob.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		if err := b.applyUploads(tx); err != nil {
+			return err
+		}
 		sb := tx.Bucket(bShards)
 		for p, sh := range b.shards {
 			if err := sb.Put(shardKey(p), sh.encode()); err != nil {
@@ -85,6 +115,7 @@ func (s *Store) Apply(b *Batch) error {
 		c := readCounters(m.Get(kCounters))
 		c.Copied += b.delta.Copied
 		c.BytesCopied += b.delta.BytesCopied
+		c.FailedObjects = max(c.FailedObjects+b.delta.FailedObjects, 0)
 		for k, v := range b.delta.Skipped {
 			c.Skipped[k] += v
 		}
@@ -119,14 +150,17 @@ func readCounters(v []byte) Counters {
 }
 
 // Counters returns the job's totals.
-func (s *Store) Counters() Counters { return readCounters(s.get(bMeta, kCounters)) }
+func (s *Store) Counters() (Counters, error) {
+	v, err := s.get(bMeta, kCounters)
+	return readCounters(v), err
+}
 
 // Lookup returns the record of one object version (one short read
 // transaction).
 func (s *Store) Lookup(key, versionID string) (Record, bool, error) {
-	v := s.get(bObjects, ObjectKey(key, versionID))
-	if v == nil {
-		return Record{}, false, nil
+	v, err := s.get(bObjects, ObjectKey(key, versionID))
+	if err != nil || v == nil {
+		return Record{}, false, err
 	}
 	r, err := decodeRecord(v)
 	if err != nil {
@@ -221,17 +255,29 @@ type Info struct {
 	Failed   int64
 	Shards   int
 	Complete int
+	Uploads  int
 }
 
 // Info counts the checkpoint's records (a full scan, in pages).
 func (s *Store) Info() (Info, error) {
-	in := Info{Path: s.path, Spec: s.Spec(), Counters: s.Counters()}
+	in := Info{Path: s.path}
+	var err error
+	if in.Spec, err = s.Spec(); err != nil {
+		return in, err
+	}
+	if in.Counters, err = s.Counters(); err != nil {
+		return in, err
+	}
 	parse := func(k []byte) time.Time {
-		t, _ := time.Parse(time.RFC3339Nano, string(s.get(bMeta, k)))
+		v, _ := s.get(bMeta, k)
+		t, _ := time.Parse(time.RFC3339Nano, string(v))
 		return t
 	}
 	in.Cutoff, in.Created, in.LastRun = parse(kCutoff), parse(kCreated), parse(kLastRun)
-	err := s.Each(0, func(_, _ string, r Record) error {
+	if in.Uploads, err = s.countUploads(); err != nil {
+		return in, err
+	}
+	err = s.Each(0, func(_, _ string, r Record) error {
 		switch r.State {
 		case Done:
 			in.Done++

@@ -35,6 +35,7 @@ type Record struct {
 	ETag         string
 	Size         int64
 	LastModified time.Time
+	StorageClass string
 	// Failure details (State == Failed).
 	Code     string
 	Message  string
@@ -71,6 +72,7 @@ func (r Record) encode() []byte {
 	b = binary.AppendVarint(b, unixOrZero(r.LastModified))
 	b = binary.AppendVarint(b, unixOrZero(r.When))
 	b = appendString(b, r.ETag)
+	b = appendString(b, r.StorageClass)
 	if r.State == Failed {
 		msg := r.Message
 		if len(msg) > maxMessage {
@@ -110,6 +112,9 @@ func decodeRecord(b []byte) (Record, error) {
 	r.LastModified, r.When = fromUnix(lm), fromUnix(when)
 	var ok bool
 	if r.ETag, b, ok = readString(b); !ok {
+		return r, errBadRecord
+	}
+	if r.StorageClass, b, ok = readString(b); !ok {
 		return r, errBadRecord
 	}
 	if r.State == Failed {

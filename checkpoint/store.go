@@ -60,6 +60,7 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	note     string // the holder note this process wrote
 }
 
 // Options for Open.
@@ -108,8 +109,8 @@ func Open(path string, o Options) (s *Store, err error) {
 			db.Close()
 			return nil, err
 		}
-		writeHolder(path)
 	}
+	s.note = writeHolder(path, o.ReadOnly)
 	return s, nil
 }
 
@@ -188,9 +189,9 @@ func (s *Store) init() error {
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the store and removes the holder note.
+// Close closes the store and removes the holder note if it is still ours.
 func (s *Store) Close() error {
-	if !s.readOnly {
+	if b, err := os.ReadFile(holderPath(s.path)); err == nil && string(b) == s.note {
 		os.Remove(holderPath(s.path))
 	}
 	return s.db.Close()
@@ -201,10 +202,26 @@ func holderPath(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".holder")
 }
 
-func writeHolder(path string) {
+// writeHolder writes (atomically: temp file and rename) who holds the
+// checkpoint, for the message another process gets. Best effort: it only
+// improves a message.
+func writeHolder(path string, readOnly bool) string {
 	host, _ := os.Hostname()
-	note := fmt.Sprintf("pid %d on host %s since %s", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
-	os.WriteFile(holderPath(path), []byte(note), 0o600) //nolint:errcheck // best effort: only improves a message
+	what := "backfill"
+	if readOnly {
+		what = "backfill status"
+	}
+	note := fmt.Sprintf("%s, pid %d on host %s, since %s", what, os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".holder-*")
+	if err != nil {
+		return note
+	}
+	_, werr := tmp.WriteString(note)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), holderPath(path)) != nil {
+		os.Remove(tmp.Name())
+	}
+	return note
 }
 
 func readHolder(path string) string {
@@ -231,55 +248,73 @@ func (e *SpecError) Error() string {
 
 func (e *SpecError) Is(target error) bool { return target == ErrSpecMismatch }
 
-func (s *Store) get(bucket, key []byte) []byte {
+// get returns a copy of one value (nil when absent).
+func (s *Store) get(bucket, key []byte) ([]byte, error) {
 	var v []byte
-	s.view(func(tx *bolt.Tx) error { //nolint:errcheck // View returns fn's error only
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucket); b != nil {
-			v = append([]byte(nil), b.Get(key)...)
+			if got := b.Get(key); got != nil {
+				v = append([]byte{}, got...)
+			}
 		}
 		return nil
 	})
-	return v
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", s.path, err)
+	}
+	return v, nil
 }
 
-// Spec returns the stored spec, or nil for a new checkpoint.
-func (s *Store) Spec() Spec {
-	v := s.get(bMeta, kSpec)
-	if v == nil {
-		return nil
+// Spec returns the stored spec, or nil for a checkpoint no run has begun.
+func (s *Store) Spec() (Spec, error) {
+	v, err := s.get(bMeta, kSpec)
+	if err != nil || v == nil {
+		return nil, err
 	}
 	var sp Spec
-	if json.Unmarshal(v, &sp) != nil {
-		return nil
+	if err := json.Unmarshal(v, &sp); err != nil {
+		return nil, fmt.Errorf("%s: %w (its job spec is unreadable: %v)", s.path, ErrNotCheckpoint, err)
 	}
-	return sp
+	return sp, nil
 }
 
-// Begin starts a run on this checkpoint: a new checkpoint records spec and
-// cutoff; an existing one must have the same spec (or reset empties it
-// first). It returns the job's cutoff: the one stored when the job began.
-func (s *Store) Begin(spec Spec, cutoff time.Time, reset bool) (time.Time, error) {
+// HasObjects reports whether any object is recorded.
+func (s *Store) HasObjects() (bool, error) {
+	has := false
+	err := s.view(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bObjects).Cursor().First()
+		has = k != nil
+		return nil
+	})
+	return has, err
+}
+
+// Begin starts a run on this checkpoint: a new checkpoint records the
+// spec; an existing one must have the same spec (or reset empties it
+// first). cutoff (objects modified after it are left to live replication)
+// is recorded as the last run's, for status.
+func (s *Store) Begin(spec Spec, cutoff time.Time, reset bool) error {
 	if reset {
 		if err := s.reset(); err != nil {
-			return time.Time{}, err
+			return err
 		}
 	}
-	if old := s.Spec(); old != nil {
+	old, err := s.Spec()
+	if err != nil {
+		return err
+	}
+	if old != nil {
 		if diffs := diffSpec(old, spec); len(diffs) > 0 {
-			return time.Time{}, &SpecError{Path: s.path, Diffs: diffs}
+			return &SpecError{Path: s.path, Diffs: diffs}
 		}
 	}
 	js, err := json.Marshal(spec)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
-	err = s.update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bMeta)
-		if v := m.Get(kCutoff); v != nil {
-			if t, err := time.Parse(time.RFC3339Nano, string(v)); err == nil {
-				cutoff = t
-			}
-		} else if err := m.Put(kCutoff, []byte(cutoff.UTC().Format(time.RFC3339Nano))); err != nil {
+		if err := m.Put(kCutoff, []byte(cutoff.UTC().Format(time.RFC3339Nano))); err != nil {
 			return err
 		}
 		if err := m.Put(kSpec, js); err != nil {
@@ -287,7 +322,6 @@ func (s *Store) Begin(spec Spec, cutoff time.Time, reset bool) (time.Time, error
 		}
 		return m.Put(kLastRun, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	})
-	return cutoff, err
 }
 
 func (s *Store) reset() error {

@@ -72,6 +72,9 @@ func (c *collector) handle(r *Result) {
 	}
 	sum, en := c.sum, r.Entry
 	src := en.Source
+	if r.fromWorker {
+		c.e.c.settled.Add(1)
+	}
 	switch r.Outcome {
 	case Copied:
 		sum.Copied++
@@ -89,30 +92,7 @@ func (c *collector) handle(r *Result) {
 		c.e.c.failed.Add(1)
 	}
 	if o.Checkpoint != nil && !o.DryRun {
-		rec := checkpoint.Record{ETag: src.ETag, Size: src.Size, LastModified: src.LastModified, When: time.Now()}
-		switch {
-		case r.Outcome == Copied || r.Outcome == Skipped && r.Reason == ReasonExists:
-			rec.State = checkpoint.Done
-			c.batch.Put(en.Rel, src.VersionID, rec)
-		case r.Outcome == Failed:
-			rec.State, rec.Code, rec.Attempts = checkpoint.Failed, r.Code, r.attempts+1
-			if r.Err != nil {
-				rec.Message = r.Err.Error()
-			}
-			c.batch.Put(en.Rel, src.VersionID, rec)
-		}
-		switch r.Outcome {
-		case Copied:
-			c.batch.Count(1, src.Size, "", "")
-		case Skipped:
-			c.batch.Count(0, 0, r.Reason, "")
-		case Failed:
-			c.batch.Count(0, 0, "", r.Code)
-		}
-		if c.track != nil {
-			c.track.settle(en.Shard, en.Rel)
-			c.dirty[en.Shard] = true
-		}
+		c.record(r)
 	}
 	if r.Outcome == Failed && isDenied(r.Code) && sum.Copied == 0 {
 		if c.denied++; c.denied == o.DeniedLimit {
@@ -122,6 +102,59 @@ func (c *collector) handle(r *Result) {
 		}
 	}
 	c.e.obs.Result(r)
+}
+
+// record writes one settled object into the batch:
+//   - copied, or found identical in the replica: done;
+//   - failed: failed, with code, message and attempts;
+//   - a previously failed object now skipped for a stated reason: its
+//     failure is cleared (it no longer counts against the job).
+//
+// A failure whose cause is passing (throttling, 5xx, network, a cancelled
+// request) does not settle the object in its shard: the watermark stays
+// below it, so a plain resume lists and tries it again. Other failures
+// (access denied, archived, ...) settle; --retry-failed retries them once
+// their cause is fixed.
+func (c *collector) record(r *Result) {
+	en := r.Entry
+	src := en.Source
+	rec := checkpoint.Record{ETag: src.ETag, Size: src.Size, LastModified: src.LastModified,
+		StorageClass: src.StorageClass, When: time.Now()}
+	wasFailed := r.attempts > 0
+	settle := true
+	switch {
+	case r.Outcome == Copied || r.Outcome == Skipped && r.Reason == ReasonExists:
+		rec.State = checkpoint.Done
+		c.batch.Put(en.Rel, src.VersionID, rec)
+		if wasFailed {
+			c.batch.FailedObjects(-1)
+		}
+	case r.Outcome == Failed:
+		rec.State, rec.Code, rec.Attempts = checkpoint.Failed, r.Code, r.attempts+1
+		if r.Err != nil {
+			rec.Message = r.Err.Error()
+		}
+		c.batch.Put(en.Rel, src.VersionID, rec)
+		if !wasFailed {
+			c.batch.FailedObjects(1)
+		}
+		settle = !transient(r.Code)
+	case r.Outcome == Skipped && wasFailed && r.Reason != ReasonDone:
+		c.batch.Delete(en.Rel, src.VersionID)
+		c.batch.FailedObjects(-1)
+	}
+	switch r.Outcome {
+	case Copied:
+		c.batch.Count(1, src.Size, "", "")
+	case Skipped:
+		c.batch.Count(0, 0, r.Reason, "")
+	case Failed:
+		c.batch.Count(0, 0, "", r.Code)
+	}
+	if c.track != nil && settle {
+		c.track.settle(en.Shard, en.Rel)
+		c.dirty[en.Shard] = true
+	}
 }
 
 // commit writes the batch and the changed shards in one transaction. A

@@ -29,6 +29,8 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 	switch {
 	case src.LastModified.After(cutoff):
 		return ReasonTooNew
+	case !o.IncludeArchived && (src.StorageClass == "GLACIER" || src.StorageClass == "DEEP_ARCHIVE"):
+		return ReasonArchived
 	case src.Size > o.MaxCopySize:
 		return ReasonTooLarge
 	}
@@ -52,13 +54,21 @@ func replicaReason(src inventory.Object, r *inventory.Object) string {
 // a HeadObject on the destination first (never make the replica older),
 // then the copy.
 func (e *Engine) process(ctx context.Context, t task, cutoff time.Time) *Result {
+	r := e.settle(ctx, t)
+	if r != nil {
+		r.attempts, r.fromWorker = t.attempts, true
+	}
+	return r
+}
+
+func (e *Engine) settle(ctx context.Context, t task) *Result {
 	if !t.entry.ReplicaKnown {
 		replica, err := e.headReplica(ctx, t.destKey)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: ErrorCode(err), Err: err, attempts: t.attempts}
+			return &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: ErrorCode(err), Err: err}
 		}
 		if reason := replicaReason(t.entry.Source, replica); reason != "" {
 			return &Result{Outcome: Skipped, Entry: t.entry, DestKey: t.destKey, Reason: reason}
@@ -69,11 +79,7 @@ func (e *Engine) process(ctx context.Context, t task, cutoff time.Time) *Result 
 			return &Result{Outcome: WouldCopy, Entry: t.entry, DestKey: t.destKey}
 		}
 	}
-	r := e.copy(ctx, t)
-	if r != nil {
-		r.attempts = t.attempts
-	}
-	return r
+	return e.copy(ctx, t)
 }
 
 // headReplica returns the replica's object at key, or nil when there is none.
@@ -141,8 +147,14 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 		return nil
 	default:
 		code := ErrorCode(err)
-		if code == "PreconditionFailed" || code == "HTTP412" {
+		switch code {
+		case "PreconditionFailed", "HTTP412":
 			r.Outcome, r.Reason = Skipped, ReasonChanged
+			return r
+		case "NoSuchKey":
+			// CopyObject's NoSuchKey is about the source: deleted since it
+			// was listed (the destination bucket's absence is NoSuchBucket).
+			r.Outcome, r.Reason = Skipped, ReasonGone
 			return r
 		}
 		r.Outcome, r.Code, r.Err = Failed, code, err

@@ -85,9 +85,6 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		o.Start = time.Now()
 	}
 	cutoff := o.Start.Add(-o.MinAge)
-	if !o.Cutoff.IsZero() {
-		cutoff = o.Cutoff
-	}
 	sum := &Summary{Started: o.Start, Skipped: map[string]int64{}, Failed: map[string]int64{}}
 	var track *tracker
 	if o.Checkpoint != nil && o.TrackShards {
@@ -149,7 +146,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 			}
 			destKey := o.Dest.Key(en.Rel)
 			attempts := 0
-			if o.Checkpoint != nil {
+			if o.Checkpoint != nil && !o.FreshCheckpoint {
 				rec, ok, err := o.Checkpoint.Lookup(en.Rel, en.Source.VersionID)
 				if err != nil {
 					return &RunError{What: "read the checkpoint", Err: err}
@@ -163,14 +160,14 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				}
 			}
 			if reason := e.decide(en, destKey, cutoff); reason != "" {
-				results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: reason}
+				results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: reason, attempts: attempts}
 				continue
 			}
 			if en.ReplicaKnown {
 				e.c.toCopy.Add(1)
 				e.c.toCopyBytes.Add(en.Source.Size)
 				if o.DryRun {
-					results <- &Result{Outcome: WouldCopy, Entry: en, DestKey: destKey}
+					results <- &Result{Outcome: WouldCopy, Entry: en, DestKey: destKey, attempts: attempts}
 					continue
 				}
 			}
@@ -197,12 +194,14 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					if r == nil { // cancelled: not attempted to the end, not reported
 						continue
 					}
-					results <- r
 					if r.Outcome == Failed {
+						// A failure of the run itself is not the object's:
+						// it is neither reported nor recorded against it.
 						if re := AsRunError(fmt.Sprintf("copy to s3://%s/%s", o.Dest.Bucket, t.destKey), r.Err); re != nil {
 							return re
 						}
 					}
+					results <- r
 				}
 			}
 		})

@@ -58,6 +58,7 @@ var fatalCodes = map[string]string{
 	"CredentialsError":             "no usable AWS credentials",
 	"XAdminUserNotFound":           "the access key id is not known to S3 (wrong credentials?)", // versitygw's InvalidAccessKeyId
 	"HTTP301":                      "the bucket is in another region (set --source-region/--dest-region)",
+	"InvalidStorageClass":          "the storage class is not valid here (--storage-class)",
 }
 
 // RunError is a failure of the run as a whole. The run stops at once.
@@ -95,4 +96,17 @@ func AsRunError(what string, err error) *RunError {
 // isDenied reports an access-denied answer.
 func isDenied(code string) bool {
 	return code == "AccessDenied" || code == "HTTP403"
+}
+
+// transient reports failures whose cause usually passes by itself:
+// throttling, server errors, timeouts, the network, a cancelled request.
+// They are worth trying again on the next run without being asked.
+func transient(code string) bool {
+	switch code {
+	case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+		"InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException", "OperationAborted",
+		"NetworkError", "Canceled", "Error", "HTTP500", "HTTP502", "HTTP503", "HTTP504":
+		return true
+	}
+	return false
 }

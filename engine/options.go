@@ -2,7 +2,11 @@ package engine
 
 import (
 	"errors"
+	"slices"
+	"strings"
+
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"time"
 
 	"github.com/backfill-dev/backfill/checkpoint"
@@ -36,9 +40,6 @@ type Options struct {
 	MinAge time.Duration
 	// Start is the run's start (zero = time.Now() when Run begins).
 	Start time.Time
-	// Cutoff, when set, replaces Start-MinAge: a resumed job keeps the
-	// cutoff of its first run, so its decisions do not drift.
-	Cutoff time.Time
 	// DryRun decides but copies nothing.
 	DryRun bool
 
@@ -57,16 +58,28 @@ type Options struct {
 	// MaxCopySize is the largest object copied with one CopyObject
 	// (0 = MaxCopyObjectSize); larger ones are skipped as too-large.
 	MaxCopySize int64
-	// DeniedLimit: when this many copies in a row are denied before any
-	// succeeds, the run stops as a whole (0 = 20).
+	// DeniedLimit: when this many copies are denied before any succeeds,
+	// the run stops as a whole: the credentials cannot write the
+	// destination or read the source (0 = max(100, 2*Concurrency)).
 	DeniedLimit int
 
 	// Checkpoint, when set, records every settled object and, with
 	// TrackShards, each listing shard's watermark; it is also consulted to
 	// skip objects an earlier run of the job copied ("done").
 	Checkpoint Checkpoint
+	// FreshCheckpoint says the checkpoint held no objects when the run
+	// began, so there is nothing to look up per object.
+	FreshCheckpoint bool
 	// TrackShards records shard watermarks (sources that list in shards).
 	TrackShards bool
+	// IncludeArchived attempts objects in archive storage classes (GLACIER,
+	// DEEP_ARCHIVE) instead of skipping them as "archived"; they copy only
+	// when restored, and fail with InvalidObjectState otherwise.
+	IncludeArchived bool
+	// DistinctStores says source and destination are different S3
+	// endpoints, so the same bucket name is two buckets and may be copied
+	// to itself.
+	DistinctStores bool
 	// Resume names the shards the source resumes, with their watermarks.
 	Resume []checkpoint.Shard
 	// CommitEvery and CommitSize bound how long and how many settled
@@ -89,7 +102,7 @@ func (o Options) withDefaults() Options {
 		o.MaxCopySize = MaxCopyObjectSize
 	}
 	if o.DeniedLimit <= 0 {
-		o.DeniedLimit = 20
+		o.DeniedLimit = max(100, 2*o.Concurrency)
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 100 * time.Millisecond
@@ -108,7 +121,7 @@ func (o Options) Validate() error {
 	if o.Source.Bucket == "" || o.Dest.Bucket == "" {
 		return errors.New("both a source and a destination are needed")
 	}
-	if s3url.Overlaps(o.Source, o.Dest) {
+	if !o.DistinctStores && s3url.Overlaps(o.Source, o.Dest) {
 		return fmt.Errorf("%w: %s and %s share keys (same bucket, one prefix inside the other); copy to another bucket or a prefix outside the source", ErrSameLocation, o.Source, o.Dest)
 	}
 	switch o.SSE {
@@ -125,5 +138,19 @@ func (o Options) Validate() error {
 	if o.MinAge < 0 {
 		return errors.New("--min-age must not be negative")
 	}
+	if o.StorageClass != "" && !slices.Contains(types.StorageClass("").Values(), types.StorageClass(o.StorageClass)) {
+		return fmt.Errorf("--storage-class %q: not an S3 storage class (%s)", o.StorageClass, joinValues(types.StorageClass("").Values()))
+	}
+	if o.ACL != "" && !slices.Contains(types.ObjectCannedACL("").Values(), types.ObjectCannedACL(o.ACL)) {
+		return fmt.Errorf("--acl %q: not a canned ACL (%s)", o.ACL, joinValues(types.ObjectCannedACL("").Values()))
+	}
 	return nil
+}
+
+func joinValues[T ~string](vs []T) string {
+	ss := make([]string, len(vs))
+	for i, v := range vs {
+		ss[i] = string(v)
+	}
+	return strings.Join(ss, ", ")
 }

@@ -42,6 +42,8 @@ const (
 	ReasonChanged        = "changed"          // the source changed after it was listed (copy-source-if-match failed)
 	ReasonEmptyKey       = "empty-key"        // maps to an empty destination key (a folder marker copied to a bucket root)
 	ReasonDone           = "done"             // an earlier run of this job copied it (checkpoint)
+	ReasonGone           = "gone"             // deleted from the source after it was listed
+	ReasonArchived       = "archived"         // in GLACIER or DEEP_ARCHIVE: needs a restore first (--include-archived to attempt)
 )
 
 // Result is the outcome of one object, handed to the Observer.
@@ -55,8 +57,9 @@ type Result struct {
 	Code string
 	Err  error
 
-	attempts int            // failed attempts before this one (checkpoint)
-	event    inventory.Kind // shard events travel to the collector too
+	attempts   int            // failed attempts before this one (checkpoint)
+	fromWorker bool           // settled by a worker (counts toward the progress of the copies)
+	event      inventory.Kind // shard events travel to the collector too
 }
 
 // Observer receives every result. Result is called from one goroutine only,
@@ -104,7 +107,10 @@ type Stats struct {
 	ToCopy, ToCopyBytes int64 // decided to copy so far
 	Copied, CopiedBytes int64
 	Skipped, Failed     int64
-	ListingDone         bool
+	// Settled counts the copies a worker decided (copied, failed, or
+	// skipped on S3's answer): the progress of ToCopy.
+	Settled     int64
+	ListingDone bool
 }
 
 type counters struct {
@@ -112,6 +118,7 @@ type counters struct {
 	toCopy, toCopyBytes atomic.Int64
 	copied, copiedBytes atomic.Int64
 	skipped, failed     atomic.Int64
+	settled             atomic.Int64
 	listingDone         atomic.Bool
 }
 
@@ -120,7 +127,7 @@ func (c *counters) snapshot() Stats {
 		Listed: c.listed.Load(), ListedBytes: c.listedBytes.Load(),
 		ToCopy: c.toCopy.Load(), ToCopyBytes: c.toCopyBytes.Load(),
 		Copied: c.copied.Load(), CopiedBytes: c.copiedBytes.Load(),
-		Skipped: c.skipped.Load(), Failed: c.failed.Load(),
+		Skipped: c.skipped.Load(), Failed: c.failed.Load(), Settled: c.settled.Load(),
 		ListingDone: c.listingDone.Load(),
 	}
 }

@@ -60,6 +60,18 @@ func run() error {
 			return err
 		}
 	}
+	// The checkpoint a first run writes (spec and all), on an empty source.
+	path := filepath.Join(dir, "backfill.db")
+	copyCmd := func() *exec.Cmd {
+		cmd := exec.Command(binAbs, "copy", "--from", "s3://primary", "--to", "s3://replica", "--no-progress",
+			"--checkpoint", path, "--report", filepath.Join(dir, "report.json"))
+		cmd.Env = srv.Env(proxy.URL())
+		cmd.Dir = dir
+		return cmd
+	}
+	if out, err := copyCmd().CombinedOutput(); err != nil {
+		return fmt.Errorf("first run: %v: %s", err, out)
+	}
 	// The objects left to copy: after the watermark.
 	c := srv.Client("")
 	for i := range 10 {
@@ -69,19 +81,12 @@ func run() error {
 			return err
 		}
 	}
-
-	// A checkpoint as a run that copied `objects` objects leaves it: the
-	// same spec the CLI records, one done record per object, the root
-	// shard complete and frames/ with its watermark at the last done key.
-	path := filepath.Join(dir, "backfill.db")
+	// Then what a run that copied `objects` objects leaves: one done record
+	// per object, the root shard to be listed again (it only finds the
+	// known frames/ folder) and frames/ with its watermark at the last done key.
 	t0 := time.Now()
 	cp, err := checkpoint.Open(path, checkpoint.Options{})
 	if err != nil {
-		return err
-	}
-	spec := checkpoint.Spec{"source": "s3://primary/", "destination": "s3://replica/", "include": "", "exclude": "",
-		"min-age": "0s", "storage-class": "", "sse": "", "sse-kms-key-id": "", "bucket-key": "", "acl": ""}
-	if _, err := cp.Begin(spec, time.Now(), false); err != nil {
 		return err
 	}
 	b := checkpoint.NewBatch()
@@ -95,7 +100,7 @@ func run() error {
 			}
 		}
 	}
-	b.PutShard(checkpoint.Shard{Prefix: "", Depth: 0, Watermark: "", Complete: true})
+	b.PutShard(checkpoint.Shard{Prefix: "", Depth: 0, Watermark: "", Complete: false})
 	b.PutShard(checkpoint.Shard{Prefix: "frames/", Depth: 1, Watermark: fmt.Sprintf("frames/f%09d.exr", *objects-1)})
 	if err := cp.Apply(b); err != nil {
 		return err
@@ -109,10 +114,8 @@ func run() error {
 		return err
 	}
 
-	cmd := exec.Command(binAbs, "copy", "--from", "s3://primary", "--to", "s3://replica", "--no-progress",
-		"--checkpoint", path, "--report", filepath.Join(dir, "report.json"))
-	cmd.Env = srv.Env(proxy.URL())
-	cmd.Dir = dir
+	proxy.Reset()
+	cmd := copyCmd()
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {

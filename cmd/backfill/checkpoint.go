@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -45,17 +46,25 @@ func (r *copyRun) spec() checkpoint.Spec {
 	if o.BucketKey {
 		b = "true"
 	}
+	sorted := func(v []string) string {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return strings.Join(slices.Compact(v), "\n")
+	}
 	return checkpoint.Spec{
-		"source":         r.from.String(),
-		"destination":    r.to.String(),
-		"include":        strings.Join(r.include, "\n"),
-		"exclude":        strings.Join(r.exclude, "\n"),
-		"min-age":        o.MinAge.String(),
-		"storage-class":  o.StorageClass,
-		"sse":            o.SSE,
-		"sse-kms-key-id": o.SSEKMSKeyID,
-		"bucket-key":     b,
-		"acl":            o.ACL,
+		"source":                r.from.String(),
+		"destination":           r.to.String(),
+		"include":               sorted(r.include),
+		"exclude":               sorted(r.exclude),
+		"expected-source-owner": o.ExpectedSourceOwner,
+		"expected-dest-owner":   o.ExpectedDestOwner,
+		"include-archived":      fmt.Sprint(o.IncludeArchived),
+		"min-age":               o.MinAge.String(),
+		"storage-class":         o.StorageClass,
+		"sse":                   o.SSE,
+		"sse-kms-key-id":        o.SSEKMSKeyID,
+		"bucket-key":            b,
+		"acl":                   o.ACL,
 	}
 }
 
@@ -90,7 +99,7 @@ type failedSource struct {
 func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
 	return f.cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
 		e := inventory.Entry{Rel: key, Source: inventory.Object{Bucket: f.bucket, Key: f.prefix + key, VersionID: version,
-			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: ""}}
+			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
 		select {
 		case out <- e:
 			return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +36,8 @@ skipped, with its reason counted in the summary and report, when:
    changed            it changed after it was listed (never copied stale)
    excluded           filtered out by --include/--exclude
    done               an earlier run of this job copied it (checkpoint)
+   gone               deleted from the source after it was listed
+   archived           in GLACIER or DEEP_ARCHIVE (see --include-archived)
 
 Progress is recorded in a checkpoint (--checkpoint, default ./backfill.db):
 run the same command again after a crash or Ctrl-C and it goes on where it
@@ -59,6 +62,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
+			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects in GLACIER/DEEP_ARCHIVE (restored ones copy; others fail InvalidObjectState) instead of skipping them as archived"},
 		}, append(checkpointFlags(), awsFlags()...)...),
 		Action:       runCopy,
 		OnUsageError: onUsageError,
@@ -130,6 +134,10 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 			ACL:                 c.String("acl"),
 			ExpectedSourceOwner: c.String("expected-source-owner"),
 			ExpectedDestOwner:   c.String("expected-dest-owner"),
+			IncludeArchived:     c.Bool("include-archived"),
+			// The same bucket name on two different endpoints is two buckets.
+			DistinctStores: firstNonEmpty(c.String("source-endpoint-url"), c.String("endpoint-url")) !=
+				firstNonEmpty(c.String("dest-endpoint-url"), c.String("endpoint-url")),
 		},
 	}
 	if err := r.opts.Validate(); err != nil {
@@ -160,76 +168,20 @@ func runCopy(c *cli.Context) error {
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
+	start := time.Now()
 
-	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
-	srcC, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
-	if err != nil {
-		return err
-	}
-	dst, err := awsconf.New(ctx, ao, dstSide, r.to.Bucket)
-	if err != nil {
-		return err
-	}
-	if err := preflight(ctx, srcC, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
-		return err
-	}
-	if err := preflight(ctx, dst, r.to, r.opts.ExpectedDestOwner, "destination"); err != nil {
-		return err
-	}
-
-	var src engine.Source
-	lister := &inventory.Lister{
-		Source: srcC, SourceBkt: r.from.Bucket, SourcePfx: r.from.Prefix,
-		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
-		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
-	}
-	src = lister
-	if r.checkpoint != "" {
-		cp, err := openCheckpoint(r.checkpoint, false)
-		if err != nil {
-			return err
-		}
-		defer cp.Close()
-		start := time.Now()
-		cutoff, err := cp.Begin(r.spec(), start.Add(-r.opts.MinAge), r.reset)
-		if err != nil {
-			if errors.Is(err, checkpoint.ErrSpecMismatch) {
-				return &exitError{code: exitUsage, err: err}
-			}
-			return err
-		}
-		r.opts.Checkpoint, r.opts.Start, r.opts.Cutoff = cp, start, cutoff
-		if r.retryFailed {
-			src = &failedSource{cp: cp, bucket: r.from.Bucket, prefix: r.from.Prefix}
-		} else {
-			resume, known, pending, err := resumeState(cp)
-			if err != nil {
-				return err
-			}
-			lister.Resume, lister.Known = resume, func(p string) bool { return known[p] }
-			r.opts.TrackShards, r.opts.Resume = true, pending
-		}
-	}
-
-	out, err := newOutput(stdout, stderr, r)
-	if err != nil {
-		return err
-	}
-	defer out.close()
-
-	eng, err := engine.New(dst, r.opts, out)
-	if err != nil {
-		return usageErrorf("%w", err)
-	}
-	// First Ctrl-C: no new copies, finish the ones in flight, write the
-	// report. Second: abort the requests in flight too.
+	// Ctrl-C from the start: before the copy begins it cancels the set-up;
+	// during the copy the first one stops new copies and lets the ones in
+	// flight finish, a second one aborts those too.
+	var running atomic.Pointer[engine.Engine]
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
 		n := 0
 		for range sigs {
-			if n++; n == 1 {
+			eng := running.Load()
+			if n++; n == 1 && eng != nil {
 				fmt.Fprintln(stderr, "backfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
 				eng.Stop()
 			} else {
@@ -238,6 +190,99 @@ func runCopy(c *cli.Context) error {
 		}
 	}()
 
+	// The report and failures files come first, so that a run that fails
+	// early still leaves a report saying so (never last night's).
+	out, err := newOutput(stdout, stderr, r)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	fail := func(err error) error {
+		code := exitFailed
+		var ee *exitError
+		switch {
+		case errors.As(err, &ee):
+			code = ee.code
+		case ctx.Err() != nil:
+			code, err = exitInterrupted, fmt.Errorf("interrupted before the copy began: %w", err)
+		}
+		sum := &engine.Summary{Started: start, Finished: time.Now(), Skipped: map[string]int64{}, Failed: map[string]int64{}}
+		if ferr := out.finish(sum, err, code); ferr != nil {
+			fmt.Fprintf(stderr, "backfill: %v\n", ferr)
+		}
+		if ee != nil {
+			return err
+		}
+		return &exitError{code: code, err: err}
+	}
+
+	// The checkpoint next: a second run on it is refused at once.
+	var cp *checkpoint.Store
+	if r.checkpoint != "" {
+		if cp, err = openCheckpoint(r.checkpoint, false); err != nil {
+			return fail(err)
+		}
+		defer cp.Close()
+	}
+
+	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
+	srcC, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
+	if err != nil {
+		return fail(err)
+	}
+	dst, err := awsconf.New(ctx, ao, dstSide, r.to.Bucket)
+	if err != nil {
+		return fail(err)
+	}
+	if err := preflight(ctx, srcC, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
+		return fail(err)
+	}
+	if err := preflight(ctx, dst, r.to, r.opts.ExpectedDestOwner, "destination"); err != nil {
+		return fail(err)
+	}
+
+	lister := &inventory.Lister{
+		Source: srcC, SourceBkt: r.from.Bucket, SourcePfx: r.from.Prefix,
+		Replica: dst, ReplicaBkt: r.to.Bucket, ReplicaPfx: r.to.Prefix,
+		ExpectedSourceOwner: r.opts.ExpectedSourceOwner, ExpectedReplicaOwner: r.opts.ExpectedDestOwner,
+	}
+	var src engine.Source = lister
+	r.opts.Start = start
+	if cp != nil {
+		if err := cp.Begin(r.spec(), start.Add(-r.opts.MinAge), r.reset); err != nil {
+			if errors.Is(err, checkpoint.ErrSpecMismatch) {
+				err = &exitError{code: exitUsage, err: err}
+			}
+			return fail(err)
+		}
+		has, err := cp.HasObjects()
+		if err != nil {
+			return fail(err)
+		}
+		r.opts.Checkpoint, r.opts.FreshCheckpoint = cp, !has
+		if r.retryFailed {
+			src = &failedSource{cp: cp, bucket: r.from.Bucket, prefix: r.from.Prefix}
+		} else {
+			resume, known, pending, err := resumeState(cp)
+			if err != nil {
+				return fail(err)
+			}
+			if resume != nil && len(resume) == 0 {
+				out.note(fmt.Sprintf("The checkpoint %s says this job's listing is complete: nothing was listed. Use --reset (or another --checkpoint) to list the buckets again.", r.checkpoint))
+			}
+			lister.Resume, lister.Known = resume, func(p string) bool { return known[p] }
+			r.opts.TrackShards, r.opts.Resume = true, pending
+		}
+	}
+
+	eng, err := engine.New(dst, r.opts, out)
+	if err != nil {
+		return fail(usageErrorf("%w", err))
+	}
+	running.Store(eng)
+	if ctx.Err() != nil { // interrupted during the set-up
+		eng.Stop()
+	}
 	prog := startProgress(stderr, eng, progressModeFor(stderr, r.progress))
 	sum, runErr := eng.Run(ctx, src)
 	prog.stop()
@@ -252,6 +297,16 @@ func runCopy(c *cli.Context) error {
 		code = exitInterrupted
 	case sum.FailedTotal() > 0:
 		code = exitPartial
+	}
+	if cp != nil && !r.opts.DryRun {
+		if err := out.fromCheckpoint(cp, r.from, r.retryFailed); err != nil {
+			fmt.Fprintf(stderr, "backfill: %v\n", err)
+		}
+		// Failures of earlier runs that this run did not retry still leave
+		// the replica incomplete.
+		if code == exitOK && out.job.FailedObjects > 0 {
+			code = exitPartial
+		}
 	}
 	if err := out.finish(sum, runErr, code); err != nil {
 		if runErr == nil {
@@ -305,4 +360,13 @@ func shortSide(side string) string {
 		return "dest"
 	}
 	return side
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -209,8 +209,15 @@ func TestStatusAndRetryFailed(t *testing.T) {
 		return nil
 	})
 	mustCode(t, e.run(e.copyArgs()...), 3)
+	// Running the finished job again copies nothing, but the job is still
+	// not whole: exit 3, with the reason.
+	r := e.run(e.copyArgs()...)
+	mustCode(t, r, 3)
+	if !strings.Contains(r.stdout, "3 objects of this job failed in earlier runs") {
+		t.Errorf("re-run summary:\n%s", r.stdout)
+	}
 
-	r := e.run("status", "--json")
+	r = e.run("status", "--json")
 	mustCode(t, r, 0)
 	var st statusReport
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
@@ -27,6 +28,58 @@ type output struct {
 	failFile *os.File
 	failCSV  *csv.Writer
 	reported int // failures printed on stderr
+	notes    []string
+	// job is the checkpoint's view of the whole job after this run (all
+	// runs' totals; FailedObjects are failed now); hasJob when there is one.
+	job            checkpoint.Counters
+	hasJob         bool
+	listingPending bool // the job's listing is not complete
+}
+
+// note adds a line to the summary.
+func (o *output) note(s string) { o.notes = append(o.notes, s) }
+
+// fromCheckpoint reads the job's state after the run and, with
+// --failures, rewrites that file with every object of the job that is
+// failed now (earlier runs' too), so it can be fed back in.
+func (o *output) fromCheckpoint(cp *checkpoint.Store, from s3url.URL, retryFailed bool) error {
+	job, err := cp.Counters()
+	if err != nil {
+		return err
+	}
+	o.job, o.hasJob = job, true
+	shards, err := cp.Shards()
+	if err != nil {
+		return err
+	}
+	for _, sh := range shards {
+		if !sh.Complete {
+			o.listingPending = true
+		}
+	}
+	if len(shards) == 0 {
+		o.listingPending = true
+	}
+	if retryFailed && o.listingPending {
+		o.note("The listing of this job is not complete: run the same command without --retry-failed to finish it.")
+	}
+	if o.failCSV == nil {
+		return nil
+	}
+	if err := o.failFile.Truncate(0); err != nil {
+		return fmt.Errorf("--failures: %w", err)
+	}
+	if _, err := o.failFile.Seek(0, 0); err != nil {
+		return fmt.Errorf("--failures: %w", err)
+	}
+	o.failCSV = csv.NewWriter(o.failFile)
+	return cp.Each(checkpoint.Failed, func(key, version string, _ checkpoint.Record) error {
+		row := []string{from.Bucket, s3url.EscapeKey(from.Key(key))}
+		if version != "" {
+			row = append(row, version)
+		}
+		return o.failCSV.Write(row)
+	})
 }
 
 const maxFailureLines = 100
@@ -112,6 +165,15 @@ func (o *output) Result(r *engine.Result) {
 	}
 }
 
+// jobReport is the whole job (all runs on its checkpoint).
+type jobReport struct {
+	Copied          int64            `json:"copied"`
+	BytesCopied     int64            `json:"bytes_copied"`
+	Skipped         map[string]int64 `json:"skipped"`
+	FailedObjects   int64            `json:"failed_objects"`
+	ListingComplete bool             `json:"listing_complete"`
+}
+
 // report is the --report file and the --json summary line.
 type report struct {
 	Event           string           `json:"event,omitempty"`
@@ -130,6 +192,7 @@ type report struct {
 	Skipped         map[string]int64 `json:"skipped"`
 	Failed          map[string]int64 `json:"failed"`
 	Interrupted     bool             `json:"interrupted"`
+	Job             *jobReport       `json:"job,omitempty"`
 	Error           string           `json:"error,omitempty"`
 	ExitCode        int              `json:"exit_code"`
 }
@@ -144,6 +207,10 @@ func (o *output) finish(sum *engine.Summary, runErr error, code int) error {
 		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
 		Skipped: sum.Skipped, Failed: sum.Failed,
 		Interrupted: sum.Interrupted, ExitCode: code,
+	}
+	if o.hasJob {
+		rep.Job = &jobReport{Copied: o.job.Copied, BytesCopied: o.job.BytesCopied, Skipped: o.job.Skipped,
+			FailedObjects: o.job.FailedObjects, ListingComplete: !o.listingPending}
 	}
 	if runErr != nil {
 		rep.Error = runErr.Error()
@@ -209,13 +276,31 @@ func (o *output) summary(sum *engine.Summary, code int) {
 		}
 		fmt.Fprintf(w, "Failed %d%s: %s.\n", n, where, countsText(sum.Failed, nil))
 	}
+	for _, n := range o.notes {
+		fmt.Fprintln(w, n)
+	}
+	if o.hasJob {
+		j := o.job
+		fmt.Fprintf(w, "This job so far (all runs on its checkpoint): copied %s (%s)", plural(j.Copied, "object"), humanBytes(j.BytesCopied))
+		if len(j.Skipped) > 0 {
+			fmt.Fprintf(w, "; skipped %s", countsText(j.Skipped, nil))
+		}
+		fmt.Fprintln(w, ".")
+		if earlier := j.FailedObjects - sum.FailedTotal(); earlier > 0 {
+			fmt.Fprintf(w, "%s of this job failed in earlier runs and are not retried by a plain run: see `backfill status`, then use --retry-failed.\n", plural(earlier, "object"))
+		}
+	}
 	switch code {
 	case exitOK:
 		if !o.run.opts.DryRun {
 			fmt.Fprintln(w, "Every object was copied or skipped for the reason given.")
 		}
 	case exitPartial:
-		fmt.Fprintln(w, "Some objects failed: the replica is not whole. Fix the cause and run again (copied objects are skipped as exists).")
+		if o.hasJob {
+			fmt.Fprintln(w, "Some objects failed: the replica is not whole. Fix the cause, then run the same command with --retry-failed (failures from throttling or the network are retried by a plain re-run).")
+		} else {
+			fmt.Fprintln(w, "Some objects failed: the replica is not whole. Fix the cause and run again (copied objects are skipped as exists).")
+		}
 	case exitInterrupted:
 		fmt.Fprintln(w, "Interrupted: the copies in flight finished; run the same command again to go on.")
 	case exitFailed:
@@ -231,6 +316,9 @@ var skipWords = map[string]string{
 	engine.ReasonChanged:        "changed since listed",
 	engine.ReasonExcluded:       "excluded by filters",
 	engine.ReasonEmptyKey:       "would have an empty destination key",
+	engine.ReasonDone:           "copied by an earlier run",
+	engine.ReasonGone:           "deleted from the source since listed",
+	engine.ReasonArchived:       "archived (needs a restore)",
 }
 
 func countsText(m map[string]int64, words map[string]string) string {

@@ -70,16 +70,18 @@ func startProgress(w io.Writer, s statsSource, mode progressMode) *progress {
 		p.wg.Go(func() {
 			t := time.NewTicker(250 * time.Millisecond)
 			defer t.Stop()
-			known := false
+			var max64 int64 = -1
 			update := func() {
 				st := s.Stats()
-				if st.ListingDone && !known {
-					bar.ChangeMax64(max(st.ToCopy, 1))
-					known = true
+				// The total is known once the listing is done; entries still
+				// being decided can raise it a little after that.
+				if st.ListingDone && st.ToCopy != max64 {
+					max64 = st.ToCopy
+					bar.ChangeMax64(max(max64, 1))
 				}
 				bar.Describe(fmt.Sprintf("%s copied | listed %d, skipped %d, failed %d", //nolint:errcheck
 					humanBytes(st.CopiedBytes), st.Listed, st.Skipped, st.Failed))
-				bar.Set64(st.Copied + st.Failed) //nolint:errcheck // rendering only
+				bar.Set64(st.Settled) //nolint:errcheck // rendering only
 			}
 			for {
 				select {

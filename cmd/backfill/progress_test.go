@@ -33,7 +33,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestProgressModes(t *testing.T) {
-	st := fixedStats{engine.Stats{Listed: 12, ToCopy: 10, Copied: 5, CopiedBytes: 5 << 20, Skipped: 2, ListingDone: true}}
+	st := fixedStats{engine.Stats{Listed: 12, ToCopy: 10, Copied: 5, CopiedBytes: 5 << 20, Skipped: 2, Settled: 5, ListingDone: true}}
 
 	if m := progressModeFor(&bytes.Buffer{}, true); m != progressLines {
 		t.Errorf("a non-terminal got mode %d", m)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,8 +81,13 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration (profile %q): %w", profile, err)
 	}
+	if endpoint == "" && os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
+		// The S3-specific variable wins over the global one, as in the SDK;
+		// reading it here is what turns on path-style addressing for it.
+		endpoint = os.Getenv("AWS_ENDPOINT_URL_S3")
+	}
 	if endpoint == "" && cfg.BaseEndpoint != nil {
-		endpoint = *cfg.BaseEndpoint // AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / endpoint_url
+		endpoint = *cfg.BaseEndpoint // AWS_ENDPOINT_URL, or endpoint_url in the profile
 	}
 	if cfg.Region == "" {
 		if endpoint != "" {
