@@ -173,6 +173,9 @@ type Shard struct {
 	Watermark string
 	// Complete: the shard was listed to its end and everything in it settled.
 	Complete bool
+	// Mode: how the shard is listed (0 undecided, 1 by folder, 2 flat);
+	// opaque here, kept for the lister.
+	Mode uint8
 }
 
 func (s Shard) encode() []byte {
@@ -181,19 +184,19 @@ func (s Shard) encode() []byte {
 	if s.Complete {
 		c = 1
 	}
-	b = append(b, c)
+	b = append(b, c, s.Mode)
 	return appendString(b, s.Watermark)
 }
 
 func decodeShard(prefix string, b []byte) (Shard, error) {
 	s := Shard{Prefix: prefix}
 	d, n := binary.Uvarint(b)
-	if n <= 0 || len(b) < n+1 {
+	if n <= 0 || len(b) < n+2 {
 		return s, errBadRecord
 	}
-	s.Depth, s.Complete = int(d), b[n] == 1
+	s.Depth, s.Complete, s.Mode = int(d), b[n] == 1, b[n+1]
 	var ok bool
-	if s.Watermark, _, ok = readString(b[n+1:]); !ok {
+	if s.Watermark, _, ok = readString(b[n+2:]); !ok {
 		return s, errBadRecord
 	}
 	return s, nil

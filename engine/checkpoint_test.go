@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,5 +132,47 @@ func TestCheckpointWriteFailureStopsRun(t *testing.T) {
 	var re *RunError
 	if !errors.As(err, &re) || re.What != "write the checkpoint" {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestStopHoldsTheWatermark: entries listed but never copied because of a
+// Stop keep the shard's watermark below them, and everything at or below
+// the watermark is recorded done.
+func TestStopHoldsTheWatermark(t *testing.T) {
+	cp := openCP(t)
+	o := opts()
+	o.Checkpoint, o.TrackShards, o.Concurrency = cp, true, 3
+	var once sync.Once
+	var e *Engine
+	fc := &fakeCopier{fn: func(ctx context.Context, in *s3.CopyObjectInput) error {
+		if aws.ToString(in.Key) == "q/k0040" {
+			once.Do(func() { go e.Stop() })
+		}
+		time.Sleep(time.Millisecond)
+		return nil
+	}}
+	var src shardSource
+	for i := range 500 {
+		src = append(src, entry(fmt.Sprintf("k%04d", i), 1, `"x"`, time.Hour))
+	}
+	e, _ = New(fc, o, nil)
+	sum, err := e.Run(t.Context(), src)
+	if err != nil || !sum.Interrupted {
+		t.Fatalf("run: %+v %v", sum, err)
+	}
+	shards, _ := cp.Shards()
+	if len(shards) != 1 || shards[0].Complete {
+		t.Fatalf("shards %+v", shards)
+	}
+	wm := shards[0].Watermark
+	for i := range 500 {
+		k := fmt.Sprintf("k%04d", i)
+		r, ok, _ := cp.Lookup(k, "")
+		if k <= wm && (!ok || r.State != checkpoint.Done) {
+			t.Errorf("%s is at or below the watermark %s but not done", k, wm)
+		}
+	}
+	if n := len(fc.calls); n >= 500 || wm >= "k0499" {
+		t.Errorf("%d copies, watermark %s: the stop did not stop", n, wm)
 	}
 }

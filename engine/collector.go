@@ -63,6 +63,16 @@ func (c *collector) handle(r *Result) {
 			c.dirty[r.Entry.Shard] = true
 		}
 		return
+	case inventory.KindShardMode:
+		if c.track != nil {
+			mode := inventory.ModeDelimited
+			if r.Entry.Flat {
+				mode = inventory.ModeFlat
+			}
+			c.track.setMode(r.Entry.Shard, uint8(mode))
+			c.dirty[r.Entry.Shard] = true
+		}
+		return
 	case inventory.KindShardDone:
 		if c.track != nil {
 			c.track.listed(r.Entry.Shard)

@@ -90,7 +90,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	if o.Checkpoint != nil && o.TrackShards {
 		track = newTracker()
 		for _, sh := range o.Resume {
-			track.resume(sh.Prefix, sh.Depth, sh.Watermark)
+			track.resume(sh.Prefix, sh.Depth, sh.Watermark, sh.Mode)
 		}
 	}
 

@@ -76,10 +76,7 @@ type Options struct {
 	// DEEP_ARCHIVE) instead of skipping them as "archived"; they copy only
 	// when restored, and fail with InvalidObjectState otherwise.
 	IncludeArchived bool
-	// DistinctStores says source and destination are different S3
-	// endpoints, so the same bucket name is two buckets and may be copied
-	// to itself.
-	DistinctStores bool
+
 	// Resume names the shards the source resumes, with their watermarks.
 	Resume []checkpoint.Shard
 	// CommitEvery and CommitSize bound how long and how many settled
@@ -121,7 +118,10 @@ func (o Options) Validate() error {
 	if o.Source.Bucket == "" || o.Dest.Bucket == "" {
 		return errors.New("both a source and a destination are needed")
 	}
-	if !o.DistinctStores && s3url.Overlaps(o.Source, o.Dest) {
+	// Endpoints do not matter: a server-side copy is made by the
+	// destination's endpoint reading the source bucket, so both sides are
+	// one S3 namespace, where a bucket name is one bucket.
+	if s3url.Overlaps(o.Source, o.Dest) {
 		return fmt.Errorf("%w: %s and %s share keys (same bucket, one prefix inside the other); copy to another bucket or a prefix outside the source", ErrSameLocation, o.Source, o.Dest)
 	}
 	switch o.SSE {

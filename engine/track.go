@@ -28,6 +28,7 @@ type shardTrack struct {
 	inflight  map[string]inflightEnt
 	minRel    string // the in-flight entry with the lowest seq
 	listed    bool   // the listing reached the shard's end
+	mode      uint8  // inventory.Mode, recorded for the resumed listing
 }
 
 type inflightEnt struct {
@@ -48,11 +49,18 @@ func (t *tracker) get(shard string) *shardTrack {
 }
 
 // resume registers a shard an earlier run recorded, listed from after.
-func (t *tracker) resume(shard string, depth int, after string) {
+func (t *tracker) resume(shard string, depth int, after string, mode uint8) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
-	s.depth, s.after = depth, after
+	s.depth, s.after, s.mode = depth, after, mode
+}
+
+// setMode records how the shard is listed.
+func (t *tracker) setMode(shard string, mode uint8) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.get(shard).mode = mode
 }
 
 func (t *tracker) found(shard string, depth int) {
@@ -102,7 +110,7 @@ func (t *tracker) state(shard string) checkpoint.Shard {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
-	cs := checkpoint.Shard{Prefix: shard, Depth: s.depth, Watermark: s.after}
+	cs := checkpoint.Shard{Prefix: shard, Depth: s.depth, Watermark: s.after, Mode: s.mode}
 	switch {
 	case len(s.inflight) == 0:
 		if s.added {

@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
 
 func TestTrackerWatermark(t *testing.T) {
 	tr := newTracker()
@@ -28,7 +32,7 @@ func TestTrackerWatermark(t *testing.T) {
 	check("s/d", true)
 
 	// A resumed shard keeps its old watermark until it passes it.
-	tr.resume("r/", 2, "r/m")
+	tr.resume("r/", 2, "r/m", 1)
 	if st := tr.state("r/"); st.Watermark != "r/m" || st.Complete {
 		t.Errorf("resumed state %+v", st)
 	}
@@ -40,5 +44,44 @@ func TestTrackerWatermark(t *testing.T) {
 	tr.listed("r/")
 	if st := tr.state("r/"); st.Watermark != "r/n" || !st.Complete {
 		t.Errorf("resumed done: %+v", st)
+	}
+}
+
+// TestTrackerMatchesModel drives the tracker with random adds (in key
+// order) and settles, and checks its watermark against the definition:
+// the highest added key at or below which every added key is settled.
+func TestTrackerMatchesModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	for round := range 200 {
+		tr := newTracker()
+		var added []string
+		settled := map[string]bool{}
+		var inflight []string
+		next := 0
+		for step := 0; step < 300; step++ {
+			if rng.IntN(3) > 0 && next < 200 {
+				k := fmt.Sprintf("k%04d", next)
+				next++
+				tr.add("s", k)
+				added = append(added, k)
+				inflight = append(inflight, k)
+			} else if len(inflight) > 0 {
+				i := rng.IntN(len(inflight))
+				k := inflight[i]
+				inflight = append(inflight[:i], inflight[i+1:]...)
+				tr.settle("s", k)
+				settled[k] = true
+			}
+			want := ""
+			for _, k := range added {
+				if !settled[k] {
+					break
+				}
+				want = k
+			}
+			if got := tr.state("s").Watermark; got != want {
+				t.Fatalf("round %d step %d: watermark %q, want %q", round, step, got, want)
+			}
+		}
 	}
 }

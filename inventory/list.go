@@ -28,6 +28,13 @@ const (
 	// that a shard is listed flat. Two levels split a typical media tree
 	// (show/shot/...) into enough shards without listing folders forever.
 	DefaultFanoutDepth = 2
+	// FlatAbove: a shard whose first page is truncated and holds at least
+	// this many folders is listed flat, not split (an <id>/<file> layout
+	// would otherwise make one shard, and two listings, per object).
+	FlatAbove = 100
+	// MaxShards bounds the shards one listing creates; past it, new shards
+	// are listed flat. Shards are the only listing state held in memory.
+	MaxShards = 10_000
 )
 
 // ErrUnsorted is returned when a listing does not come back in ascending key
@@ -63,12 +70,14 @@ type ResumeShard struct {
 	Prefix string // relative to the source prefix
 	Depth  int
 	After  string // relative key: list only keys after it ("" = from the start)
+	Mode   Mode
 }
 
 type shard struct {
 	rel   string
 	depth int
 	after string
+	mode  Mode
 }
 
 // Stream lists and sends entries on out until the listing is complete, ctx
@@ -94,8 +103,9 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 		}
 	}
 	for _, r := range l.Resume {
-		q.pending = append(q.pending, shard{rel: r.Prefix, depth: r.Depth, after: r.After})
+		q.pending = append(q.pending, shard{rel: r.Prefix, depth: r.Depth, after: r.After, mode: r.Mode})
 	}
+	q.total = len(q.pending)
 	var wg sync.WaitGroup
 	for range parallel {
 		wg.Go(func() {
@@ -104,7 +114,10 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 				if !ok {
 					return
 				}
-				err := l.listShard(ctx, s, s.depth < depth, q, out)
+				if s.depth >= depth {
+					s.mode = ModeFlat
+				}
+				err := l.listShard(ctx, s, q, out)
 				if err == nil {
 					err = send(ctx, out, Entry{Kind: KindShardDone, Shard: s.rel})
 				}
@@ -127,28 +140,51 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 }
 
 // listShard lists one shard on both sides and joins them.
-func (l *Lister) listShard(ctx context.Context, s shard, delimited bool, q *shardQueue, out chan<- Entry) error {
-	delim := ""
-	if delimited {
-		delim = "/"
-	}
-	src := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
-		owner: l.ExpectedSourceOwner, pageSize: l.PageSize}
-	if s.after != "" {
-		src.startAfter = l.SourcePfx + s.after
-	}
+func (l *Lister) listShard(ctx context.Context, s shard, q *shardQueue, out chan<- Entry) error {
 	// Child shards discovered by the last page: each is announced before it
 	// is queued (so its own entries can never overtake the announcement)
 	// and before the objects of the page that found it.
 	var found []string
-	if delimited {
-		src.onPrefix = func(p string) {
-			rel := p[len(l.SourcePfx):]
-			if l.Known == nil || !l.Known(rel) {
-				found = append(found, rel)
+	newSrc := func(delim string) *pager {
+		p := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
+			owner: l.ExpectedSourceOwner, pageSize: l.PageSize}
+		if s.after != "" {
+			p.startAfter = l.SourcePfx + s.after
+		}
+		if delim != "" {
+			p.onPrefix = func(pfx string) {
+				rel := pfx[len(l.SourcePfx):]
+				if l.Known == nil || !l.Known(rel) {
+					found = append(found, rel)
+				}
 			}
 		}
+		return p
 	}
+	var src *pager
+	switch s.mode {
+	case ModeFlat:
+		src = newSrc("")
+	case ModeDelimited:
+		src = newSrc("/")
+	default:
+		// Decide by the first page, and say so before anything else of
+		// this shard, so a resumed run lists it the same way.
+		src = newSrc("/")
+		truncated, prefixes, err := src.peek(ctx)
+		if err != nil {
+			return err
+		}
+		flat := truncated && prefixes >= FlatAbove || q.count() >= MaxShards
+		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: flat}); err != nil {
+			return err
+		}
+		if flat {
+			found = found[:0]
+			src = newSrc("")
+		}
+	}
+	delim := src.delim
 	var dst *pager
 	if l.Replica != nil {
 		dst = &pager{api: l.Replica, bucket: l.ReplicaBkt, prefix: l.ReplicaPfx + s.rel, delim: delim,
@@ -212,6 +248,17 @@ func send(ctx context.Context, out chan<- Entry, e Entry) error {
 	}
 }
 
+// peek fetches the first page (if not yet fetched) and reports whether it
+// was truncated and how many folders it held; next then starts with it.
+func (p *pager) peek(ctx context.Context) (truncated bool, prefixes int, err error) {
+	if !p.started {
+		if err := p.fetch(ctx); err != nil {
+			return false, 0, err
+		}
+	}
+	return p.token != nil, p.firstPrefixes, nil
+}
+
 // pager walks one ListObjectsV2 listing an object at a time.
 type pager struct {
 	api      ListAPI
@@ -224,11 +271,12 @@ type pager struct {
 	// startAfter is the full key a resumed listing starts after.
 	startAfter string
 
-	page    []types.Object
-	token   *string
-	started bool
-	last    string
-	seen    bool
+	page          []types.Object
+	token         *string
+	started       bool
+	last          string
+	seen          bool
+	firstPrefixes int // folders in the first page
 }
 
 func (p *pager) next(ctx context.Context) (Object, bool, error) {
@@ -236,40 +284,9 @@ func (p *pager) next(ctx context.Context) (Object, bool, error) {
 		if p.started && p.token == nil {
 			return Object{}, false, nil
 		}
-		in := &s3.ListObjectsV2Input{
-			Bucket:            aws.String(p.bucket),
-			Prefix:            aws.String(p.prefix),
-			ContinuationToken: p.token,
+		if err := p.fetch(ctx); err != nil {
+			return Object{}, false, err
 		}
-		if p.delim != "" {
-			in.Delimiter = aws.String(p.delim)
-		}
-		if p.startAfter != "" && p.token == nil {
-			in.StartAfter = aws.String(p.startAfter)
-		}
-		if p.pageSize > 0 {
-			in.MaxKeys = aws.Int32(p.pageSize)
-		}
-		if p.owner != "" {
-			in.ExpectedBucketOwner = aws.String(p.owner)
-		}
-		resp, err := p.api.ListObjectsV2(ctx, in)
-		if err != nil {
-			return Object{}, false, &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: err}
-		}
-		p.started = true
-		p.token = nil
-		if aws.ToBool(resp.IsTruncated) && resp.NextContinuationToken != nil {
-			p.token = resp.NextContinuationToken
-		}
-		if p.onPrefix != nil {
-			for _, cp := range resp.CommonPrefixes {
-				if pfx := aws.ToString(cp.Prefix); strings.HasPrefix(pfx, p.prefix) && len(pfx) > len(p.prefix) {
-					p.onPrefix(pfx)
-				}
-			}
-		}
-		p.page = resp.Contents
 	}
 	o := p.page[0]
 	p.page = p.page[1:]
@@ -293,6 +310,48 @@ func (p *pager) next(ctx context.Context) (Object, bool, error) {
 	}, true, nil
 }
 
+// fetch gets the next page.
+func (p *pager) fetch(ctx context.Context) error {
+	in := &s3.ListObjectsV2Input{
+		Bucket:            aws.String(p.bucket),
+		Prefix:            aws.String(p.prefix),
+		ContinuationToken: p.token,
+	}
+	if p.delim != "" {
+		in.Delimiter = aws.String(p.delim)
+	}
+	if p.startAfter != "" && p.token == nil {
+		in.StartAfter = aws.String(p.startAfter)
+	}
+	if p.pageSize > 0 {
+		in.MaxKeys = aws.Int32(p.pageSize)
+	}
+	if p.owner != "" {
+		in.ExpectedBucketOwner = aws.String(p.owner)
+	}
+	resp, err := p.api.ListObjectsV2(ctx, in)
+	if err != nil {
+		return &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: err}
+	}
+	p.token = nil
+	if aws.ToBool(resp.IsTruncated) && resp.NextContinuationToken != nil {
+		p.token = resp.NextContinuationToken
+	}
+	if p.onPrefix != nil {
+		for _, cp := range resp.CommonPrefixes {
+			if pfx := aws.ToString(cp.Prefix); strings.HasPrefix(pfx, p.prefix) && len(pfx) > len(p.prefix) {
+				p.onPrefix(pfx)
+			}
+		}
+	}
+	if !p.started {
+		p.firstPrefixes = len(resp.CommonPrefixes)
+	}
+	p.started = true
+	p.page = resp.Contents
+	return nil
+}
+
 // ListError is a listing that failed; Err is the SDK's error.
 type ListError struct {
 	Bucket, Prefix string
@@ -313,11 +372,19 @@ type shardQueue struct {
 	cond    *sync.Cond
 	pending []shard
 	busy    int
+	total   int // shards ever queued
+}
+
+func (q *shardQueue) count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.total
 }
 
 func (q *shardQueue) add(s shard) {
 	q.mu.Lock()
 	q.pending = append(q.pending, s)
+	q.total++
 	q.mu.Unlock()
 	q.cond.Signal()
 }

@@ -99,20 +99,36 @@ func drain(t *testing.T, l *Lister) (map[string]Entry, error) {
 	var err error
 	done := make(chan struct{})
 	go func() { err = l.Stream(t.Context(), out); close(out); close(done) }()
-	found := map[string]bool{}
+	found, modes, resumed := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	depthOf := map[string]int{}
 	for _, r := range l.Resume {
 		found[r.Prefix] = true // announced by an earlier run
+		resumed[r.Prefix] = true
 	}
 	for e := range out {
 		switch e.Kind {
 		case KindShardFound:
 			found[e.Shard] = true
+			depthOf[e.Shard] = e.Depth
 			continue
 		case KindShardDone:
 			if !found[e.Shard] {
 				t.Errorf("shard %q done before it was announced", e.Shard)
 			}
 			continue
+		case KindShardMode:
+			if !found[e.Shard] {
+				t.Errorf("shard %q mode before it was announced", e.Shard)
+			}
+			modes[e.Shard] = true
+			continue
+		}
+		fanout := l.FanoutDepth
+		if fanout == 0 {
+			fanout = DefaultFanoutDepth
+		}
+		if mode := modes[e.Shard]; !mode && depthOf[e.Shard] < fanout && !resumed[e.Shard] {
+			t.Errorf("entry %q of shard %q before the shard's mode", e.Rel, e.Shard)
 		}
 		if !found[e.Shard] {
 			t.Errorf("entry %q of shard %q before the shard was announced", e.Rel, e.Shard)
@@ -230,4 +246,47 @@ func sortedRels(m map[string]Entry) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// TestListerListsManyFoldersFlat: an <id>/<file> layout (many folders of
+// one object) is listed flat, not as one shard per folder.
+func TestListerListsManyFoldersFlat(t *testing.T) {
+	var keys []string
+	for i := range 400 {
+		keys = append(keys, fmt.Sprintf("p/%06d/attachment.pdf", i))
+	}
+	keys = append(keys, "p/top.txt")
+	src := newMem(keys...)
+	l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", PageSize: 150, Parallel: 2}
+	out := make(chan Entry, 1000)
+	errc := make(chan error, 1)
+	go func() { errc <- l.Stream(t.Context(), out); close(out) }()
+	shards, objects, flat := 0, 0, false
+	for e := range out {
+		switch e.Kind {
+		case KindShardFound:
+			shards++
+		case KindShardMode:
+			flat = flat || e.Shard == "" && e.Flat
+		case KindObject:
+			objects++
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if shards != 1 || !flat || objects != 401 {
+		t.Errorf("%d shards (want 1, the root), root flat %v, %d objects (want 401)", shards, flat, objects)
+	}
+	if src.calls > 6 {
+		t.Errorf("%d list calls", src.calls)
+	}
+	// A resumed flat shard is listed flat again, after its watermark.
+	src.calls = 0
+	l = &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", PageSize: 150,
+		Resume: []ResumeShard{{Prefix: "", Depth: 0, After: "000199/attachment.pdf", Mode: ModeFlat}}}
+	got, err := drain(t, l)
+	if err != nil || len(got) != 201 {
+		t.Errorf("resumed flat: %d entries, %v", len(got), err)
+	}
 }

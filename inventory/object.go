@@ -25,6 +25,20 @@ const (
 	KindObject     Kind = iota // an object to consider
 	KindShardFound             // a new listing shard (Shard, Depth) was discovered
 	KindShardDone              // shard Shard was listed to its end
+	KindShardMode              // shard Shard is listed flat (Flat) or by folder; sent before its entries
+)
+
+// Mode is how a shard is listed.
+type Mode uint8
+
+// Shard modes. A shard above the fan-out depth starts undecided and is
+// decided by its first page: by folder (Delimited) unless it holds very
+// many folders, then Flat (everything below it in one listing), so an
+// <id>/<file> layout does not become one shard per object.
+const (
+	ModeUndecided Mode = iota
+	ModeDelimited
+	ModeFlat
 )
 
 // Entry is one unit of work handed to the engine.
@@ -32,6 +46,8 @@ type Entry struct {
 	Kind Kind
 	// Depth is the shard's fan-out depth (KindShardFound).
 	Depth int
+	// Flat is the decision of a KindShardMode event.
+	Flat bool
 	// Rel is the key relative to the source prefix; the destination key is
 	// the destination prefix + Rel.
 	Rel string

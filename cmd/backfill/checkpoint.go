@@ -80,7 +80,7 @@ func resumeState(cp *checkpoint.Store) (resume []inventory.ResumeShard, known ma
 	for _, sh := range shards {
 		known[sh.Prefix] = true
 		if !sh.Complete {
-			resume = append(resume, inventory.ResumeShard{Prefix: sh.Prefix, Depth: sh.Depth, After: sh.Watermark})
+			resume = append(resume, inventory.ResumeShard{Prefix: sh.Prefix, Depth: sh.Depth, After: sh.Watermark, Mode: inventory.Mode(sh.Mode)})
 			pending = append(pending, sh)
 		}
 	}

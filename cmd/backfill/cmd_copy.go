@@ -135,9 +135,6 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 			ExpectedSourceOwner: c.String("expected-source-owner"),
 			ExpectedDestOwner:   c.String("expected-dest-owner"),
 			IncludeArchived:     c.Bool("include-archived"),
-			// The same bucket name on two different endpoints is two buckets.
-			DistinctStores: firstNonEmpty(c.String("source-endpoint-url"), c.String("endpoint-url")) !=
-				firstNonEmpty(c.String("dest-endpoint-url"), c.String("endpoint-url")),
 		},
 	}
 	if err := r.opts.Validate(); err != nil {
@@ -360,13 +357,4 @@ func shortSide(side string) string {
 		return "dest"
 	}
 	return side
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -359,6 +359,9 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--sse", "rot13"},
 		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--include", "[abc"},
 		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--concurrency", "0"},
+		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--storage-class", "STANDRAD"},
+		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--acl", "bucket-owner-full"},
+		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-checkpoint", "--retry-failed"},
 	} {
 		r := e.run(args...)
 		if r.code != 2 || r.stderr == "" {
