@@ -38,5 +38,18 @@ test: $(VERSITYGW) fmt-check vet
 demo: build $(VERSITYGW)
 	$(GO) run ./internal/demo
 
+# Measurements behind BENCHMARKS.md (a few minutes on 2 cores). Each prints
+# a markdown table; see BENCHMARKS.md for the method and the results.
+BENCH_OBJECTS ?= 5000
+bench: build $(VERSITYGW)
+	@echo "## concurrency sweep, 25 ms per request"
+	$(GO) run ./bench/concurrency -objects $(BENCH_OBJECTS) -latency 25ms -levels 64,128,256,512 -runs 3
+	@echo "## concurrency sweep, 100 ms per request"
+	$(GO) run ./bench/concurrency -objects $(BENCH_OBJECTS) -latency 100ms -levels 64,128,256,512 -runs 3
+	@echo "## checkpoint on (default) vs --no-checkpoint, 25 ms per request"
+	$(GO) run ./bench/concurrency -objects $(BENCH_OBJECTS) -latency 25ms -levels 256 -runs 7 -ab --no-checkpoint
+	@echo "## checkpoint at a million done objects"
+	$(GO) run ./bench/checkpoint -objects 1000000
+
 clean:
 	rm -rf bin

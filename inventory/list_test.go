@@ -188,6 +188,22 @@ func TestListerJoinsAndFansOut(t *testing.T) {
 	}
 }
 
+// TestListerRootKeysWithSlashes: at the bucket root, keys with a leading
+// "/", a "//" and a trailing "/" are listed and joined like any other.
+func TestListerRootKeysWithSlashes(t *testing.T) {
+	src := newMem("/lead", "//double/x", "a//b", "trail/", "plain")
+	dst := newMem("/lead", "trail/")
+	for _, depth := range []int{-1, 2} {
+		got, err := drain(t, &Lister{Source: src, SourceBkt: "s", Replica: dst, ReplicaBkt: "d", FanoutDepth: depth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 5 || got["/lead"].Replica == nil || got["trail/"].Replica == nil || got["a//b"].Replica != nil {
+			t.Errorf("depth %d: %v", depth, sortedRels(got))
+		}
+	}
+}
+
 func TestListerRefusesUnsortedListing(t *testing.T) {
 	src := newMem("p/a", "p/b", "p/c")
 	src.reverse = true

@@ -39,6 +39,7 @@ func run() error {
 	runs := flag.Int("runs", 3, "runs per level (median reported)")
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (absolute or relative to the working directory)")
 	extra := flag.String("args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
+	ab := flag.String("ab", "", "A/B mode: at the first level, alternate runs without and with these flags (e.g. --no-checkpoint) and compare")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -77,6 +78,66 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 
+	seq := 0
+	once := func(level string, flags string) (float64, error) {
+		seq++
+		bucket := fmt.Sprintf("replica-%d", seq)
+		if err := srv.CreateBucket(ctx, bucket, false); err != nil {
+			return 0, err
+		}
+		rep := filepath.Join(dir, bucket+".json")
+		args := []string{"copy", "--from", "s3://primary", "--to", "s3://" + bucket, "--no-progress",
+			"--concurrency", level, "--report", rep}
+		if !strings.Contains(flags, "--no-checkpoint") {
+			args = append(args, "--checkpoint", filepath.Join(dir, bucket+".db"))
+		}
+		args = append(args, strings.Fields(flags)...)
+		cmd := exec.Command(*bin, args...)
+		cmd.Env = srv.Env(proxy.URL())
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("%v: %s", err, out)
+		}
+		wall := time.Since(start).Seconds()
+		var rf struct{ Copied int }
+		b, _ := os.ReadFile(rep)
+		if err := json.Unmarshal(b, &rf); err != nil || rf.Copied != *objects {
+			return 0, fmt.Errorf("run copied %d of %d (%v)", rf.Copied, *objects, err)
+		}
+		return wall, nil
+	}
+	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
+	ideal := func(n int) string {
+		if *latency > 0 {
+			return fmt.Sprintf("%.0f", float64(n)/latency.Seconds())
+		}
+		return "-"
+	}
+
+	if *ab != "" {
+		level := strings.Split(*levels, ",")[0]
+		fmt.Printf("%d objects (4-64 KiB), %s added latency per request, --concurrency %s, %d alternating runs each\n\n", *objects, *latency, level, *runs)
+		var a, b []float64
+		for range *runs {
+			wa, err := once(level, *extra)
+			if err != nil {
+				return err
+			}
+			wb, err := once(level, *extra+" "+*ab)
+			if err != nil {
+				return err
+			}
+			a, b = append(a, wa), append(b, wb)
+		}
+		ma, mb := median(a), median(b)
+		fmt.Println("| flags | median wall s | objects/s |")
+		fmt.Println("|---|---:|---:|")
+		fmt.Printf("| %s | %.2f | %.0f |\n", strings.TrimSpace("(default) "+*extra), ma, float64(*objects)/ma)
+		fmt.Printf("| %s | %.2f | %.0f |\n", strings.TrimSpace(*extra+" "+*ab), mb, float64(*objects)/mb)
+		fmt.Printf("\ndefault / (%s) throughput: %.1f%%\n", *ab, 100*mb/ma)
+		return nil
+	}
+
 	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level, extra flags %q\n\n", *objects, *latency, *runs, *extra)
 	fmt.Println("| --concurrency | median wall s | objects/s | ideal conc/latency |")
 	fmt.Println("|---:|---:|---:|---:|")
@@ -86,41 +147,15 @@ func run() error {
 			return err
 		}
 		var walls []float64
-		for r := range *runs {
-			bucket := fmt.Sprintf("replica-%d-%d", n, r)
-			if err := srv.CreateBucket(ctx, bucket, false); err != nil {
+		for range *runs {
+			w, err := once(ls, *extra)
+			if err != nil {
 				return err
 			}
-			rep := filepath.Join(dir, bucket+".json")
-			args := []string{"copy", "--from", "s3://primary", "--to", "s3://" + bucket, "--no-progress",
-				"--concurrency", ls, "--report", rep}
-			if !strings.Contains(*extra, "--no-checkpoint") {
-				args = append(args, "--checkpoint", filepath.Join(dir, bucket+".db"))
-			}
-			if *extra != "" {
-				args = append(args, strings.Fields(*extra)...)
-			}
-			cmd := exec.Command(*bin, args...)
-			cmd.Env = srv.Env(proxy.URL())
-			start := time.Now()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("%v: %s", err, out)
-			}
-			wall := time.Since(start).Seconds()
-			var rf struct{ Copied int }
-			b, _ := os.ReadFile(rep)
-			if err := json.Unmarshal(b, &rf); err != nil || rf.Copied != *objects {
-				return fmt.Errorf("run copied %d of %d (%v)", rf.Copied, *objects, err)
-			}
-			walls = append(walls, wall)
+			walls = append(walls, w)
 		}
-		sort.Float64s(walls)
-		med := walls[len(walls)/2]
-		ideal := "-"
-		if *latency > 0 {
-			ideal = fmt.Sprintf("%.0f", float64(n)/latency.Seconds())
-		}
-		fmt.Printf("| %d | %.2f | %.0f | %s |\n", n, med, float64(*objects)/med, ideal)
+		med := median(walls)
+		fmt.Printf("| %d | %.2f | %.0f | %s |\n", n, med, float64(*objects)/med, ideal(n))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,10 +246,9 @@ func TestSkipReasons(t *testing.T) {
 func TestSourceChangedAfterListingIsNotCopiedStale(t *testing.T) {
 	e := newEnv(t)
 	e.put(e.src, obj{key: "k1", body: "1"}, obj{key: "k2", body: "original"}, obj{key: "k3", body: "3"})
-	changed := false
+	var changed atomic.Bool
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
-		if r.Op == "CopyObject" && r.Key == "k2" && !changed {
-			changed = true
+		if r.Op == "CopyObject" && r.Key == "k2" && !changed.Swap(true) {
 			// The source is overwritten after the listing, before the copy.
 			if _, err := e.client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(e.src), Key: aws.String("k2"),
 				Body: strings.NewReader("rewritten")}); err != nil {
@@ -260,7 +260,7 @@ func TestSourceChangedAfterListingIsNotCopiedStale(t *testing.T) {
 	rep := filepath.Join(e.dir, "r.json")
 	r := e.run(e.copyArgs("--report", rep)...)
 	mustCode(t, r, 0)
-	if !changed {
+	if !changed.Load() {
 		t.Fatal("hook never saw the copy of k2")
 	}
 	if _, ok := e.listing(e.dst, "")["k2"]; ok {
