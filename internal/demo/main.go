@@ -7,9 +7,11 @@
 // content headers, user metadata, tags and a few awkward keys), and then:
 //
 //  1. runs ./bin/backfill copy from s3://primary/shows to s3://replica/shows,
-//     with its progress bar on the terminal;
-//  2. prints the run's report and the requests it made (one CopyObject per
-//     object copied, no HeadObject per object);
+//     with its progress bar on the terminal, interrupts it (Ctrl-C) when
+//     about 40% is copied, and runs the same command again, which resumes
+//     from its checkpoint and copies only the rest;
+//  2. prints each run's report and the requests it made (one CopyObject per
+//     object copied over both runs, no HeadObject per object);
 //  3. shows a frame, a thumbnail and a movie next to their copies;
 //  4. runs the same command again, a no-op because its checkpoint (kept in a
 //     temp folder) says the job is done, and once more without the
@@ -128,16 +130,26 @@ func demo(ctx context.Context) (int, error) {
 		}
 	}
 
-	step("Backfilling the replica")
-	rep, counts, err := backfill(ctx, proxy, env, reportFile, args...)
+	step("Backfilling the replica, interrupted with Ctrl-C at about 40%")
+	first, counts1, err := backfill(ctx, proxy, env, reportFile, len(objs)*2/5, args...)
 	if err != nil {
 		return 1, err
 	}
-	check(int64(counts["CopyObject"]) == rep.Copied && rep.Copied == int64(len(objs)),
-		fmt.Sprintf("CopyObject requests = objects copied = %d: the bytes never left the server", rep.Copied),
-		"%d CopyObject requests, %d objects copied, %d seeded", counts["CopyObject"], rep.Copied, len(objs))
-	check(counts["HeadObject"] == 0, "HeadObject requests = 0: what the replica holds came from listing it",
-		"%d HeadObject requests", counts["HeadObject"])
+	check(first.Interrupted && first.Copied > 0 && first.Copied < int64(len(objs)),
+		fmt.Sprintf("interrupted after %d objects: the copies in flight finished and the report was written", first.Copied),
+		"the interrupted run copied %d objects (interrupted=%v)", first.Copied, first.Interrupted)
+
+	step("Running the same command again: it resumes from the checkpoint")
+	rep, counts, err := backfill(ctx, proxy, env, reportFile, 0, args...)
+	if err != nil {
+		return 1, err
+	}
+	copies := counts1["CopyObject"] + counts["CopyObject"]
+	check(int64(copies) == first.Copied+rep.Copied && first.Copied+rep.Copied == int64(len(objs)),
+		fmt.Sprintf("CopyObject requests over both runs = objects = %d: nothing copied twice, and the bytes never left the server", copies),
+		"%d CopyObject requests over both runs for %d + %d objects copied, %d seeded", copies, first.Copied, rep.Copied, len(objs))
+	check(counts1["HeadObject"]+counts["HeadObject"] == 0, "HeadObject requests = 0: what the replica holds came from listing it",
+		"%d HeadObject requests", counts1["HeadObject"]+counts["HeadObject"])
 
 	step("Three copied objects next to their source")
 	c := srv.Client("")
@@ -150,7 +162,7 @@ func demo(ctx context.Context) (int, error) {
 	}
 
 	step("Running the same command again (--no-progress): the checkpoint says the job is done")
-	rep, counts, err = backfill(ctx, proxy, env, reportFile, append(args, "--no-progress")...)
+	rep, counts, err = backfill(ctx, proxy, env, reportFile, 0, append(args, "--no-progress")...)
 	if err != nil {
 		return 1, err
 	}
@@ -158,7 +170,7 @@ func demo(ctx context.Context) (int, error) {
 		"the re-run copied %d objects", rep.Copied)
 
 	step("Again without the checkpoint (--no-checkpoint): the listing finds every object in the replica")
-	rep, counts, err = backfill(ctx, proxy, env, reportFile, append(common, "--no-progress", "--no-checkpoint")...)
+	rep, counts, err = backfill(ctx, proxy, env, reportFile, 0, append(common, "--no-progress", "--no-checkpoint")...)
 	if err != nil {
 		return 1, err
 	}
@@ -195,8 +207,10 @@ func demo(ctx context.Context) (int, error) {
 // exits non-zero. If the demo is interrupted, backfill (in the same terminal
 // process group) normally gets the Ctrl-C itself and finishes the copies in
 // flight; if it has not exited 5 s later it gets an interrupt, and 5 s after
-// that it is killed.
-func backfill(ctx context.Context, proxy *s3test.Proxy, env []string, reportFile string, args ...string) (*report, map[string]int, error) {
+// that it is killed. With interruptAfter > 0 the demo itself sends it a
+// Ctrl-C once that many CopyObject requests went through, and expects it to
+// exit 130.
+func backfill(ctx context.Context, proxy *s3test.Proxy, env []string, reportFile string, interruptAfter int, args ...string) (*report, map[string]int, error) {
 	fmt.Printf("$ %s %s\n\n", binary, quoteArgs(args))
 	proxy.Reset()
 	cmd := exec.Command(binary, args...)
@@ -207,6 +221,18 @@ func backfill(ctx context.Context, proxy *s3test.Proxy, env []string, reportFile
 	}
 	done := make(chan struct{})
 	defer close(done)
+	if interruptAfter > 0 {
+		go func() {
+			for proxy.Count("CopyObject") < interruptAfter {
+				select {
+				case <-done:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			_ = cmd.Process.Signal(os.Interrupt)
+		}()
+	}
 	go func() {
 		select {
 		case <-done:
@@ -224,10 +250,13 @@ func backfill(ctx context.Context, proxy *s3test.Proxy, env []string, reportFile
 	}()
 	if err := cmd.Wait(); err != nil {
 		var ee *exec.ExitError
-		if errors.As(err, &ee) {
+		if errors.As(err, &ee) && interruptAfter > 0 && ee.ExitCode() == 130 {
+			fmt.Println("  (exit 130: interrupted, as intended)")
+		} else if errors.As(err, &ee) {
 			return nil, nil, fmt.Errorf("backfill exited with code %d (see its output above)", ee.ExitCode())
+		} else {
+			return nil, nil, fmt.Errorf("run %s: %w", binary, err)
 		}
-		return nil, nil, fmt.Errorf("run %s: %w", binary, err)
 	}
 	rep, err := readReport(reportFile)
 	if err != nil {

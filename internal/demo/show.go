@@ -24,6 +24,7 @@ type report struct {
 	Failed          map[string]int64 `json:"failed"`
 	DurationSeconds float64          `json:"duration_seconds"`
 	ExitCode        int              `json:"exit_code"`
+	Interrupted     bool             `json:"interrupted"`
 }
 
 func readReport(file string) (*report, error) {
