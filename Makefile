@@ -6,7 +6,7 @@ TOOLS := $(CURDIR)/.tools/bin
 VERSITYGW := $(TOOLS)/versitygw
 export BACKFILL_VERSITYGW := $(VERSITYGW)
 
-.PHONY: build test test-short demo bench vet fmt-check clean tools
+.PHONY: build test test-large demo bench vet fmt-check clean tools
 
 build:
 	$(GO) build -o bin/backfill ./cmd/backfill
@@ -34,6 +34,11 @@ fmt-check:
 
 test: $(VERSITYGW) fmt-check vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# One real object over 5 GiB copied with the default settings (writes 5 GiB;
+# about 2.5 minutes on 2 cores). Not part of `make test`.
+test-large: $(VERSITYGW)
+	$(GO) test -race -count=1 -timeout 30m -tags large -run TestObjectOver5GiB -v ./cmd/backfill
 
 demo: build $(VERSITYGW)
 	$(GO) run ./internal/demo

@@ -17,7 +17,8 @@ type Upload struct {
 	SourceETag string    `json:"source_etag"`
 	Size       int64     `json:"size"`
 	PartSize   int64     `json:"part_size"`
-	Parts      []Part    `json:"parts,omitempty"` // completed parts
+	Checksum   string    `json:"checksum,omitempty"` // checksum algorithm of the upload
+	Parts      []Part    `json:"parts,omitempty"`    // completed parts
 	Started    time.Time `json:"started"`
 }
 
@@ -96,4 +97,17 @@ func (s *Store) countUploads() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// Upload returns the recorded upload of an object version, if any.
+func (s *Store) Upload(key, versionID string) (Upload, bool, error) {
+	v, err := s.get(bUploads, ObjectKey(key, versionID))
+	if err != nil || v == nil {
+		return Upload{}, false, err
+	}
+	var u Upload
+	if err := json.Unmarshal(v, &u); err != nil {
+		return Upload{}, false, fmt.Errorf("checkpoint %s: upload record of %q: %w", s.path, key, err)
+	}
+	return u, true, nil
 }

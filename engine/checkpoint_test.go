@@ -47,7 +47,7 @@ func TestCheckpointRecordsAndSkipsDone(t *testing.T) {
 	o.Checkpoint, o.TrackShards = cp, true
 	src := shardSource{entry("a", 1, `"1"`, time.Hour), entry("b", 2, `"2"`, time.Hour), entry("bad", 3, `"3"`, time.Hour),
 		withReplica(entry("c", 4, `"4"`, time.Hour), 4, `"4"`, time.Minute)}
-	e, _ := New(fc, o, nil)
+	e, _ := New(fc, nil, o, nil)
 	sum, err := e.Run(t.Context(), src)
 	if err != nil || sum.Copied != 2 || sum.Failed["AccessDenied"] != 1 {
 		t.Fatalf("first run: %+v %v", sum, err)
@@ -64,7 +64,7 @@ func TestCheckpointRecordsAndSkipsDone(t *testing.T) {
 	// is tried again and its attempts counted; a changed source is copied again.
 	src[1].Source.ETag = `"2-changed"`
 	fc2 := &fakeCopier{fn: fc.fn}
-	e, _ = New(fc2, o, nil)
+	e, _ = New(fc2, nil, o, nil)
 	sum, err = e.Run(t.Context(), src)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestUnknownReplicaIsHeadedFirst(t *testing.T) {
 		entries = append(entries, inventory.Entry{Rel: k, Source: s})
 	}
 	c := &collect{}
-	e, _ := New(fc, opts(), c)
+	e, _ := New(fc, nil, opts(), c)
 	sum, err := e.Run(t.Context(), entries)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestCheckpointWriteFailureStopsRun(t *testing.T) {
 	for i := range 5000 {
 		src = append(src, entry(string(rune('a'+i%26))+string(rune(i)), 1, `"x"`, time.Hour))
 	}
-	e, _ := New(&fakeCopier{}, o, nil)
+	e, _ := New(&fakeCopier{}, nil, o, nil)
 	_, err := e.Run(t.Context(), src)
 	var re *RunError
 	if !errors.As(err, &re) || re.What != "write the checkpoint" {
@@ -155,7 +155,7 @@ func TestStopHoldsTheWatermark(t *testing.T) {
 	for i := range 500 {
 		src = append(src, entry(fmt.Sprintf("k%04d", i), 1, `"x"`, time.Hour))
 	}
-	e, _ = New(fc, o, nil)
+	e, _ = New(fc, nil, o, nil)
 	sum, err := e.Run(t.Context(), src)
 	if err != nil || !sum.Interrupted {
 		t.Fatalf("run: %+v %v", sum, err)

@@ -27,7 +27,41 @@ type collector struct {
 	batch  *checkpoint.Batch
 	dirty  map[string]bool // shards whose state changed since the last commit
 	failed bool            // a commit failed: the run is stopping
-	denied int
+	denied int             // access denied before any copy succeeded
+	streak int             // failures in a row with the same code
+	code   string          // the code of the streak
+}
+
+// breaker stops the run when failures are evidently about the run, not
+// the objects: the first DeniedLimit copies all denied, or StreakLimit
+// failures in a row with the same code (permission lost mid-run, a KMS key
+// disabled, an ACL the bucket refuses...). Anything else is per object.
+func (c *collector) breaker(r *Result) {
+	o := &c.e.opts
+	switch {
+	case r.Outcome == Copied:
+		c.streak = 0
+		return
+	case r.Outcome != Failed || transient(r.Code):
+		return
+	}
+	if r.Code == c.code {
+		c.streak++
+	} else {
+		c.code, c.streak = r.Code, 1
+	}
+	what := fmt.Sprintf("copy from %s to %s", o.Source, o.Dest)
+	if isDenied(r.Code) && c.sum.Copied == 0 {
+		if c.denied++; c.denied == o.DeniedLimit {
+			c.cancel(&RunError{What: what, Code: r.Code, Err: r.Err,
+				Hint: fmt.Sprintf("access denied for the first %d copies and none succeeded: the credentials cannot read the source or write the destination", c.denied)})
+			return
+		}
+	}
+	if c.streak == o.StreakLimit {
+		c.cancel(&RunError{What: what, Code: r.Code, Err: r.Err,
+			Hint: fmt.Sprintf("the last %d objects all failed with %s: stopping rather than failing every object the same way", c.streak, r.Code)})
+	}
 }
 
 func newCollector(e *Engine, sum *Summary, track *tracker, cancel context.CancelCauseFunc) *collector {
@@ -80,9 +114,19 @@ func (c *collector) handle(r *Result) {
 		}
 		return
 	}
+	if u := r.upload; u != nil && o.Checkpoint != nil {
+		if u.forget {
+			c.batch.DeleteUpload(u.state.Key, u.state.VersionID)
+		} else {
+			c.batch.PutUpload(u.state)
+		}
+	}
+	if r.Outcome == 0 { // an event only
+		return
+	}
 	sum, en := c.sum, r.Entry
 	src := en.Source
-	if r.fromWorker {
+	if r.fromWorker || r.Outcome == WouldCopy {
 		c.e.c.settled.Add(1)
 	}
 	switch r.Outcome {
@@ -104,13 +148,7 @@ func (c *collector) handle(r *Result) {
 	if o.Checkpoint != nil && !o.DryRun {
 		c.record(r)
 	}
-	if r.Outcome == Failed && isDenied(r.Code) && sum.Copied == 0 {
-		if c.denied++; c.denied == o.DeniedLimit {
-			c.cancel(&RunError{What: fmt.Sprintf("copy from %s to %s", o.Source, o.Dest), Code: r.Code,
-				Hint: fmt.Sprintf("access denied for the first %d copies and none succeeded: the credentials cannot read the source or write the destination", c.denied),
-				Err:  r.Err})
-		}
-	}
+	c.breaker(r)
 	c.e.obs.Result(r)
 }
 

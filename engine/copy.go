@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,18 +32,25 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 		return ReasonTooNew
 	case !o.IncludeArchived && (src.StorageClass == "GLACIER" || src.StorageClass == "DEEP_ARCHIVE"):
 		return ReasonArchived
-	case src.Size > o.MaxCopySize:
+	case src.Size > MaxObjectSize:
 		return ReasonTooLarge
 	}
 	return ""
 }
 
 // replicaReason is the skip reason the replica's object gives, if any.
+//
+// ETags compare only between copies made the same way: a multipart
+// source (ETag "...-N") copied by one CopyObject, or a multipart copy of
+// any source, gets an ETag of its own. When either side is multipart, the
+// same size and a replica no older than the source count as the copy.
 func replicaReason(src inventory.Object, r *inventory.Object) string {
 	switch {
 	case r == nil:
 		return ""
 	case r.Size == src.Size && r.ETag == src.ETag:
+		return ReasonExists
+	case r.Size == src.Size && (multipartETag(src.ETag) || multipartETag(r.ETag)) && !r.LastModified.Before(src.LastModified):
 		return ReasonExists
 	case r.LastModified.After(src.LastModified):
 		return ReasonNewerInReplica
@@ -53,17 +61,21 @@ func replicaReason(src inventory.Object, r *inventory.Object) string {
 // process settles one task: when the source did not look at the replica,
 // a HeadObject on the destination first (never make the replica older),
 // then the copy.
-func (e *Engine) process(ctx context.Context, t task, cutoff time.Time) *Result {
-	r := e.settle(ctx, t)
-	if r != nil {
+func (e *Engine) process(ctx context.Context, t task, results chan<- *Result) *Result {
+	r := e.settle(ctx, t, results)
+	if r != nil && r.Outcome != 0 {
 		r.attempts, r.fromWorker = t.attempts, true
 	}
 	return r
 }
 
-func (e *Engine) settle(ctx context.Context, t task) *Result {
+func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Result {
 	if !t.entry.ReplicaKnown {
+		if e.budget.Acquire(ctx, 1) != nil {
+			return nil
+		}
 		replica, err := e.headReplica(ctx, t.destKey)
+		e.budget.Release(1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -79,6 +91,13 @@ func (e *Engine) settle(ctx context.Context, t task) *Result {
 			return &Result{Outcome: WouldCopy, Entry: t.entry, DestKey: t.destKey}
 		}
 	}
+	if t.entry.Source.Size > e.opts.MultipartThreshold {
+		return e.copyMultipart(ctx, t, results)
+	}
+	if e.budget.Acquire(ctx, 1) != nil {
+		return nil
+	}
+	defer e.budget.Release(1)
 	return e.copy(ctx, t)
 }
 
@@ -153,11 +172,33 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 			return r
 		case "NoSuchKey":
 			// CopyObject's NoSuchKey is about the source: deleted since it
-			// was listed (the destination bucket's absence is NoSuchBucket).
-			r.Outcome, r.Reason = Skipped, ReasonGone
-			return r
+			// was listed? Only a look at the source says so for sure; a key
+			// that S3 cannot find for another reason is a failure.
+			if e.sourceGone(ctx, src) {
+				r.Outcome, r.Reason = Skipped, ReasonGone
+				return r
+			}
 		}
 		r.Outcome, r.Code, r.Err = Failed, code, err
 	}
 	return r
+}
+
+// multipartETag reports an ETag of an object uploaded (or copied) in parts.
+func multipartETag(etag string) bool {
+	return strings.Contains(etag, "-")
+}
+
+// sourceGone asks the source whether an object is really gone (404).
+func (e *Engine) sourceGone(ctx context.Context, src inventory.Object) bool {
+	if e.srcAPI == nil {
+		return true
+	}
+	_, err := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+		VersionId: nonEmpty(src.VersionID), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedSourceOwner)})
+	switch ErrorCode(err) {
+	case "NotFound", "HTTP404", "NoSuchKey":
+		return true
+	}
+	return false
 }

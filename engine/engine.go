@@ -9,16 +9,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/backfill-dev/backfill/inventory"
 )
 
 // CopyAPI is what the engine's workers call, against the destination's
-// region: CopyObject, and HeadObject for entries whose source did not look
-// at the replica.
+// region: CopyObject, HeadObject for entries whose source did not look at
+// the replica, and the multipart calls for large objects.
 type CopyAPI interface {
 	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	MultipartAPI
 }
 
 var _ CopyAPI = (*s3.Client)(nil)
@@ -31,24 +33,31 @@ type Source interface {
 
 // Engine copies the objects a Source yields. Create one per run with New.
 type Engine struct {
-	api  CopyAPI
-	opts Options
-	obs  Observer
-	c    counters
+	api    CopyAPI
+	srcAPI SourceAPI
+	opts   Options
+	// budget bounds the requests in flight (copies, HEADs, parts) to
+	// Concurrency, whatever mix of small and large objects is running.
+	budget *semaphore.Weighted
+	obs    Observer
+	c      counters
 
 	stopOnce sync.Once
 	stop     chan struct{}
 }
 
-// New returns an engine; obs may be nil.
-func New(api CopyAPI, opts Options, obs Observer) (*Engine, error) {
+// New returns an engine copying with dst (the destination's client) and
+// reading large objects' metadata with src (the source's); obs may be nil.
+func New(dst CopyAPI, src SourceAPI, opts Options, obs Observer) (*Engine, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Engine{api: api, opts: opts.withDefaults(), obs: obs, stop: make(chan struct{})}, nil
+	opts = opts.withDefaults()
+	return &Engine{api: dst, srcAPI: src, opts: opts, obs: obs, stop: make(chan struct{}),
+		budget: semaphore.NewWeighted(int64(opts.Concurrency))}, nil
 }
 
 // Stop asks a running Run to finish gracefully: no new copies start, the
@@ -111,7 +120,10 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	tasks := make(chan task, o.Concurrency)
 	results := make(chan *Result, 4*o.Concurrency)
 
-	// 1. source
+	// 1. source. A listing that fails (after the SDK's retries) stops the
+	// feed like a Stop: the copies in flight finish and are recorded, then
+	// the run reports the listing's error.
+	var listErr error
 	g.Go(func() error {
 		defer close(entries)
 		err := src.Stream(feedCtx, entries)
@@ -123,12 +135,19 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 			return nil // stopped, or the run failed and says why elsewhere
 		}
 		var le *inventory.ListError
-		if errors.As(err, &le) {
-			if re := AsRunError(fmt.Sprintf("list s3://%s/%s", le.Bucket, le.Prefix), le.Err); re != nil {
-				return re
+		switch {
+		case errors.As(err, &le):
+			what := fmt.Sprintf("list s3://%s/%s", le.Bucket, le.Prefix)
+			if re := AsRunError(what, le.Err); re != nil {
+				listErr = re
+			} else {
+				listErr = &RunError{What: what, Code: ErrorCode(le.Err), Hint: "the listing failed after retries; run again to resume", Err: le.Err}
 			}
+		default:
+			listErr = &RunError{What: "read the source", Err: err}
 		}
-		return &RunError{What: "read the source", Err: err}
+		cancelFeed()
+		return nil
 	})
 	// 2. plan: decide per entry; skips and shard events go straight to the
 	// collector, copies to the workers.
@@ -190,7 +209,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					if !ok || e.halted(feedCtx) {
 						return nil
 					}
-					r := e.process(runCtx, t, cutoff)
+					r := e.process(runCtx, t, results)
 					if r == nil { // cancelled: not attempted to the end, not reported
 						continue
 					}
@@ -222,6 +241,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	var re *RunError
 	if cause := context.Cause(base); errors.As(cause, &re) {
 		runErr = cause // the collector stopped the run
+	}
+	if runErr == nil && listErr != nil {
+		runErr = listErr
 	}
 	if runErr != nil {
 		if ctx.Err() != nil && errors.Is(runErr, context.Canceled) {

@@ -24,6 +24,7 @@ type fakeCopier struct {
 	heads []string
 	fn    func(ctx context.Context, in *s3.CopyObjectInput) error
 	head  func(in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error)
+	mp    mpFake
 }
 
 func (f *fakeCopier) CopyObject(ctx context.Context, in *s3.CopyObjectInput, _ ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
@@ -113,13 +114,13 @@ func TestDecisions(t *testing.T) {
 		withReplica(entry("older.exr", 10, `"d"`, 2*time.Hour), 11, `"other"`, 3*time.Hour),
 		entry("fresh.exr", 10, `"e"`, 30*time.Minute),
 		entry("future.exr", 10, `"f"`, -time.Minute),
-		entry("huge.mov", MaxCopyObjectSize+1, `"g"`, 2*time.Hour),
+		entry("huge.mov", MaxObjectSize+1, `"g"`, 2*time.Hour),
 		entry("exactly5g.mov", MaxCopyObjectSize, `"h"`, 2*time.Hour),
 		entry("scratch.tmp", 10, `"i"`, 2*time.Hour),
 	}
 	fc := &fakeCopier{}
 	c := &collect{}
-	e, err := New(fc, o, c)
+	e, err := New(fc, nil, o, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestCopyInputCarriesOptions(t *testing.T) {
 	o.StorageClass, o.SSE, o.SSEKMSKeyID, o.BucketKey, o.ACL = "GLACIER_IR", "aws:kms", "key-1", true, "bucket-owner-full-control"
 	o.ExpectedSourceOwner, o.ExpectedDestOwner = "111111111111", "222222222222"
 	fc := &fakeCopier{}
-	e, err := New(fc, o, nil)
+	e, err := New(fc, nil, o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestFailuresAreRecordedAndRunGoesOn(t *testing.T) {
 		return nil
 	}}
 	c := &collect{}
-	e, _ := New(fc, opts(), c)
+	e, _ := New(fc, nil, opts(), c)
 	sum, err := e.Run(t.Context(), sliceSource{entry("a", 1, `"1"`, time.Hour), entry("denied", 1, `"2"`, time.Hour),
 		entry("changed", 1, `"3"`, time.Hour), entry("b", 1, `"4"`, time.Hour)})
 	if err != nil {
@@ -213,7 +214,7 @@ func TestRunLevelErrorStopsRun(t *testing.T) {
 	for i := range 1000 {
 		src = append(src, entry(fmt.Sprint(i), 1, `"x"`, time.Hour))
 	}
-	e, _ := New(fc, opts(), nil)
+	e, _ := New(fc, nil, opts(), nil)
 	_, err := e.Run(t.Context(), src)
 	var re *RunError
 	if !errors.As(err, &re) || re.Code != "NoSuchBucket" {
@@ -230,7 +231,7 @@ func TestAllDeniedStopsRun(t *testing.T) {
 	for i := range 5000 {
 		src = append(src, entry(fmt.Sprint(i), 1, `"x"`, time.Hour))
 	}
-	e, _ := New(fc, opts(), nil)
+	e, _ := New(fc, nil, opts(), nil)
 	_, err := e.Run(t.Context(), src)
 	var re *RunError
 	if !errors.As(err, &re) || re.Code != "AccessDenied" {
@@ -254,7 +255,7 @@ func TestStopFinishesInFlight(t *testing.T) {
 		src = append(src, entry(fmt.Sprint(i), 1, `"x"`, time.Hour))
 	}
 	c := &collect{}
-	e, _ := New(fc, opts(), c)
+	e, _ := New(fc, nil, opts(), c)
 	done := make(chan struct{})
 	var sum *Summary
 	var err error
@@ -279,12 +280,12 @@ func TestStopFinishesInFlight(t *testing.T) {
 func TestValidate(t *testing.T) {
 	o := opts()
 	o.Dest = s3url.URL{Bucket: "src", Prefix: "p/sub/"}
-	if _, err := New(&fakeCopier{}, o, nil); !errors.Is(err, ErrSameLocation) {
+	if _, err := New(&fakeCopier{}, nil, o, nil); !errors.Is(err, ErrSameLocation) {
 		t.Errorf("overlap: err = %v", err)
 	}
 	o = opts()
 	o.SSE = "rot13"
-	if _, err := New(&fakeCopier{}, o, nil); err == nil {
+	if _, err := New(&fakeCopier{}, nil, o, nil); err == nil {
 		t.Error("bad --sse accepted")
 	}
 }

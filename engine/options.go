@@ -17,13 +17,17 @@ import (
 // (5 GiB, S3-FACTS §5). Larger objects need a multipart copy.
 const MaxCopyObjectSize int64 = 5 << 30
 
+// DefaultPartSize is the part size of multipart copies (see BENCHMARKS.md,
+// "Large objects").
+const DefaultPartSize int64 = 256 << 20
+
 // DefaultConcurrency is the number of copies in flight. Server-side copies
 // of small objects are latency-bound: throughput is about concurrency /
 // latency until the machine's CPU or S3's per-prefix rate is the limit.
 // Measured in BENCHMARKS.md ("Choosing the default concurrency"): at 100 ms
-// per request (a cross-region copy) 256 is 1.4x faster than 128 and 2.5x
-// faster than 64, and at 0-25 ms, where the test rig's CPU is the limit,
-// it costs under 10% against the best value. S3 allows 3,500 COPY/s per
+// per request (a cross-region copy) 256 is 1.1-1.4x faster than 128 and
+// 1.7-2.5x faster than 64 (two sweeps), and at 25 ms, where the test rig's
+// CPU is the limit, it is the best or within noise of it. S3 allows 3,500 COPY/s per
 // prefix; the adaptive retryer slows down if that is reached.
 const DefaultConcurrency = 256
 
@@ -55,13 +59,25 @@ type Options struct {
 	ExpectedSourceOwner string
 	ExpectedDestOwner   string
 
-	// MaxCopySize is the largest object copied with one CopyObject
-	// (0 = MaxCopyObjectSize); larger ones are skipped as too-large.
-	MaxCopySize int64
+	// MultipartThreshold: objects larger than this are copied in parts
+	// (0 = MaxCopyObjectSize, the CopyObject limit).
+	MultipartThreshold int64
+	// PartSize of multipart copies (0 = DefaultPartSize); grown for objects
+	// that would need more than 10,000 parts.
+	PartSize int64
+	// PartConcurrency bounds the parts of one object in flight
+	// (0 = max(4, Concurrency/4)), within the global Concurrency budget.
+	PartConcurrency int
+	// Logf, when set, receives messages worth a human's attention that are
+	// not an object's result (e.g. an abort that failed).
+	Logf func(format string, args ...any)
 	// DeniedLimit: when this many copies are denied before any succeeds,
 	// the run stops as a whole: the credentials cannot write the
 	// destination or read the source (0 = max(100, 2*Concurrency)).
 	DeniedLimit int
+	// StreakLimit: that many failures in a row with the same code stop the
+	// run (0 = max(1000, 4*Concurrency)).
+	StreakLimit int
 
 	// Checkpoint, when set, records every settled object and, with
 	// TrackShards, each listing shard's watermark; it is also consulted to
@@ -88,6 +104,7 @@ type Options struct {
 // Checkpoint is what the engine needs of a checkpoint store.
 type Checkpoint interface {
 	Lookup(key, versionID string) (checkpoint.Record, bool, error)
+	Upload(key, versionID string) (checkpoint.Upload, bool, error)
 	Apply(b *checkpoint.Batch) error
 }
 
@@ -95,11 +112,20 @@ func (o Options) withDefaults() Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.MaxCopySize <= 0 {
-		o.MaxCopySize = MaxCopyObjectSize
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = MaxCopyObjectSize
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartConcurrency <= 0 {
+		o.PartConcurrency = max(4, o.Concurrency/4)
 	}
 	if o.DeniedLimit <= 0 {
 		o.DeniedLimit = max(100, 2*o.Concurrency)
+	}
+	if o.StreakLimit <= 0 {
+		o.StreakLimit = max(1000, 4*o.Concurrency)
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 100 * time.Millisecond
@@ -137,6 +163,12 @@ func (o Options) Validate() error {
 	}
 	if o.MinAge < 0 {
 		return errors.New("--min-age must not be negative")
+	}
+	if o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
+		return fmt.Errorf("--part-size %d: must be between 5 MiB and 5 GiB", o.PartSize)
+	}
+	if o.MultipartThreshold < 0 || o.MultipartThreshold > MaxCopyObjectSize {
+		return fmt.Errorf("--multipart-threshold %d: must be at most 5 GiB (the CopyObject limit)", o.MultipartThreshold)
 	}
 	if o.StorageClass != "" && !slices.Contains(types.StorageClass("").Values(), types.StorageClass(o.StorageClass)) {
 		return fmt.Errorf("--storage-class %q: not an S3 storage class (%s)", o.StorageClass, joinValues(types.StorageClass("").Values()))

@@ -59,6 +59,7 @@ type Result struct {
 
 	attempts   int            // failed attempts before this one (checkpoint)
 	fromWorker bool           // settled by a worker (counts toward the progress of the copies)
+	upload     *uploadEvent   // a multipart upload's state to record (alone, Outcome is 0)
 	event      inventory.Kind // shard events travel to the collector too
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -114,10 +115,7 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 				if !ok {
 					return
 				}
-				if s.depth >= depth {
-					s.mode = ModeFlat
-				}
-				err := l.listShard(ctx, s, q, out)
+				err := l.listShard(ctx, s, s.depth >= depth, q, out)
 				if err == nil {
 					err = send(ctx, out, Entry{Kind: KindShardDone, Shard: s.rel})
 				}
@@ -140,7 +138,7 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 }
 
 // listShard lists one shard on both sides and joins them.
-func (l *Lister) listShard(ctx context.Context, s shard, q *shardQueue, out chan<- Entry) error {
+func (l *Lister) listShard(ctx context.Context, s shard, deep bool, q *shardQueue, out chan<- Entry) error {
 	// Child shards discovered by the last page: each is announced before it
 	// is queued (so its own entries can never overtake the announcement)
 	// and before the objects of the page that found it.
@@ -160,6 +158,14 @@ func (l *Lister) listShard(ctx context.Context, s shard, q *shardQueue, out chan
 			}
 		}
 		return p
+	}
+	if s.mode == ModeUndecided && deep {
+		// Below the fan-out depth a shard is flat; say so like any other
+		// decision, so a resumed run lists it flat whatever its defaults.
+		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: true}); err != nil {
+			return err
+		}
+		s.mode = ModeFlat
 	}
 	var src *pager
 	switch s.mode {
@@ -349,6 +355,38 @@ func (p *pager) fetch(ctx context.Context) error {
 	}
 	p.started = true
 	p.page = resp.Contents
+	return nil
+}
+
+// decodeKeys decodes the keys and prefixes of a page S3 URL-encoded. It
+// says so in the page; a server that ignores the request (some
+// S3-compatible ones do) sends them as they are, and they are left alone.
+// S3 encodes like a form (a space as "+"), so keys are decoded that way.
+func decodeKeys(resp *s3.ListObjectsV2Output) error {
+	if resp.EncodingType != types.EncodingTypeUrl {
+		return nil
+	}
+	dec := func(s *string) error {
+		if s == nil {
+			return nil
+		}
+		v, err := url.QueryUnescape(*s)
+		if err != nil {
+			return fmt.Errorf("undecodable key %q in a URL-encoded listing: %w", *s, err)
+		}
+		*s = v
+		return nil
+	}
+	for i := range resp.Contents {
+		if err := dec(resp.Contents[i].Key); err != nil {
+			return err
+		}
+	}
+	for i := range resp.CommonPrefixes {
+		if err := dec(resp.CommonPrefixes[i].Prefix); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
 	"errors"
 	"fmt"
+	"github.com/backfill-dev/backfill/engine"
 	"slices"
 	"strings"
 
@@ -88,23 +94,80 @@ func resumeState(cp *checkpoint.Store) (resume []inventory.ResumeShard, known ma
 }
 
 // failedSource streams the objects a checkpoint records as failed, for
-// --retry-failed: no listing; the engine checks the replica with a HEAD
-// each before copying.
+// --retry-failed: no listing. Each is looked at again in the source (one
+// HeadObject, 16 at a time) so that it is copied as the source is now: a
+// deleted one is reported gone, a changed one is judged on its new
+// version (copied if it is older than the cutoff). The engine then checks
+// the replica with a HEAD before copying.
 type failedSource struct {
 	cp     *checkpoint.Store
+	src    headAPI
 	bucket string
 	prefix string
+	owner  string
+}
+
+type headAPI interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
-	return f.cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
-		e := inventory.Entry{Rel: key, Source: inventory.Object{Bucket: f.bucket, Key: f.prefix + key, VersionID: version,
-			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
-		select {
-		case out <- e:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+	var batch []inventory.Entry
+	flush := func() error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
+		for i := range batch {
+			g.Go(func() error { return f.refresh(gctx, &batch[i]) })
 		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, e := range batch {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	err := f.cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
+		batch = append(batch, inventory.Entry{Rel: key, Source: inventory.Object{Bucket: f.bucket, Key: f.prefix + key, VersionID: version,
+			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}})
+		if len(batch) == 256 {
+			return flush()
+		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// refresh replaces the recorded view of a failed object with the source's
+// current one. An object that is gone keeps its recorded view: the copy
+// then finds it gone and says so.
+func (f *failedSource) refresh(ctx context.Context, e *inventory.Entry) error {
+	in := &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(e.Source.Key)}
+	if e.Source.VersionID != "" {
+		in.VersionId = aws.String(e.Source.VersionID)
+	}
+	if f.owner != "" {
+		in.ExpectedBucketOwner = aws.String(f.owner)
+	}
+	h, err := f.src.HeadObject(ctx, in)
+	if err != nil {
+		if re := engine.AsRunError("read s3://"+f.bucket+"/"+e.Source.Key, err); re != nil {
+			return re
+		}
+		return nil // gone, denied, ...: the copy attempt reports it
+	}
+	e.Source.Size, e.Source.ETag, e.Source.LastModified = aws.ToInt64(h.ContentLength), aws.ToString(h.ETag), aws.ToTime(h.LastModified)
+	e.Source.StorageClass = string(h.StorageClass)
+	if e.Source.StorageClass == "" {
+		e.Source.StorageClass = "STANDARD"
+	}
+	return nil
 }

@@ -27,12 +27,16 @@ func copyCommand() *cli.Command {
 		Description: `Lists the source and the destination side by side (ListObjectsV2, fanned out over
 folders), decides per object, and copies with CopyObject on the destination's
 side: bytes, content headers, user metadata and tags are copied by S3 itself,
-the storage class is kept unless --storage-class is given. An object is
+the storage class is kept unless --storage-class is given. Objects above
+--multipart-threshold are copied in parts (UploadPartCopy, in parallel within
+--concurrency), with their headers, metadata, tags, storage class and checksum
+algorithm carried over explicitly; a failed or interrupted one is aborted, a
+killed one is resumed from its checkpoint (only missing parts are copied). An object is
 skipped, with its reason counted in the summary and report, when:
    exists             the destination has it with the same size and ETag
    newer-in-replica   the destination's copy is newer than the source's
    too-new            modified within --min-age of the start (or after it)
-   too-large          above 5 GiB, the CopyObject limit
+   too-large          above 48.8 TiB, S3's object limit
    changed            it changed after it was listed (never copied stale)
    excluded           filtered out by --include/--exclude
    done               an earlier run of this job copied it (checkpoint)
@@ -51,7 +55,9 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
 			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
-			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "copies in flight (`N`)"},
+			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): copies, and the parts of large objects"},
+			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
+			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
 			&cli.StringFlag{Name: "storage-class", Usage: "storage `CLASS` of the copies (default: each source object's own)"},
 			&cli.StringFlag{Name: "sse", Usage: "server-side encryption of the copies: `AES256|aws:kms`"},
@@ -111,6 +117,14 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 	if c.Int("max-attempts") < 1 {
 		return nil, usageErrorf("--max-attempts must be at least 1")
 	}
+	threshold, err := parseSize(c.String("multipart-threshold"))
+	if err != nil {
+		return nil, usageErrorf("--multipart-threshold: %w", err)
+	}
+	partSize, err := parseSize(c.String("part-size"))
+	if err != nil {
+		return nil, usageErrorf("--part-size: %w", err)
+	}
 	r := &copyRun{
 		from: from, to: to,
 		json:        c.Bool("json"),
@@ -135,6 +149,8 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 			ExpectedSourceOwner: c.String("expected-source-owner"),
 			ExpectedDestOwner:   c.String("expected-dest-owner"),
 			IncludeArchived:     c.Bool("include-archived"),
+			MultipartThreshold:  threshold,
+			PartSize:            partSize,
 		},
 	}
 	if err := r.opts.Validate(); err != nil {
@@ -187,8 +203,19 @@ func runCopy(c *cli.Context) error {
 		}
 	}()
 
-	// The report and failures files come first, so that a run that fails
-	// early still leaves a report saying so (never last night's).
+	// The checkpoint first: a second run on it is refused at once, before
+	// it touches anything (such as the running job's report and failures
+	// files).
+	var cp *checkpoint.Store
+	if r.checkpoint != "" {
+		if cp, err = openCheckpoint(r.checkpoint, false); err != nil {
+			return err
+		}
+		defer cp.Close()
+	}
+
+	// The report and failures files next, so that a run that fails early
+	// still leaves a report saying so (never last night's).
 	out, err := newOutput(stdout, stderr, r)
 	if err != nil {
 		return err
@@ -211,15 +238,6 @@ func runCopy(c *cli.Context) error {
 			return err
 		}
 		return &exitError{code: code, err: err}
-	}
-
-	// The checkpoint next: a second run on it is refused at once.
-	var cp *checkpoint.Store
-	if r.checkpoint != "" {
-		if cp, err = openCheckpoint(r.checkpoint, false); err != nil {
-			return fail(err)
-		}
-		defer cp.Close()
 	}
 
 	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
@@ -258,7 +276,7 @@ func runCopy(c *cli.Context) error {
 		}
 		r.opts.Checkpoint, r.opts.FreshCheckpoint = cp, !has
 		if r.retryFailed {
-			src = &failedSource{cp: cp, bucket: r.from.Bucket, prefix: r.from.Prefix}
+			src = &failedSource{cp: cp, src: srcC, bucket: r.from.Bucket, prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}
 		} else {
 			resume, known, pending, err := resumeState(cp)
 			if err != nil {
@@ -272,7 +290,8 @@ func runCopy(c *cli.Context) error {
 		}
 	}
 
-	eng, err := engine.New(dst, r.opts, out)
+	r.opts.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "backfill: "+format+"\n", args...) }
+	eng, err := engine.New(dst, srcC, r.opts, out)
 	if err != nil {
 		return fail(usageErrorf("%w", err))
 	}
@@ -305,6 +324,7 @@ func runCopy(c *cli.Context) error {
 			code = exitPartial
 		}
 	}
+	out.aborted = ctx.Err() != nil
 	if err := out.finish(sum, runErr, code); err != nil {
 		if runErr == nil {
 			return err

@@ -36,6 +36,16 @@ keys, no header), to feed to a Batch Operations job or back to backfill.
 	}
 }
 
+type uploadView struct {
+	Key       string    `json:"key"`
+	VersionID string    `json:"version_id,omitempty"`
+	UploadID  string    `json:"upload_id"`
+	PartsDone int       `json:"parts_done"`
+	Parts     int       `json:"parts"`
+	Size      int64     `json:"size"`
+	Started   time.Time `json:"started"`
+}
+
 type failureGroup struct {
 	Code  string   `json:"code"`
 	Count int64    `json:"count"`
@@ -52,6 +62,7 @@ type statusReport struct {
 	Failed     int64               `json:"failed"`
 	FailedBy   []failureGroup      `json:"failed_by_code"`
 	InProgress int64               `json:"in_progress_uploads"`
+	Uploads    []uploadView        `json:"uploads,omitempty"`
 	Shards     int                 `json:"shards"`
 	ShardsDone int                 `json:"shards_complete"`
 	Complete   bool                `json:"listing_complete"`
@@ -121,6 +132,15 @@ func runStatus(c *cli.Context) error {
 	for _, g := range groups {
 		rep.FailedBy = append(rep.FailedBy, *g)
 	}
+	err = cp.Uploads(func(u checkpoint.Upload) error {
+		rep.InProgress++
+		rep.Uploads = append(rep.Uploads, uploadView{Key: u.Key, VersionID: u.VersionID, UploadID: u.UploadID,
+			PartsDone: len(u.Parts), Parts: int((u.Size + u.PartSize - 1) / max(u.PartSize, 1)), Size: u.Size, Started: u.Started})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	sort.Slice(rep.FailedBy, func(i, j int) bool { return rep.FailedBy[i].Count > rep.FailedBy[j].Count })
 
 	if c.Bool("json") {
@@ -162,6 +182,13 @@ func printStatus(w io.Writer, r statusReport) {
 		fmt.Fprintf(w, "    %-24s %d, e.g. %s\n", g.Code, g.Count, strings.Join(quoteAll(g.Keys), ", "))
 	}
 	fmt.Fprintf(w, "  in progress multipart uploads: %d\n", r.InProgress)
+	for i, u := range r.Uploads {
+		if i == 20 {
+			fmt.Fprintf(w, "    ... (%d more; --json lists them all)\n", len(r.Uploads)-i)
+			break
+		}
+		fmt.Fprintf(w, "    %q: %d of %d parts (%s), upload %s, since %s\n", u.Key, u.PartsDone, u.Parts, humanBytes(u.Size), u.UploadID, fmtTime(u.Started))
+	}
 	t := r.Totals
 	fmt.Fprintf(w, "  all runs:  copied %d (%s)", t.Copied, humanBytes(t.BytesCopied))
 	if len(t.Skipped) > 0 {

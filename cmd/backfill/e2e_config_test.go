@@ -4,42 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
-
-// TestTooLargeIsSkippedNotAttempted places a sparse file of 5 GiB + 1 byte
-// in the server's backing folder: a real object over the CopyObject limit,
-// without writing 5 GiB.
-func TestTooLargeIsSkippedNotAttempted(t *testing.T) {
-	e := newEnv(t)
-	e.put(e.src, obj{key: "movies/small.mov", body: "small"})
-	path := filepath.Join(e.srv.RootDir, e.src, "movies", "huge.mov")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(5<<30 + 1); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if err := syscall.Setxattr(path, "user.etag", []byte("0123456789abcdef0123456789abcdef-640"), 0); err != nil {
-		t.Skipf("no user xattrs here: %v", err)
-	}
-	rep := filepath.Join(e.dir, "r.json")
-	r := e.run(e.copyArgs("--report", rep)...)
-	mustCode(t, r, 0)
-	rf := readReport(t, rep)
-	if rf.Skipped["too-large"] != 1 || rf.Copied != 1 {
-		t.Errorf("report %+v", rf)
-	}
-	if c := e.proxy.Count("CopyObject"); c != 1 {
-		t.Errorf("%d CopyObject requests; the large object must not be attempted", c)
-	}
-	if !strings.Contains(r.stdout, "too large") {
-		t.Errorf("summary: %s", r.stdout)
-	}
-}
 
 func writeAWSFiles(t *testing.T, dir, creds string) []string {
 	t.Helper()

@@ -214,3 +214,42 @@ func TestHookSeesEveryOperation(t *testing.T) {
 	}
 	_ = s3test.Request{}
 }
+
+// TestPrivateCAEndpointNeedsTheBundle: an HTTPS endpoint whose certificate
+// comes from a private CA works with AWS_CA_BUNDLE naming that CA, and is
+// refused (exit 1, nothing copied) without it.
+func TestPrivateCAEndpointNeedsTheBundle(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a", body: "a"})
+	ca := filepath.Join(e.dir, "private-ca.pem")
+	tp, err := s3test.NewTLSProxy(e.srv.Endpoint, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	run := func(bundle string) (string, int) {
+		cmd := e.command(e.copyArgs("--no-checkpoint", "--endpoint-url", tp.URL())...)
+		cmd.Env = withoutEnv(cmd.Env, "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL")
+		if bundle != "" {
+			cmd.Env = append(cmd.Env, "AWS_CA_BUNDLE="+bundle)
+		}
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(interface{ ExitCode() int }); ok {
+			code = ee.ExitCode()
+		}
+		return string(out), code
+	}
+	if out, code := run(""); code != 1 || !strings.Contains(out, "certificate") {
+		t.Errorf("without the bundle: exit %d\n%s", code, out)
+	}
+	if n := tp.Count("CopyObject"); n != 0 {
+		t.Errorf("%d copies through an untrusted endpoint", n)
+	}
+	if out, code := run(ca); code != 0 {
+		t.Fatalf("with the bundle: exit %d\n%s", code, out)
+	}
+	if tp.Count("CopyObject") != 1 || len(e.listing(e.dst, "")) != 1 {
+		t.Errorf("not copied through the HTTPS endpoint: %v", tp.Counts())
+	}
+}

@@ -34,6 +34,7 @@ type output struct {
 	job            checkpoint.Counters
 	hasJob         bool
 	listingPending bool // the job's listing is not complete
+	aborted        bool // a second Ctrl-C aborted the copies in flight
 }
 
 // note adds a line to the summary.
@@ -302,7 +303,11 @@ func (o *output) summary(sum *engine.Summary, code int) {
 			fmt.Fprintln(w, "Some objects failed: the replica is not whole. Fix the cause and run again (copied objects are skipped as exists).")
 		}
 	case exitInterrupted:
-		fmt.Fprintln(w, "Interrupted: the copies in flight finished; run the same command again to go on.")
+		if o.aborted {
+			fmt.Fprintln(w, "Interrupted twice: the copies in flight were aborted (large ones too); run the same command again to go on.")
+		} else {
+			fmt.Fprintln(w, "Interrupted: the copies in flight finished; run the same command again to go on.")
+		}
 	case exitFailed:
 		fmt.Fprintln(w, "The run stopped before it finished.")
 	}

@@ -1,0 +1,194 @@
+// Command large times the copy of a set of large objects (default 4 x 1 GiB)
+// between two buckets of a local versitygw, by backfill and by the tools a
+// user would pick instead (aws s3 sync from the awscli package, rclone copy),
+// with the requests each made (counted by the harness proxy), and checks
+// every replica is complete.
+//
+//	go run ./bench/large -objects 4 -size 1GiB -runs 1
+//
+// The source objects are sparse files placed in the server's folder (with
+// the ETag extended attribute versitygw reads), so seeding writes nothing;
+// every copy writes the bytes for real. Peers missing from PATH are skipped
+// and reported as such (install: apt-get install -y awscli rclone).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "large:", err)
+		os.Exit(1)
+	}
+}
+
+type tool struct {
+	name string
+	cmd  func(dst string) *exec.Cmd
+}
+
+func run() error {
+	objects := flag.Int("objects", 4, "large objects")
+	sizeMiB := flag.Int64("size-mib", 1024, "size of each, MiB")
+	runs := flag.Int("runs", 1, "runs per tool (median reported)")
+	latency := flag.Duration("latency", 0, "added latency per request")
+	flag.Parse()
+	bin, err := filepath.Abs("bin/backfill")
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	srv, err := s3test.Start(ctx, s3test.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	proxy, err := s3test.NewProxy(srv.Endpoint)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	proxy.SetLatency(*latency)
+	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
+		return err
+	}
+	size := *sizeMiB << 20
+	for i := range *objects {
+		path := filepath.Join(srv.RootDir, "primary", "movies", fmt.Sprintf("reel%d.mov", i))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		f.WriteAt([]byte(fmt.Sprintf("reel %d", i)), 0) //nolint:errcheck
+		if err := f.Truncate(size); err != nil {
+			return err
+		}
+		f.Close()
+		if err := syscall.Setxattr(path, "user.etag", []byte(fmt.Sprintf("%032x", i+1)), 0); err != nil {
+			return fmt.Errorf("user xattrs are needed: %w", err)
+		}
+	}
+	env := srv.Env(proxy.URL())
+	dir, err := os.MkdirTemp("", "bench-large-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	awsBin, _ := exec.LookPath("/usr/bin/aws")
+	rcloneBin, _ := exec.LookPath("rclone")
+	rcloneEnv := append(env, "RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
+		"RCLONE_CONFIG_S3_ENDPOINT="+proxy.URL(), "RCLONE_CONFIG_S3_ACCESS_KEY_ID="+srv.AccessKey,
+		"RCLONE_CONFIG_S3_SECRET_ACCESS_KEY="+srv.SecretKey, "RCLONE_CONFIG_S3_REGION=us-east-1",
+		"RCLONE_CONFIG_S3_FORCE_PATH_STYLE=true")
+	n := 0
+	tools := []tool{
+		{"backfill (defaults)", func(dst string) *exec.Cmd {
+			n++
+			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
+				"--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
+		}},
+		{"backfill --multipart-threshold 256MiB", func(dst string) *exec.Cmd {
+			n++
+			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
+				"--multipart-threshold", "256MiB", "--part-size", "128MiB", "--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
+		}},
+	}
+	if awsBin != "" {
+		tools = append(tools, tool{"aws s3 sync (awscli)", func(dst string) *exec.Cmd {
+			return withEnv(exec.Command(awsBin, "s3", "sync", "s3://primary", "s3://"+dst, "--endpoint-url", proxy.URL(), "--only-show-errors"), env)
+		}})
+	}
+	if rcloneBin != "" {
+		tools = append(tools, tool{"rclone copy", func(dst string) *exec.Cmd {
+			return withEnv(exec.Command(rcloneBin, "copy", "s3:primary", "s3:"+dst), rcloneEnv)
+		}})
+	}
+	fmt.Printf("%d objects of %d MiB, %s added latency, %d run(s) per tool\n\n", *objects, *sizeMiB, *latency, *runs)
+	fmt.Println("| tool | median wall s | MiB/s | requests | complete |")
+	fmt.Println("|---|---:|---:|---|---|")
+	c := srv.Client("")
+	seq := 0
+	for _, t := range tools {
+		var walls []float64
+		var counts map[string]int
+		complete := true
+		for range *runs {
+			seq++
+			dst := fmt.Sprintf("replica-%d", seq)
+			if err := srv.CreateBucket(ctx, dst, false); err != nil {
+				return err
+			}
+			proxy.Reset()
+			cmd := t.cmd(dst)
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			wall := time.Since(start).Seconds()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n%s\n", t.name, err, out)
+				complete = false
+			}
+			counts = proxy.Counts()
+			ok, err := whole(ctx, c, dst, *objects, size)
+			if err != nil {
+				return err
+			}
+			complete = complete && ok
+			walls = append(walls, wall)
+			os.RemoveAll(filepath.Join(srv.RootDir, dst, "movies")) // free the disk for the next run
+		}
+		sort.Float64s(walls)
+		med := walls[len(walls)/2]
+		fmt.Printf("| %s | %.1f | %.0f | %s | %v |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(counts), complete)
+	}
+	return nil
+}
+
+func withEnv(c *exec.Cmd, env []string) *exec.Cmd {
+	c.Env = env
+	return c
+}
+
+func whole(ctx context.Context, c *s3.Client, bucket string, n int, size int64) (bool, error) {
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	if err != nil {
+		return false, err
+	}
+	got := 0
+	for _, o := range out.Contents {
+		if aws.ToInt64(o.Size) == size {
+			got++
+		}
+	}
+	return got == n, nil
+}
+
+func countText(m map[string]int) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,399 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/backfill-dev/backfill/checkpoint"
+	"github.com/backfill-dev/backfill/internal/s3url"
+)
+
+// Multipart limits (S3-FACTS §5).
+const (
+	MinPartSize   int64 = 5 << 20
+	MaxPartSize   int64 = 5 << 30
+	MaxParts            = 10_000
+	MaxObjectSize int64 = 48_800 << 30 // 48.8 TiB, S3's current object limit
+	abortTimeout        = 30 * time.Second
+)
+
+// MultipartAPI is what a multipart copy needs of the destination's client.
+type MultipartAPI interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, optFns ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, optFns ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+}
+
+// SourceAPI is what a multipart copy reads from the source, in the
+// source's region: UploadPartCopy copies bytes only, so everything else
+// is read here and carried over explicitly.
+type SourceAPI interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, optFns ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
+}
+
+var (
+	_ MultipartAPI = (*s3.Client)(nil)
+	_ SourceAPI    = (*s3.Client)(nil)
+)
+
+// MultipartCopyError is a failed multipart copy; UploadID names the upload
+// (aborted unless AbortErr says the abort failed too).
+type MultipartCopyError struct {
+	UploadID string
+	Err      error
+	AbortErr error
+}
+
+func (e *MultipartCopyError) Error() string {
+	msg := fmt.Sprintf("multipart copy (upload %s): %v", e.UploadID, e.Err)
+	if e.AbortErr != nil {
+		msg += fmt.Sprintf("; abort failed, the upload is left recorded in the checkpoint for `backfill cleanup`: %v", e.AbortErr)
+	}
+	return msg
+}
+
+func (e *MultipartCopyError) Unwrap() error { return e.Err }
+
+// PartSizeFor returns the part size for an object of size bytes: want
+// (clamped to 5 MiB..5 GiB), grown in MiB steps when the object would
+// otherwise need more than 10,000 parts. ok is false above 48.8 TiB.
+func PartSizeFor(size, want int64) (int64, bool) {
+	if size > MaxObjectSize {
+		return 0, false
+	}
+	ps := min(max(want, MinPartSize), MaxPartSize)
+	if need := (size + MaxParts - 1) / MaxParts; need > ps {
+		ps = (need + (1<<20 - 1)) &^ (1<<20 - 1)
+	}
+	return ps, ps <= MaxPartSize
+}
+
+// uploadEvent carries an upload's state to the collector, which records
+// it (or forgets it) in the checkpoint.
+type uploadEvent struct {
+	state  checkpoint.Upload
+	forget bool
+}
+
+// copyMultipart copies one large object with CreateMultipartUpload,
+// parallel UploadPartCopy (each part a request of the engine's global
+// budget), and CompleteMultipartUpload; it resumes an upload the checkpoint
+// recorded, and aborts on failure.
+func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Result) *Result {
+	o := &e.opts
+	src := t.entry.Source
+	res := func(out Outcome, reason, code string, err error) *Result {
+		return &Result{Outcome: out, Entry: t.entry, DestKey: t.destKey, Reason: reason, Code: code, Err: err}
+	}
+	partSize, ok := PartSizeFor(src.Size, o.PartSize)
+	if !ok {
+		return res(Skipped, ReasonTooLarge, "", nil)
+	}
+
+	// Everything UploadPartCopy does not copy, read from the source as it
+	// is now, and only if it is still the version that was listed.
+	head, err := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+		VersionId: nonEmpty(src.VersionID), IfMatch: nonEmpty(src.ETag), ChecksumMode: types.ChecksumModeEnabled,
+		ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)})
+	if err != nil {
+		if code := ErrorCode(err); code == "NotFound" || code == "HTTP404" {
+			return res(Skipped, ReasonGone, "", nil)
+		}
+		return e.failure(ctx, t, err)
+	}
+	tagOut, err := e.srcAPI.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+		VersionId: nonEmpty(src.VersionID), ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)})
+	if err != nil {
+		return e.failure(ctx, t, err)
+	}
+
+	up, parts, err := e.resumeUpload(ctx, t, partSize)
+	if err != nil {
+		return e.failure(ctx, t, err)
+	}
+	if up.UploadID == "" {
+		in := e.createInput(t, head, tagOut.TagSet)
+		out, err := e.api.CreateMultipartUpload(ctx, in)
+		if err != nil {
+			return e.failure(ctx, t, err)
+		}
+		up = checkpoint.Upload{Key: t.entry.Rel, VersionID: src.VersionID, UploadID: aws.ToString(out.UploadId),
+			SourceETag: src.ETag, Size: src.Size, PartSize: partSize, Started: time.Now().UTC(),
+			Checksum: string(in.ChecksumAlgorithm)}
+		results <- &Result{Entry: t.entry, upload: &uploadEvent{state: up}}
+	}
+
+	err = e.copyParts(ctx, t, &up, parts, results)
+	if err == nil {
+		err = e.complete(ctx, t, up, parts)
+	}
+	if err == nil {
+		r := res(Copied, "", "", nil)
+		r.upload = &uploadEvent{state: up, forget: true}
+		return r
+	}
+	// Failed, or the run was cancelled (a second Ctrl-C): abort.
+	abortErr := e.abort(ctx, t, up.UploadID)
+	if ctx.Err() == nil {
+		// A part may fail for a reason other than its if-match when the
+		// source changed under it (e.g. its range no longer fits): ask the
+		// source whether it is still the version the upload started from.
+		if _, herr := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+			VersionId: nonEmpty(src.VersionID), IfMatch: nonEmpty(up.SourceETag), ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)}); herr != nil {
+			switch ErrorCode(herr) {
+			case "PreconditionFailed", "HTTP412", "NotFound", "HTTP404", "NoSuchKey":
+				err = herr
+			}
+		}
+	}
+	r := e.failure(ctx, t, err)
+	if r == nil { // cancelled: the object is not reported, its upload is
+		r = &Result{Entry: t.entry}
+	}
+	r.upload = &uploadEvent{state: up, forget: abortErr == nil}
+	if r.Outcome == Failed {
+		r.Err = &MultipartCopyError{UploadID: up.UploadID, Err: err, AbortErr: abortErr}
+	}
+	if abortErr != nil && e.opts.Logf != nil {
+		e.opts.Logf("abort of upload %s for s3://%s/%s failed (recorded in the checkpoint; `backfill cleanup` aborts it): %v",
+			up.UploadID, o.Dest.Bucket, t.destKey, abortErr)
+	}
+	return r
+}
+
+// partState is the parts of an upload that S3 holds already.
+type partState map[int32]types.CompletedPart
+
+// resumeUpload returns the upload the checkpoint recorded for this object,
+// with the parts S3 says it holds (ListParts), if it is still usable: same
+// source ETag and part size. An unusable one is aborted.
+func (e *Engine) resumeUpload(ctx context.Context, t task, partSize int64) (checkpoint.Upload, partState, error) {
+	parts := partState{}
+	if e.opts.Checkpoint == nil {
+		return checkpoint.Upload{}, parts, nil
+	}
+	up, ok, err := e.opts.Checkpoint.Upload(t.entry.Rel, t.entry.Source.VersionID)
+	if err != nil || !ok {
+		return checkpoint.Upload{}, parts, err
+	}
+	if up.SourceETag != t.entry.Source.ETag || up.PartSize != partSize || up.Size != t.entry.Source.Size {
+		e.abort(ctx, t, up.UploadID) //nolint:errcheck // best effort: a stale upload of an older version
+		return checkpoint.Upload{}, parts, nil
+	}
+	var marker *string
+	for {
+		out, err := e.api.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(e.opts.Dest.Bucket), Key: aws.String(t.destKey),
+			UploadId: aws.String(up.UploadID), PartNumberMarker: marker, ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+		if err != nil {
+			if code := ErrorCode(err); code == "NoSuchUpload" || code == "HTTP404" {
+				return checkpoint.Upload{}, partState{}, nil // gone (aborted or expired): start over
+			}
+			return up, parts, err
+		}
+		for _, p := range out.Parts {
+			parts[aws.ToInt32(p.PartNumber)] = types.CompletedPart{PartNumber: p.PartNumber, ETag: p.ETag,
+				ChecksumCRC32: p.ChecksumCRC32, ChecksumCRC32C: p.ChecksumCRC32C, ChecksumCRC64NVME: p.ChecksumCRC64NVME,
+				ChecksumSHA1: p.ChecksumSHA1, ChecksumSHA256: p.ChecksumSHA256}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		marker = out.NextPartNumberMarker
+	}
+	up.Parts = up.Parts[:0]
+	for _, n := range slices.Sorted(mapKeys(parts)) {
+		up.Parts = append(up.Parts, checkpoint.Part{Number: n, ETag: aws.ToString(parts[n].ETag)})
+	}
+	return up, parts, nil
+}
+
+// copyParts copies the parts S3 does not hold yet, in parallel, each part
+// one request of the engine's global budget (so a huge object neither
+// starves small ones nor multiplies the requests in flight).
+func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, parts partState, results chan<- *Result) error {
+	o := &e.opts
+	src := t.entry.Source
+	n := int32((up.Size + up.PartSize - 1) / up.PartSize)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, o.PartConcurrency)
+	)
+	var missing []int32
+	for pn := int32(1); pn <= n; pn++ {
+		if _, done := parts[pn]; !done {
+			missing = append(missing, pn)
+		}
+	}
+	for _, pn := range missing {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if err := e.budget.Acquire(ctx, 1); err != nil {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { e.budget.Release(1); <-sem }()
+			first := int64(pn-1) * up.PartSize
+			last := min(first+up.PartSize, up.Size) - 1
+			out, err := e.api.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+				Bucket: aws.String(o.Dest.Bucket), Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID),
+				PartNumber: aws.Int32(pn), CopySource: aws.String(s3url.CopySource(src.Bucket, src.Key, src.VersionID)),
+				CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", first, last)), CopySourceIfMatch: aws.String(up.SourceETag),
+				ExpectedBucketOwner: nonEmpty(o.ExpectedDestOwner), ExpectedSourceBucketOwner: nonEmpty(o.ExpectedSourceOwner),
+			})
+			if err != nil {
+				cancel(fmt.Errorf("part %d: %w", pn, err))
+				return
+			}
+			cp := types.CompletedPart{PartNumber: aws.Int32(pn)}
+			if r := out.CopyPartResult; r != nil {
+				cp.ETag, cp.ChecksumCRC32, cp.ChecksumCRC32C, cp.ChecksumCRC64NVME, cp.ChecksumSHA1, cp.ChecksumSHA256 =
+					r.ETag, r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256
+			}
+			mu.Lock()
+			parts[pn] = cp
+			up.Parts = append(up.Parts, checkpoint.Part{Number: pn, ETag: aws.ToString(cp.ETag)})
+			snap := *up
+			snap.Parts = slices.Clone(up.Parts)
+			mu.Unlock()
+			results <- &Result{Entry: t.entry, upload: &uploadEvent{state: snap}}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, parts partState) error {
+	list := make([]types.CompletedPart, 0, len(parts))
+	for _, n := range slices.Sorted(mapKeys(parts)) {
+		list = append(list, parts[n])
+	}
+	_, err := e.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.opts.Dest.Bucket),
+		Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID), MultipartUpload: &types.CompletedMultipartUpload{Parts: list},
+		ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	return err
+}
+
+// abort aborts an upload with a context of its own: it must run even when
+// the run was cancelled (Ctrl-C), and must not hang.
+func (e *Engine) abort(ctx context.Context, t task, uploadID string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, err := e.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(e.opts.Dest.Bucket),
+		Key: aws.String(t.destKey), UploadId: aws.String(uploadID), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	if code := ErrorCode(err); code == "NoSuchUpload" {
+		return nil
+	}
+	return err
+}
+
+// createInput carries everything of the source object that UploadPartCopy
+// does not: content headers, user metadata, tags, storage class, SSE, the
+// checksum algorithm, website redirect.
+func (e *Engine) createInput(t task, h *s3.HeadObjectOutput, tags []types.Tag) *s3.CreateMultipartUploadInput {
+	o := &e.opts
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(o.Dest.Bucket), Key: aws.String(t.destKey),
+		ContentType: h.ContentType, CacheControl: h.CacheControl, ContentDisposition: h.ContentDisposition,
+		ContentEncoding: h.ContentEncoding, ContentLanguage: h.ContentLanguage, Expires: h.Expires,
+		WebsiteRedirectLocation: h.WebsiteRedirectLocation, Metadata: h.Metadata,
+		ExpectedBucketOwner: nonEmpty(o.ExpectedDestOwner),
+	}
+	if len(tags) > 0 {
+		q := url.Values{}
+		for _, tg := range tags {
+			q.Add(aws.ToString(tg.Key), aws.ToString(tg.Value))
+		}
+		in.Tagging = aws.String(q.Encode())
+	}
+	switch {
+	case o.StorageClass != "":
+		in.StorageClass = types.StorageClass(o.StorageClass)
+	case h.StorageClass != "":
+		in.StorageClass = h.StorageClass
+	case t.entry.Source.StorageClass != "":
+		in.StorageClass = types.StorageClass(t.entry.Source.StorageClass)
+	}
+	switch {
+	case h.ChecksumCRC32 != nil:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32
+	case h.ChecksumCRC32C != nil:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+	case h.ChecksumCRC64NVME != nil:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc64nvme
+	case h.ChecksumSHA1 != nil:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha1
+	case h.ChecksumSHA256 != nil:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
+	}
+	if o.SSE != "" {
+		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
+	}
+	if o.SSEKMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(o.SSEKMSKeyID)
+	}
+	if o.BucketKey {
+		in.BucketKeyEnabled = aws.Bool(true)
+	}
+	if o.ACL != "" {
+		in.ACL = types.ObjectCannedACL(o.ACL)
+	}
+	return in
+}
+
+// failure turns an error of a copy into its result: a source that changed
+// or vanished is a skip, a cancelled request is not reported (nil).
+func (e *Engine) failure(ctx context.Context, t task, err error) *Result {
+	r := &Result{Entry: t.entry, DestKey: t.destKey}
+	switch code := ErrorCode(err); {
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return nil
+	case code == "PreconditionFailed" || code == "HTTP412":
+		r.Outcome, r.Reason = Skipped, ReasonChanged
+	case code == "NoSuchKey" || code == "NotFound" || code == "HTTP404": // the copy source: deleted since listed
+		r.Outcome, r.Reason = Skipped, ReasonGone
+	default:
+		r.Outcome, r.Code, r.Err = Failed, code, err
+	}
+	return r
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
