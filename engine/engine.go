@@ -215,8 +215,12 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					}
 					if r.Outcome == Failed {
 						// A failure of the run itself is not the object's:
-						// it is neither reported nor recorded against it.
+						// it is neither reported nor recorded against it
+						// (only its upload's state is).
 						if re := AsRunError(fmt.Sprintf("copy to s3://%s/%s", o.Dest.Bucket, t.destKey), r.Err); re != nil {
+							if r.upload != nil {
+								results <- &Result{Entry: r.Entry, upload: r.upload}
+							}
 							return re
 						}
 					}

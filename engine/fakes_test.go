@@ -19,6 +19,8 @@ type mpFake struct {
 	ops      []string
 	partFn   func(n int32) error
 	listed   []types.Part // what ListParts answers
+	listErr  error        // or this
+	abortErr error
 	created  *s3.CreateMultipartUploadInput
 	done     *s3.CompleteMultipartUploadInput
 	inflight atomic.Int32
@@ -72,11 +74,17 @@ func (f *fakeCopier) CompleteMultipartUpload(_ context.Context, in *s3.CompleteM
 
 func (f *fakeCopier) AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
 	f.mp.op("AbortMultipartUpload")
+	if f.mp.abortErr != nil {
+		return nil, f.mp.abortErr
+	}
 	return &s3.AbortMultipartUploadOutput{}, nil
 }
 
 func (f *fakeCopier) ListParts(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error) {
 	f.mp.op("ListParts")
+	if f.mp.listErr != nil {
+		return nil, f.mp.listErr
+	}
 	return &s3.ListPartsOutput{Parts: f.mp.listed}, nil
 }
 

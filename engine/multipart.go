@@ -22,7 +22,7 @@ const (
 	MinPartSize   int64 = 5 << 20
 	MaxPartSize   int64 = 5 << 30
 	MaxParts            = 10_000
-	MaxObjectSize int64 = 48_800 << 30 // 48.8 TiB, S3's current object limit
+	MaxObjectSize int64 = MaxParts * MaxPartSize // 48.8 TiB (10,000 parts of 5 GiB), S3's object limit
 	abortTimeout        = 30 * time.Second
 )
 
@@ -47,6 +47,9 @@ var (
 	_ MultipartAPI = (*s3.Client)(nil)
 	_ SourceAPI    = (*s3.Client)(nil)
 )
+
+// errStopped ends a multipart copy that Stop interrupted between parts.
+var errStopped = errors.New("stopped")
 
 // MultipartCopyError is a failed multipart copy; UploadID names the upload
 // (aborted unless AbortErr says the abort failed too).
@@ -102,6 +105,20 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		return res(Skipped, ReasonTooLarge, "", nil)
 	}
 
+	// The requests around the parts count against the global budget too,
+	// one at a time.
+	if e.budget.Acquire(ctx, 1) != nil {
+		return nil
+	}
+	held := true
+	release := func() {
+		if held {
+			e.budget.Release(1)
+			held = false
+		}
+	}
+	defer release()
+
 	// Everything UploadPartCopy does not copy, read from the source as it
 	// is now, and only if it is still the version that was listed.
 	head, err := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
@@ -135,9 +152,14 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		results <- &Result{Entry: t.entry, upload: &uploadEvent{state: up}}
 	}
 
+	release()
 	err = e.copyParts(ctx, t, &up, parts, results)
 	if err == nil {
-		err = e.complete(ctx, t, up, parts)
+		if err = e.budget.Acquire(ctx, 1); err == nil {
+			held = true
+			err = e.complete(ctx, t, up, parts)
+			release()
+		}
 	}
 	if err == nil {
 		r := res(Copied, "", "", nil)
@@ -146,7 +168,7 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 	}
 	// Failed, or the run was cancelled (a second Ctrl-C): abort.
 	abortErr := e.abort(ctx, t, up.UploadID)
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !errors.Is(err, errStopped) {
 		// A part may fail for a reason other than its if-match when the
 		// source changed under it (e.g. its range no longer fits): ask the
 		// source whether it is still the version the upload started from.
@@ -189,7 +211,12 @@ func (e *Engine) resumeUpload(ctx context.Context, t task, partSize int64) (chec
 		return checkpoint.Upload{}, parts, err
 	}
 	if up.SourceETag != t.entry.Source.ETag || up.PartSize != partSize || up.Size != t.entry.Source.Size {
-		e.abort(ctx, t, up.UploadID) //nolint:errcheck // best effort: a stale upload of an older version
+		// Made from another version of the source, or with another part
+		// size: abort it and start over. If the abort fails, the object
+		// fails this time, so the old upload stays recorded.
+		if err := e.abort(ctx, t, up.UploadID); err != nil {
+			return checkpoint.Upload{}, parts, fmt.Errorf("abort the earlier upload %s of this object: %w", up.UploadID, err)
+		}
 		return checkpoint.Upload{}, parts, nil
 	}
 	var marker *string
@@ -243,6 +270,10 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+		case <-e.stop:
+			// Ctrl-C: no new parts; the ones in flight finish, then the
+			// upload is aborted and the object left for the next run.
+			cancel(errStopped)
 		}
 		if ctx.Err() != nil {
 			break
@@ -271,11 +302,11 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 					r.ETag, r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256
 			}
 			mu.Lock()
+			defer mu.Unlock() // sent under the lock, so snapshots reach the collector in order
 			parts[pn] = cp
 			up.Parts = append(up.Parts, checkpoint.Part{Number: pn, ETag: aws.ToString(cp.ETag)})
 			snap := *up
 			snap.Parts = slices.Clone(up.Parts)
-			mu.Unlock()
 			results <- &Result{Entry: t.entry, upload: &uploadEvent{state: snap}}
 		})
 	}
@@ -369,7 +400,12 @@ func (e *Engine) createInput(t task, h *s3.HeadObjectOutput, tags []types.Tag) *
 func (e *Engine) failure(ctx context.Context, t task, err error) *Result {
 	r := &Result{Entry: t.entry, DestKey: t.destKey}
 	switch code := ErrorCode(err); {
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil:
+		// The run was cancelled (second Ctrl-C, or a run-level error
+		// elsewhere): whatever this request says, the object is not
+		// reported, and not settled.
+		return nil
+	case errors.Is(err, errStopped):
 		return nil
 	case code == "PreconditionFailed" || code == "HTTP412":
 		r.Outcome, r.Reason = Skipped, ReasonChanged

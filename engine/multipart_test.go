@@ -21,12 +21,12 @@ func TestPartSizeFor(t *testing.T) {
 		ok              bool
 	}{
 		{23 << 20, 5 << 20, 5 << 20, true},
-		{23 << 20, 1 << 20, 5 << 20, true},           // below the minimum
-		{6 << 30, 256 << 20, 256 << 20, true},        // 24 parts
-		{10 << 40, 256 << 20, 1049 << 20, true},      // 10 TiB needs > 1 GiB parts for 10,000
-		{MaxObjectSize, 256 << 20, 4998 << 20, true}, // 48.8 TiB: about 5 GiB parts
-		{MaxObjectSize + 1, 256 << 20, 0, false},     // beyond S3's limit
-		{1 << 30, 10 << 30, 5 << 30, true},           // above the maximum
+		{23 << 20, 1 << 20, 5 << 20, true},        // below the minimum
+		{6 << 30, 256 << 20, 256 << 20, true},     // 24 parts
+		{10 << 40, 256 << 20, 1049 << 20, true},   // 10 TiB needs > 1 GiB parts for 10,000
+		{MaxObjectSize, 256 << 20, 5 << 30, true}, // 48.8 TiB: 10,000 parts of 5 GiB
+		{MaxObjectSize + 1, 256 << 20, 0, false},  // beyond S3's limit
+		{1 << 30, 10 << 30, 5 << 30, true},        // above the maximum
 	} {
 		got, ok := PartSizeFor(tc.size, tc.want)
 		if got != tc.got || ok != tc.ok {
@@ -190,4 +190,70 @@ func TestMultipartSourceGone(t *testing.T) {
 		t.Errorf("run: %+v %v, ops %v", sum, err, fc.mp.ops)
 	}
 	_ = errors.New
+}
+
+func TestFailedAbortStaysRecorded(t *testing.T) {
+	cp := openCP(t)
+	fc := &fakeCopier{}
+	fc.mp.partFn = func(n int32) error {
+		if n == 2 {
+			return apiErr("AccessDenied")
+		}
+		return nil
+	}
+	fc.mp.abortErr = apiErr("InternalError")
+	o := mpOpts()
+	o.Checkpoint = cp
+	var logged []string
+	o.Logf = func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }
+	e, _ := New(fc, bigSource(), o, nil)
+	sum, err := e.Run(t.Context(), sliceSource{entry("movie.mov", 23<<20, `"e"`, time.Hour)})
+	if err != nil || sum.Failed["AccessDenied"] != 1 {
+		t.Fatalf("run: %+v %v", sum, err)
+	}
+	up, ok, _ := cp.Upload("movie.mov", "")
+	if !ok || up.UploadID != "upload-1" {
+		t.Errorf("the upload whose abort failed is not recorded: %+v %v", up, ok)
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "upload-1") {
+		t.Errorf("logged %q", logged)
+	}
+}
+
+func TestStaleOrVanishedUploadIsReplaced(t *testing.T) {
+	for name, setup := range map[string]func(*fakeCopier, *checkpoint.Batch){
+		"other part size": func(fc *fakeCopier, b *checkpoint.Batch) {
+			b.PutUpload(checkpoint.Upload{Key: "movie.mov", UploadID: "old", SourceETag: `"e"`, Size: 23 << 20, PartSize: 8 << 20})
+		},
+		"other source version": func(fc *fakeCopier, b *checkpoint.Batch) {
+			b.PutUpload(checkpoint.Upload{Key: "movie.mov", UploadID: "old", SourceETag: `"older"`, Size: 23 << 20, PartSize: 5 << 20})
+		},
+		"upload gone": func(fc *fakeCopier, b *checkpoint.Batch) {
+			b.PutUpload(checkpoint.Upload{Key: "movie.mov", UploadID: "old", SourceETag: `"e"`, Size: 23 << 20, PartSize: 5 << 20})
+			fc.mp.listErr = apiErr("NoSuchUpload")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cp := openCP(t)
+			fc := &fakeCopier{}
+			b := checkpoint.NewBatch()
+			setup(fc, b)
+			cp.Apply(b)
+			o := mpOpts()
+			o.Checkpoint = cp
+			e, _ := New(fc, bigSource(), o, nil)
+			if sum, err := e.Run(t.Context(), sliceSource{entry("movie.mov", 23<<20, `"e"`, time.Hour)}); err != nil || sum.Copied != 1 {
+				t.Fatalf("run: %+v %v", sum, err)
+			}
+			if !slices.Contains(fc.mp.ops, "CreateMultipartUpload") {
+				t.Errorf("no new upload: %v", fc.mp.ops)
+			}
+			if name != "upload gone" && fc.mp.ops[0] != "AbortMultipartUpload" {
+				t.Errorf("the stale upload was not aborted first: %v", fc.mp.ops)
+			}
+			if _, ok, _ := cp.Upload("movie.mov", ""); ok {
+				t.Error("an upload is still recorded after the copy completed")
+			}
+		})
+	}
 }

@@ -167,8 +167,8 @@ func (o Options) Validate() error {
 	if o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
 		return fmt.Errorf("--part-size %d: must be between 5 MiB and 5 GiB", o.PartSize)
 	}
-	if o.MultipartThreshold < 0 || o.MultipartThreshold > MaxCopyObjectSize {
-		return fmt.Errorf("--multipart-threshold %d: must be at most 5 GiB (the CopyObject limit)", o.MultipartThreshold)
+	if o.MultipartThreshold != 0 && (o.MultipartThreshold < MinPartSize || o.MultipartThreshold > MaxCopyObjectSize) {
+		return fmt.Errorf("--multipart-threshold %d: must be between 5 MiB (S3 copies ranges of larger sources only) and 5 GiB (the CopyObject limit)", o.MultipartThreshold)
 	}
 	if o.StorageClass != "" && !slices.Contains(types.StorageClass("").Values(), types.StorageClass(o.StorageClass)) {
 		return fmt.Errorf("--storage-class %q: not an S3 storage class (%s)", o.StorageClass, joinValues(types.StorageClass("").Values()))

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
 	"flag"
 	"fmt"
 	"os"
@@ -47,6 +48,8 @@ func run() error {
 	sizeMiB := flag.Int64("size-mib", 1024, "size of each, MiB")
 	runs := flag.Int("runs", 1, "runs per tool (median reported)")
 	latency := flag.Duration("latency", 0, "added latency per request")
+	parts := flag.String("parts", "", "also time backfill multipart copies with these part sizes, e.g. 64MiB,256MiB")
+	only := flag.String("only", "", "run only the tools whose name contains this")
 	flag.Parse()
 	bin, err := filepath.Abs("bin/backfill")
 	if err != nil {
@@ -77,12 +80,21 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		f.WriteAt([]byte(fmt.Sprintf("reel %d", i)), 0) //nolint:errcheck
+		head := []byte(fmt.Sprintf("reel %d", i))
+		f.WriteAt(head, 0) //nolint:errcheck
 		if err := f.Truncate(size); err != nil {
 			return err
 		}
 		f.Close()
-		if err := syscall.Setxattr(path, "user.etag", []byte(fmt.Sprintf("%032x", i+1)), 0); err != nil {
+		// The ETag versitygw serves must be the content's real MD5, as S3's
+		// is for a single-part object: rclone checks it.
+		h := md5.New()
+		h.Write(head)
+		zeros := make([]byte, 1<<20)
+		for left := size - int64(len(head)); left > 0; left -= int64(len(zeros)) {
+			h.Write(zeros[:min(left, int64(len(zeros)))])
+		}
+		if err := syscall.Setxattr(path, "user.etag", []byte(fmt.Sprintf("%x", h.Sum(nil))), 0); err != nil {
 			return fmt.Errorf("user xattrs are needed: %w", err)
 		}
 	}
@@ -94,7 +106,15 @@ func run() error {
 	defer os.RemoveAll(dir)
 	awsBin, _ := exec.LookPath("/usr/bin/aws")
 	rcloneBin, _ := exec.LookPath("rclone")
-	rcloneEnv := append(env, "RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
+	// rclone 1.60 cannot load AWS_CA_BUNDLE ("unsupported transport"):
+	// it runs without it, against the plain-http endpoint.
+	var rcloneEnv []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_CA_BUNDLE=") {
+			rcloneEnv = append(rcloneEnv, kv)
+		}
+	}
+	rcloneEnv = append(rcloneEnv, "RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
 		"RCLONE_CONFIG_S3_ENDPOINT="+proxy.URL(), "RCLONE_CONFIG_S3_ACCESS_KEY_ID="+srv.AccessKey,
 		"RCLONE_CONFIG_S3_SECRET_ACCESS_KEY="+srv.SecretKey, "RCLONE_CONFIG_S3_REGION=us-east-1",
 		"RCLONE_CONFIG_S3_FORCE_PATH_STYLE=true")
@@ -110,6 +130,16 @@ func run() error {
 			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
 				"--multipart-threshold", "256MiB", "--part-size", "128MiB", "--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
 		}},
+	}
+	for _, ps := range strings.Split(*parts, ",") {
+		if ps == "" {
+			continue
+		}
+		tools = append(tools, tool{"backfill --multipart-threshold 64MiB --part-size " + ps, func(dst string) *exec.Cmd {
+			n++
+			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
+				"--multipart-threshold", "64MiB", "--part-size", ps, "--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
+		}})
 	}
 	if awsBin != "" {
 		tools = append(tools, tool{"aws s3 sync (awscli)", func(dst string) *exec.Cmd {
@@ -127,6 +157,9 @@ func run() error {
 	c := srv.Client("")
 	seq := 0
 	for _, t := range tools {
+		if *only != "" && !strings.Contains(t.name, *only) {
+			continue
+		}
 		var walls []float64
 		var counts map[string]int
 		complete := true

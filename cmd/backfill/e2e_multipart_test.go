@@ -241,3 +241,45 @@ func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
 	e.noUploads(e.dst)
 	_ = fmt.Sprint
 }
+
+// TestMultipartCtrlCAborts: Ctrl-C in the middle of a large copy aborts the
+// upload (no incomplete upload left, none recorded), exits 130, and the
+// next run copies the object whole.
+func TestMultipartCtrlCAborts(t *testing.T) {
+	e := newEnv(t)
+	body := e.putLarge("big.mov", 40<<20)
+	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "UploadPartCopy" {
+			return &s3test.Fault{Delay: 200 * time.Millisecond}
+		}
+		return nil
+	})
+	rep := filepath.Join(e.dir, "r.json")
+	args := e.copyArgs(append(mpFlags, "--concurrency", "2", "--report", rep)...)
+	cmd := e.command(args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for e.proxy.Count("UploadPartCopy") < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(interface{ ExitCode() int }); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130", err)
+	}
+	if c := e.proxy.Counts(); c["AbortMultipartUpload"] != 1 || c["CompleteMultipartUpload"] != 0 || c["UploadPartCopy"] >= 8 {
+		t.Errorf("requests %v: want the upload aborted after the parts in flight", c)
+	}
+	e.noUploads(e.dst)
+	var st statusReport
+	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
+	if st.InProgress != 0 || st.Failed != 0 {
+		t.Errorf("status after Ctrl-C: %d uploads, %d failed", st.InProgress, st.Failed)
+	}
+	e.proxy.SetHook(nil)
+	mustCode(t, e.run(args...), 0)
+	if e.body(e.dst, "big.mov") != body {
+		t.Error("the next run did not copy the object whole")
+	}
+}
