@@ -82,6 +82,12 @@ func (f *fakeCopier) AbortMultipartUpload(context.Context, *s3.AbortMultipartUpl
 
 func (f *fakeCopier) ListParts(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error) {
 	f.mp.op("ListParts")
+	f.mp.mu.Lock()
+	aborted := len(f.mp.ops) > 1 && f.mp.ops[len(f.mp.ops)-2] == "AbortMultipartUpload" && f.mp.abortErr == nil
+	f.mp.mu.Unlock()
+	if aborted {
+		return nil, apiErr("NoSuchUpload")
+	}
 	if f.mp.listErr != nil {
 		return nil, f.mp.listErr
 	}

@@ -253,30 +253,50 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 	o := &e.opts
 	src := t.entry.Source
 	n := int32((up.Size + up.PartSize - 1) / up.PartSize)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	// After a failure (or Stop) no new part starts, but the parts in flight
+	// run to their end: S3 may still be writing a part whose request was
+	// cancelled, and an abort sent meanwhile can leave it behind. Only a
+	// cancelled run (ctx) cuts them short.
 	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, o.PartConcurrency)
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+		sem      = make(chan struct{}, o.PartConcurrency)
 	)
+	failed := make(chan struct{})
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			close(failed)
+		}
+	}
 	var missing []int32
 	for pn := int32(1); pn <= n; pn++ {
 		if _, done := parts[pn]; !done {
 			missing = append(missing, pn)
 		}
 	}
+launch:
 	for _, pn := range missing {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+			break launch
+		case <-failed:
+			break launch
 		case <-e.stop:
 			// Ctrl-C: no new parts; the ones in flight finish, then the
 			// upload is aborted and the object left for the next run.
-			cancel(errStopped)
+			fail(errStopped)
+			break launch
 		}
-		if ctx.Err() != nil {
-			break
+		select {
+		case <-failed:
+			<-sem
+			break launch
+		default:
 		}
 		if err := e.budget.Acquire(ctx, 1); err != nil {
 			<-sem
@@ -293,7 +313,7 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 				ExpectedBucketOwner: nonEmpty(o.ExpectedDestOwner), ExpectedSourceBucketOwner: nonEmpty(o.ExpectedSourceOwner),
 			})
 			if err != nil {
-				cancel(fmt.Errorf("part %d: %w", pn, err))
+				fail(fmt.Errorf("part %d: %w", pn, err))
 				return
 			}
 			cp := types.CompletedPart{PartNumber: aws.Int32(pn)}
@@ -311,10 +331,10 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 		})
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return err
+	if firstErr != nil {
+		return firstErr
 	}
-	return nil
+	return ctx.Err()
 }
 
 func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, parts partState) error {
@@ -330,15 +350,30 @@ func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, par
 
 // abort aborts an upload with a context of its own: it must run even when
 // the run was cancelled (Ctrl-C), and must not hang.
+//
+// S3 may still finish a part that was in flight when the abort arrived
+// ("it might be necessary to abort a given multipart upload multiple
+// times"), so the abort is checked with ListParts and repeated (3 times
+// at most) until the upload is gone.
 func (e *Engine) abort(ctx context.Context, t task, uploadID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	_, err := e.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(e.opts.Dest.Bucket),
-		Key: aws.String(t.destKey), UploadId: aws.String(uploadID), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
-	if code := ErrorCode(err); code == "NoSuchUpload" {
-		return nil
+	bucket, key, owner := aws.String(e.opts.Dest.Bucket), aws.String(t.destKey), nonEmpty(e.opts.ExpectedDestOwner)
+	for range 3 {
+		_, err := e.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: key,
+			UploadId: aws.String(uploadID), ExpectedBucketOwner: owner})
+		if err != nil && ErrorCode(err) != "NoSuchUpload" {
+			return err
+		}
+		_, err = e.api.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: key, UploadId: aws.String(uploadID),
+			ExpectedBucketOwner: owner})
+		if code := ErrorCode(err); code == "NoSuchUpload" || code == "HTTP404" {
+			return nil
+		} else if err != nil {
+			return nil // the abort was accepted; the check itself failed
+		}
 	}
-	return err
+	return fmt.Errorf("upload %s still exists after 3 aborts", uploadID)
 }
 
 // createInput carries everything of the source object that UploadPartCopy

@@ -107,8 +107,8 @@ func TestFailedPartAbortsTheUpload(t *testing.T) {
 		t.Fatalf("run: %+v %v", sum, err)
 	}
 	ops := fc.mp.ops
-	if ops[len(ops)-1] != "AbortMultipartUpload" || slices.Contains(ops, "CompleteMultipartUpload") {
-		t.Errorf("ops %v: want an abort last and no complete", ops)
+	if ops[len(ops)-2] != "AbortMultipartUpload" || ops[len(ops)-1] != "ListParts" || slices.Contains(ops, "CompleteMultipartUpload") {
+		t.Errorf("ops %v: want an abort (checked with ListParts) last and no complete", ops)
 	}
 }
 

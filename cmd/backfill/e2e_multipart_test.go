@@ -90,7 +90,7 @@ func TestMultipartSourceChangedMidCopyIsAborted(t *testing.T) {
 	if rf := readReport(t, rep); rf.Skipped["changed"] != 1 || rf.Copied != 0 {
 		t.Errorf("report %+v", rf)
 	}
-	if c := e.proxy.Counts(); c["AbortMultipartUpload"] != 1 || c["CompleteMultipartUpload"] != 0 {
+	if c := e.proxy.Counts(); c["AbortMultipartUpload"] < 1 || c["CompleteMultipartUpload"] != 0 {
 		t.Errorf("requests %v: want the upload aborted, never completed", c)
 	}
 	if _, ok := e.listing(e.dst, "")["big.mov"]; ok {
@@ -129,8 +129,8 @@ func TestMultipartFailedPartIsAborted(t *testing.T) {
 	if rf := readReport(t, rep); rf.Failed["AccessDenied"] != 1 {
 		t.Errorf("report %+v", rf)
 	}
-	if c := e.proxy.Counts(); c["AbortMultipartUpload"] != 1 || c["CompleteMultipartUpload"] != 0 {
-		t.Errorf("requests %v", c)
+	if c := e.proxy.Counts(); c["AbortMultipartUpload"] < 1 || c["CompleteMultipartUpload"] != 0 {
+		t.Errorf("requests %v: want the upload aborted", c)
 	}
 	e.noUploads(e.dst)
 }
@@ -268,7 +268,7 @@ func TestMultipartCtrlCAborts(t *testing.T) {
 	if ee, ok := err.(interface{ ExitCode() int }); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit %v, want 130", err)
 	}
-	if c := e.proxy.Counts(); c["AbortMultipartUpload"] != 1 || c["CompleteMultipartUpload"] != 0 || c["UploadPartCopy"] >= 8 {
+	if c := e.proxy.Counts(); c["AbortMultipartUpload"] < 1 || c["CompleteMultipartUpload"] != 0 || c["UploadPartCopy"] >= 8 {
 		t.Errorf("requests %v: want the upload aborted after the parts in flight", c)
 	}
 	e.noUploads(e.dst)
