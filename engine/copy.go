@@ -139,24 +139,9 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 	} else if src.StorageClass != "" {
 		in.StorageClass = types.StorageClass(src.StorageClass)
 	}
-	if o.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
-	}
-	if o.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(o.SSEKMSKeyID)
-	}
-	if o.BucketKey {
-		in.BucketKeyEnabled = aws.Bool(true)
-	}
-	if o.ACL != "" {
-		in.ACL = types.ObjectCannedACL(o.ACL)
-	}
-	if o.ExpectedSourceOwner != "" {
-		in.ExpectedSourceBucketOwner = aws.String(o.ExpectedSourceOwner)
-	}
-	if o.ExpectedDestOwner != "" {
-		in.ExpectedBucketOwner = aws.String(o.ExpectedDestOwner)
-	}
+	d := o.destSettings()
+	in.ServerSideEncryption, in.SSEKMSKeyId, in.BucketKeyEnabled, in.ACL = d.sse, d.kmsKey, d.bucketKey, d.acl
+	in.ExpectedSourceBucketOwner, in.ExpectedBucketOwner = nonEmpty(o.ExpectedSourceOwner), nonEmpty(o.ExpectedDestOwner)
 	_, err := e.api.CopyObject(ctx, in)
 	r := &Result{Entry: t.entry, DestKey: t.destKey}
 	switch {
@@ -201,4 +186,21 @@ func (e *Engine) sourceGone(ctx context.Context, src inventory.Object) bool {
 		return true
 	}
 	return false
+}
+
+// destSettings are the options every write to the destination carries,
+// the same for a CopyObject and a CreateMultipartUpload.
+type destSettings struct {
+	sse       types.ServerSideEncryption
+	kmsKey    *string
+	bucketKey *bool
+	acl       types.ObjectCannedACL
+}
+
+func (o *Options) destSettings() destSettings {
+	d := destSettings{sse: types.ServerSideEncryption(o.SSE), kmsKey: nonEmpty(o.SSEKMSKeyID), acl: types.ObjectCannedACL(o.ACL)}
+	if o.BucketKey {
+		d.bucketKey = aws.Bool(true)
+	}
+	return d
 }

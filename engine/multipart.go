@@ -415,18 +415,8 @@ func (e *Engine) createInput(t task, h *s3.HeadObjectOutput, tags []types.Tag) *
 	case h.ChecksumSHA256 != nil:
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
 	}
-	if o.SSE != "" {
-		in.ServerSideEncryption = types.ServerSideEncryption(o.SSE)
-	}
-	if o.SSEKMSKeyID != "" {
-		in.SSEKMSKeyId = aws.String(o.SSEKMSKeyID)
-	}
-	if o.BucketKey {
-		in.BucketKeyEnabled = aws.Bool(true)
-	}
-	if o.ACL != "" {
-		in.ACL = types.ObjectCannedACL(o.ACL)
-	}
+	d := o.destSettings()
+	in.ServerSideEncryption, in.SSEKMSKeyId, in.BucketKeyEnabled, in.ACL = d.sse, d.kmsKey, d.bucketKey, d.acl
 	return in
 }
 
