@@ -195,7 +195,7 @@ func runCopy(c *cli.Context) error {
 		for range sigs {
 			eng := running.Load()
 			if n++; n == 1 && eng != nil {
-				fmt.Fprintln(stderr, "backfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
+				fmt.Fprintln(stderr, "\nbackfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
 				eng.Stop()
 			} else {
 				cancel()

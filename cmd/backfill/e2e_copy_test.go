@@ -351,6 +351,7 @@ func TestRunLevelFailuresStopWithExit1(t *testing.T) {
 func TestUsageErrorsExit2(t *testing.T) {
 	e := newEnv(t)
 	for _, args := range [][]string{
+		{"no-such-command"},
 		{"copy", "--from", "s3://" + e.src},
 		{"copy", "--from", e.src, "--to", "s3://" + e.dst},
 		{"copy", "--from", "s3://" + e.src, "--to", "s3://" + e.src},

@@ -79,8 +79,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand:           true,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError:              onUsageError,
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(stderr, "backfill: no command %q (see backfill --help)\n", name)
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("no command %q (see backfill --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
 		},
 		Commands: []*cli.Command{
 			copyCommand(),

@@ -1,0 +1,33 @@
+package layering
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/backfill-dev/backfill"
+
+// TestLayers checks each package's imports (all of them, transitively)
+// against what its layer may depend on.
+func TestLayers(t *testing.T) {
+	for pkg, banned := range map[string][]string{
+		"checkpoint":       {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/cmd/"},
+		"inventory":        {mod + "/engine", mod + "/cmd/", mod + "/checkpoint"},
+		"engine":           {mod + "/cmd/"},
+		"internal/s3url":   {"github.com/aws/", mod + "/engine"},
+		"internal/awsconf": {mod + "/engine", mod + "/cmd/"},
+	} {
+		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range banned {
+				if strings.HasPrefix(dep, b) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
