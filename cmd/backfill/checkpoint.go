@@ -65,6 +65,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"expected-source-owner": o.ExpectedSourceOwner,
 		"expected-dest-owner":   o.ExpectedDestOwner,
 		"include-archived":      fmt.Sprint(o.IncludeArchived),
+		"manifest":              r.manifest,
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,
@@ -94,24 +95,42 @@ func resumeState(cp *checkpoint.Store) (resume []inventory.ResumeShard, known ma
 }
 
 // failedSource streams the objects a checkpoint records as failed, for
-// --retry-failed: no listing. Each is looked at again in the source (one
-// HeadObject, 16 at a time) so that it is copied as the source is now: a
-// deleted one is reported gone, a changed one is judged on its new
-// version (copied if it is older than the cutoff). The engine then checks
-// the replica with a HEAD before copying.
+// --retry-failed: no listing. Each is looked at again in the source (see
+// refresher) so that it is copied as the source is now. The engine then
+// checks the replica with a HEAD before copying.
 type failedSource struct {
-	cp     *checkpoint.Store
+	cp *checkpoint.Store
+	refresher
+}
+
+func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
+	return f.stream(ctx, out, func(emit func(inventory.Entry) error) error {
+		return f.cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
+			return emit(inventory.Entry{Rel: key, Source: inventory.Object{Bucket: f.bucket, Key: f.prefix + key, VersionID: version,
+				Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}})
+		})
+	})
+}
+
+// refresher turns a stream of objects named by a list (failed records, a
+// manifest) into entries as the source shows them now: one HeadObject
+// each, 16 at a time, in batches that keep the list's order. A deleted
+// object keeps what the list said: the copy then finds it gone and says so.
+type refresher struct {
 	src    headAPI
 	bucket string
 	prefix string
 	owner  string
+	// known, when set, answers for objects an earlier run of the job copied:
+	// they need no HEAD (the engine skips them as done).
+	known func(key, version string) (checkpoint.Record, bool)
 }
 
 type headAPI interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
-func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
+func (f *refresher) stream(ctx context.Context, out chan<- inventory.Entry, list func(emit func(inventory.Entry) error) error) error {
 	var batch []inventory.Entry
 	flush := func() error {
 		g, gctx := errgroup.WithContext(ctx)
@@ -132,9 +151,8 @@ func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) e
 		batch = batch[:0]
 		return nil
 	}
-	err := f.cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
-		batch = append(batch, inventory.Entry{Rel: key, Source: inventory.Object{Bucket: f.bucket, Key: f.prefix + key, VersionID: version,
-			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}})
+	err := list(func(e inventory.Entry) error {
+		batch = append(batch, e)
 		if len(batch) == 256 {
 			return flush()
 		}
@@ -146,10 +164,13 @@ func (f *failedSource) Stream(ctx context.Context, out chan<- inventory.Entry) e
 	return flush()
 }
 
-// refresh replaces the recorded view of a failed object with the source's
-// current one. An object that is gone keeps its recorded view: the copy
-// then finds it gone and says so.
-func (f *failedSource) refresh(ctx context.Context, e *inventory.Entry) error {
+func (f *refresher) refresh(ctx context.Context, e *inventory.Entry) error {
+	if f.known != nil {
+		if r, ok := f.known(e.Rel, e.Source.VersionID); ok && r.State == checkpoint.Done {
+			e.Source.Size, e.Source.ETag, e.Source.LastModified, e.Source.StorageClass = r.Size, r.ETag, r.LastModified, r.StorageClass
+			return nil
+		}
+	}
 	in := &s3.HeadObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(e.Source.Key)}
 	if e.Source.VersionID != "" {
 		in.VersionId = aws.String(e.Source.VersionID)

@@ -59,6 +59,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
+			&cli.StringFlag{Name: "manifest", Usage: "copy the objects an S3 Batch Operations CSV manifest names (`FILE` or s3://BUCKET/KEY; bucket,key[,versionId], URL-encoded keys; a --failures file is one) instead of listing"},
 			&cli.StringFlag{Name: "storage-class", Usage: "storage `CLASS` of the copies (default: each source object's own)"},
 			&cli.StringFlag{Name: "sse", Usage: "server-side encryption of the copies: `AES256|aws:kms`"},
 			&cli.StringFlag{Name: "sse-kms-key-id", Usage: "KMS `KEY` id or ARN for --sse aws:kms"},
@@ -84,6 +85,7 @@ type copyRun struct {
 	checkpoint  string
 	reset       bool
 	retryFailed bool
+	manifest    string
 	json        bool
 	report      string
 	failures    string
@@ -135,6 +137,7 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		exclude:     c.StringSlice("exclude"),
 		reset:       c.Bool("reset"),
 		retryFailed: c.Bool("retry-failed"),
+		manifest:    c.String("manifest"),
 		opts: engine.Options{
 			Source: from, Dest: to,
 			Concurrency:         c.Int("concurrency"),
@@ -157,6 +160,8 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		return nil, usageErrorf("%w", err)
 	}
 	switch {
+	case r.manifest != "" && r.retryFailed:
+		return nil, usageErrorf("--manifest and --retry-failed are two different sources: give one")
 	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):
 		return nil, usageErrorf("--no-checkpoint cannot go with --checkpoint, --reset or --retry-failed")
 	case c.Bool("no-checkpoint"):
@@ -263,6 +268,25 @@ func runCopy(c *cli.Context) error {
 	}
 	var src engine.Source = lister
 	r.opts.Start = start
+	var manifest *manifestSource
+	if r.manifest != "" {
+		path, cleanup, err := fetchManifest(ctx, r.manifest, srcC)
+		if err != nil {
+			return fail(err)
+		}
+		defer cleanup()
+		manifest = &manifestSource{path: path, name: r.manifest, refresher: refresher{src: srcC, bucket: r.from.Bucket,
+			prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}}
+		// The whole manifest is checked before anything is copied.
+		n, err := manifest.check()
+		if err != nil {
+			return fail(fmt.Errorf("manifest: %w (nothing was copied)", err))
+		}
+		if n == 0 {
+			out.note(fmt.Sprintf("The manifest %s is empty: nothing to do.", r.manifest))
+		}
+		src = manifest
+	}
 	if cp != nil {
 		if err := cp.Begin(r.spec(), start.Add(-r.opts.MinAge), r.reset); err != nil {
 			if errors.Is(err, checkpoint.ErrSpecMismatch) {
@@ -275,9 +299,15 @@ func runCopy(c *cli.Context) error {
 			return fail(err)
 		}
 		r.opts.Checkpoint, r.opts.FreshCheckpoint = cp, !has
-		if r.retryFailed {
-			src = &failedSource{cp: cp, src: srcC, bucket: r.from.Bucket, prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}
-		} else {
+		switch {
+		case manifest != nil:
+			manifest.known = func(key, version string) (checkpoint.Record, bool) {
+				rec, ok, _ := cp.Lookup(key, version)
+				return rec, ok
+			}
+		case r.retryFailed:
+			src = &failedSource{cp: cp, refresher: refresher{src: srcC, bucket: r.from.Bucket, prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}}
+		default:
 			resume, known, pending, err := resumeState(cp)
 			if err != nil {
 				return fail(err)
