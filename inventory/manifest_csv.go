@@ -64,17 +64,17 @@ func (m *ManifestReader) Next() (ManifestRow, error) {
 	if err == io.EOF {
 		return ManifestRow{}, io.EOF // an empty manifest is nothing to do
 	}
-	line, _ := m.r.FieldPos(0)
-	m.line = line
-	fail := func(format string, a ...any) (ManifestRow, error) {
-		return ManifestRow{}, &ParseError{File: m.file, Line: line, Err: fmt.Errorf(format, a...)}
-	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return ManifestRow{}, &ParseError{File: m.file, Line: pe.Line, Err: pe.Err}
 		}
-		return ManifestRow{}, &ParseError{File: m.file, Line: line, Err: err}
+		return ManifestRow{}, &ParseError{File: m.file, Line: m.line + 1, Err: err}
+	}
+	line, _ := m.r.FieldPos(0) // only valid after a successful Read
+	m.line = line
+	fail := func(format string, a ...any) (ManifestRow, error) {
+		return ManifestRow{}, &ParseError{File: m.file, Line: line, Err: fmt.Errorf(format, a...)}
 	}
 	if len(rec) != 2 && len(rec) != 3 {
 		return fail("%d fields; a manifest row is bucket,key or bucket,key,versionId", len(rec))
