@@ -66,6 +66,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"expected-dest-owner":   o.ExpectedDestOwner,
 		"include-archived":      fmt.Sprint(o.IncludeArchived),
 		"manifest":              r.manifest,
+		"completion-report":     r.report0,
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,

@@ -59,6 +59,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
+			&cli.StringFlag{Name: "completion-report", Usage: "copy the failed tasks of an S3 Batch Operations completion report (its `manifest.json`: a file beside results/, or s3://.../job-ID/manifest.json) instead of listing"},
 			&cli.StringFlag{Name: "manifest", Usage: "copy the objects an S3 Batch Operations CSV manifest names (`FILE` or s3://BUCKET/KEY; bucket,key[,versionId], URL-encoded keys; a --failures file is one) instead of listing"},
 			&cli.StringFlag{Name: "storage-class", Usage: "storage `CLASS` of the copies (default: each source object's own)"},
 			&cli.StringFlag{Name: "sse", Usage: "server-side encryption of the copies: `AES256|aws:kms`"},
@@ -86,6 +87,7 @@ type copyRun struct {
 	reset       bool
 	retryFailed bool
 	manifest    string
+	report0     string // --completion-report
 	json        bool
 	report      string
 	failures    string
@@ -138,6 +140,7 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		reset:       c.Bool("reset"),
 		retryFailed: c.Bool("retry-failed"),
 		manifest:    c.String("manifest"),
+		report0:     c.String("completion-report"),
 		opts: engine.Options{
 			Source: from, Dest: to,
 			Concurrency:         c.Int("concurrency"),
@@ -160,8 +163,8 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		return nil, usageErrorf("%w", err)
 	}
 	switch {
-	case r.manifest != "" && r.retryFailed:
-		return nil, usageErrorf("--manifest and --retry-failed are two different sources: give one")
+	case btoi(r.manifest != "")+btoi(r.retryFailed)+btoi(r.report0 != "") > 1:
+		return nil, usageErrorf("--manifest, --completion-report and --retry-failed are different sources: give one")
 	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):
 		return nil, usageErrorf("--no-checkpoint cannot go with --checkpoint, --reset or --retry-failed")
 	case c.Bool("no-checkpoint"):
@@ -287,6 +290,24 @@ func runCopy(c *cli.Context) error {
 		}
 		src = manifest
 	}
+	var report *reportSource
+	if r.report0 != "" {
+		files, cleanup, err := loadReport(ctx, r.report0, srcC)
+		if err != nil {
+			return fail(fmt.Errorf("%w (nothing was copied)", err))
+		}
+		defer cleanup()
+		report = &reportSource{files: files, refresher: refresher{src: srcC, bucket: r.from.Bucket,
+			prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}}
+		n, err := report.check()
+		if err != nil {
+			return fail(fmt.Errorf("completion report: %w (nothing was copied)", err))
+		}
+		if n == 0 {
+			out.note(fmt.Sprintf("The completion report %s has no failed tasks: nothing to do.", r.report0))
+		}
+		src = report
+	}
 	if cp != nil {
 		if err := cp.Begin(r.spec(), start.Add(-r.opts.MinAge), r.reset); err != nil {
 			if errors.Is(err, checkpoint.ErrSpecMismatch) {
@@ -300,10 +321,15 @@ func runCopy(c *cli.Context) error {
 		}
 		r.opts.Checkpoint, r.opts.FreshCheckpoint = cp, !has
 		switch {
-		case manifest != nil:
-			manifest.known = func(key, version string) (checkpoint.Record, bool) {
+		case manifest != nil || report != nil:
+			known := func(key, version string) (checkpoint.Record, bool) {
 				rec, ok, _ := cp.Lookup(key, version)
 				return rec, ok
+			}
+			if manifest != nil {
+				manifest.known = known
+			} else {
+				report.known = known
 			}
 		case r.retryFailed:
 			src = &failedSource{cp: cp, refresher: refresher{src: srcC, bucket: r.from.Bucket, prefix: r.from.Prefix, owner: r.opts.ExpectedSourceOwner}}
@@ -407,4 +433,11 @@ func shortSide(side string) string {
 		return "dest"
 	}
 	return side
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

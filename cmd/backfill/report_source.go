@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/internal/awsconf"
+	"github.com/backfill-dev/backfill/inventory"
+)
+
+// reportSource streams the failed tasks of an S3 Batch Operations
+// completion report: its manifest.json (a file, or s3://.../manifest.json)
+// and the results files it lists as failed, each checked against its
+// MD5Checksum. Like a manifest, the whole report is checked before
+// anything is copied.
+type reportSource struct {
+	files []resultsFile
+	refresher
+}
+
+type resultsFile struct {
+	path, name string
+}
+
+// loadReport fetches and checks a report's manifest and failed results
+// files; cleanup removes the temp copies of files read from S3.
+func loadReport(ctx context.Context, arg string, c *awsconf.Client) (files []resultsFile, cleanup func(), err error) {
+	var temps []string
+	clean := func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}
+	fetch := func(bucket, key string) (string, error) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		}
+		defer out.Body.Close()
+		f, err := os.CreateTemp("", "backfill-report-*")
+		if err != nil {
+			return "", err
+		}
+		temps = append(temps, f.Name())
+		_, err = io.Copy(f, out.Body)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		}
+		return f.Name(), nil
+	}
+	defer func() {
+		if err != nil {
+			clean()
+		}
+	}()
+
+	manifestPath, remote := arg, strings.HasPrefix(arg, "s3://")
+	if remote {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(arg, "s3://"), "/")
+		if bucket == "" || !strings.HasSuffix(key, "manifest.json") {
+			return nil, nil, usageErrorf("--completion-report %q: want s3://BUCKET/.../job-ID/manifest.json or a local manifest.json", arg)
+		}
+		if manifestPath, err = fetch(bucket, key); err != nil {
+			return nil, nil, err
+		}
+	}
+	f, err := os.Open(manifestPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--completion-report: %w", err)
+	}
+	m, err := inventory.ParseReportManifest(f, arg)
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, res := range m.Results {
+		if res.TaskExecutionStatus != "failed" {
+			continue
+		}
+		name := "s3://" + res.Bucket + "/" + res.Key
+		var path string
+		if remote {
+			if path, err = fetch(res.Bucket, res.Key); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			// A report copied to disk keeps its layout: job-ID/manifest.json
+			// beside job-ID/results/*.csv.
+			path = filepath.Join(filepath.Dir(manifestPath), "results", filepath.Base(res.Key))
+			name = path
+		}
+		sum, err := md5File(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("completion report %s: results file %s: %w", arg, name, err)
+		}
+		if !strings.EqualFold(sum, res.MD5Checksum) {
+			return nil, nil, fmt.Errorf("completion report %s: results file %s: MD5 %s, but the manifest says %s", arg, name, sum, res.MD5Checksum)
+		}
+		files = append(files, resultsFile{path: path, name: name})
+	}
+	return files, clean, nil
+}
+
+func md5File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rows calls fn for every failed task, checking each row.
+func (s *reportSource) rows(fn func(inventory.ReportRow) error) error {
+	for _, rf := range s.files {
+		f, err := os.Open(rf.path)
+		if err != nil {
+			return err
+		}
+		r := inventory.NewReportReader(f, rf.name)
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil && row.TaskStatus == "failed" {
+				switch {
+				case row.Bucket != s.bucket:
+					err = &inventory.ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the source is %q", row.Bucket, s.bucket)}
+				case !strings.HasPrefix(row.Key, s.prefix):
+					err = &inventory.ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("key %q is not under the source prefix %q", row.Key, s.prefix)}
+				default:
+					err = fn(row)
+				}
+			}
+			if err != nil {
+				f.Close()
+				return err
+			}
+		}
+		f.Close()
+	}
+	return nil
+}
+
+func (s *reportSource) check() (int, error) {
+	n := 0
+	err := s.rows(func(inventory.ReportRow) error { n++; return nil })
+	return n, err
+}
+
+func (s *reportSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
+	return s.stream(ctx, out, func(emit func(inventory.Entry) error) error {
+		return s.rows(func(row inventory.ReportRow) error {
+			return emit(inventory.Entry{Rel: row.Key[len(s.prefix):],
+				Source: inventory.Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
+		})
+	})
+}
