@@ -178,7 +178,11 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					attempts = rec.Attempts
 				}
 			}
-			if reason := e.decide(en, destKey, cutoff); reason != "" {
+			reason := en.SkipReason
+			if reason == "" {
+				reason = e.decide(en, destKey, cutoff)
+			}
+			if reason != "" {
 				results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: reason, attempts: attempts}
 				continue
 			}

@@ -58,6 +58,10 @@ type Entry struct {
 	// when it holds nothing.
 	ReplicaKnown bool
 	Replica      *Object
+	// SkipReason, when set, is a decision the source made from its own
+	// fields (an inventory's replication status, say): the object is
+	// reported skipped with this reason and not copied.
+	SkipReason string
 	// Shard names the listing shard the entry came from (the relative
 	// prefix that was listed); entries of one shard arrive in key order.
 	Shard string

@@ -67,6 +67,8 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"include-archived":      fmt.Sprint(o.IncludeArchived),
 		"manifest":              r.manifest,
 		"completion-report":     r.report0,
+		"inventory":             r.inventory,
+		"inventory-date":        r.invDate,
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,

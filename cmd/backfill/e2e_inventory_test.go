@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+const invSchema = "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass, ReplicationStatus, IntelligentTieringAccessTier"
+
+type invRow struct {
+	key, version, latest, marker, class, repl, tier string
+	size                                            int64
+	etag                                            string
+	modified                                        time.Time
+}
+
+// csvLine writes a row as S3 Inventory does: form-encoded key, unquoted ETag.
+func (r invRow) csvLine(bucket string) string {
+	latest := r.latest
+	if latest == "" {
+		latest = "true"
+	}
+	marker := r.marker
+	if marker == "" {
+		marker = "false"
+	}
+	class := r.class
+	if class == "" {
+		class = "STANDARD"
+	}
+	return fmt.Sprintf("%q,%q,%q,%q,%q,%q,%q,%q,%q,%q,%q\n", bucket, url.QueryEscape(r.key), r.version, latest, marker,
+		fmt.Sprint(r.size), r.modified.UTC().Format("2006-01-02T15:04:05.000Z"), strings.Trim(r.etag, `"`), class, r.repl, r.tier)
+}
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// writeInventory lays out one delivery as S3 Inventory writes it:
+// config/DATE/manifest.json + manifest.checksum, config/data/*.csv.gz.
+// edit may change the manifest JSON text before its checksum is taken.
+func writeInventory(t *testing.T, dir, bucket, date string, files [][]byte, format, schema string) (manifestPath string, written map[string][]byte) {
+	t.Helper()
+	written = map[string][]byte{}
+	var list []string
+	for i, data := range files {
+		key := fmt.Sprintf("inv/%s/config1/data/part-%d.csv.gz", bucket, i)
+		os.MkdirAll(filepath.Join(dir, "config1", "data"), 0o755)
+		os.WriteFile(filepath.Join(dir, "config1", "data", filepath.Base(key)), data, 0o600)
+		written[key] = data
+		list = append(list, fmt.Sprintf(`{"key":%q,"size":%d,"MD5checksum":%q}`, key, len(data), md5hex(data)))
+	}
+	manifest := fmt.Sprintf(`{"sourceBucket":%q,"destinationBucket":"arn:aws:s3:::inventories","version":"2016-11-30","creationTimestamp":"1732406400000","fileFormat":%q,"fileSchema":%q,"files":[%s]}`,
+		bucket, format, schema, strings.Join(list, ","))
+	mdir := filepath.Join(dir, "config1", date)
+	os.MkdirAll(mdir, 0o755)
+	manifestPath = filepath.Join(mdir, "manifest.json")
+	os.WriteFile(manifestPath, []byte(manifest), 0o600)
+	os.WriteFile(filepath.Join(mdir, "manifest.checksum"), []byte(md5hex([]byte(manifest))+"\n"), 0o600)
+	prefix := "inv/" + bucket + "/config1/" + date + "/"
+	written[prefix+"manifest.json"] = []byte(manifest)
+	written[prefix+"manifest.checksum"] = []byte(md5hex([]byte(manifest)) + "\n")
+	return manifestPath, written
+}
+
+func (e *env) inventoryRows() map[string]invRow {
+	e.t.Helper()
+	rows := map[string]invRow{}
+	p := s3.NewListObjectsV2Paginator(e.client, &s3.ListObjectsV2Input{Bucket: aws.String(e.src)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(e.t.Context())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			rows[k] = invRow{key: k, size: aws.ToInt64(o.Size), etag: aws.ToString(o.ETag), modified: aws.ToTime(o.LastModified)}
+		}
+	}
+	return rows
+}
+
+func TestInventoryCopy(t *testing.T) {
+	e := newEnv(t)
+	for _, k := range []string{"a b+c.exr", "dir/ü.mov", "replicated.exr", "pending.exr", "replica.exr", "failed-repl.exr", "cold.exr", "it-archive.exr", "other/x.exr"} {
+		e.put(e.src, obj{key: k, body: k, meta: map[string]string{"k": "v"}})
+	}
+	rows := e.inventoryRows()
+	set := func(k string, f func(*invRow)) { r := rows[k]; f(&r); rows[k] = r }
+	set("replicated.exr", func(r *invRow) { r.repl = "COMPLETED" })
+	set("pending.exr", func(r *invRow) { r.repl = "PENDING" })
+	set("replica.exr", func(r *invRow) { r.repl = "REPLICA" })
+	set("failed-repl.exr", func(r *invRow) { r.repl = "FAILED" })
+	set("cold.exr", func(r *invRow) { r.class = "GLACIER" })
+	set("it-archive.exr", func(r *invRow) { r.class, r.tier = "INTELLIGENT_TIERING", "ARCHIVE_ACCESS" })
+	var data strings.Builder
+	for _, r := range rows {
+		data.WriteString(r.csvLine(e.src))
+	}
+	old := rows["a b+c.exr"]
+	old.version, old.latest = "v-old", "false" // a non-current version: not part of the job
+	data.WriteString(old.csvLine(e.src))
+	data.WriteString(invRow{key: "deleted.exr", marker: "true", modified: time.Now().Add(-time.Hour)}.csvLine(e.src))
+	data.WriteString(invRow{key: "gone.exr", size: 4, etag: "abc", modified: time.Now().Add(-time.Hour)}.csvLine(e.src))
+	half := len(data.String()) / 2
+	cut := strings.Index(data.String()[half:], "\n") + half + 1
+	manifest, written := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(data.String()[:cut]), gz(data.String()[cut:])}, "CSV", invSchema)
+
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--inventory", manifest, "--no-checkpoint", "--report", rep)...)
+	mustCode(t, r, 0)
+	rf := readReport(t, rep)
+	want := map[string]int64{"replicated": 1, "replication-pending": 1, "is-replica": 1, "archived": 2, "gone": 1}
+	for k, v := range want {
+		if rf.Skipped[k] != v {
+			t.Errorf("skipped %v, want %v", rf.Skipped, want)
+			break
+		}
+	}
+	if rf.Copied != 4 { // a b+c, dir/ü, failed-repl, other/x
+		t.Errorf("copied %d, want 4: %+v", rf.Copied, rf)
+	}
+	if c := e.proxy.Counts(); c["ListObjectsV2"] > 2 || c["CopyObject"] != 5 { // 4 + the gone one
+		t.Errorf("requests %v", c)
+	}
+	got := e.listing(e.dst, "")
+	for _, k := range []string{"a b+c.exr", "dir/ü.mov", "failed-repl.exr", "other/x.exr"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%q not copied; replica %v", k, sortedKeys(got))
+		}
+	}
+
+	// The same, from S3, found as the newest delivery under a prefix; and
+	// with a source prefix, only what is under it.
+	invBucket := e.srv.NewBucket(t, false)
+	_, older := writeInventory(t, t.TempDir(), e.src, "2026-11-20T01-00Z", [][]byte{gz(invRow{key: "never.exr", size: 1, etag: "x", modified: time.Now()}.csvLine(e.src))}, "CSV", invSchema)
+	for k, v := range older {
+		e.put(invBucket, obj{key: k, body: string(v)})
+	}
+	for k, v := range written {
+		e.put(invBucket, obj{key: k, body: string(v)})
+	}
+	r = e.run("copy", "--from", "s3://"+e.src+"/other", "--to", "s3://"+e.dst+"/again", "--no-progress", "--no-checkpoint",
+		"--inventory", "s3://"+invBucket+"/inv/", "--report", rep)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Copied != 1 {
+		t.Errorf("from S3 with a prefix: %+v\n%s", rf, r.stderr)
+	}
+	if _, ok := e.listing(e.dst, "again/")["again/x.exr"]; !ok {
+		t.Error("other/x.exr not copied to again/x.exr")
+	}
+}
+
+func TestBadInventoryCopiesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a", body: "a"}, obj{key: "b", body: "b"})
+	rows := e.inventoryRows()
+	good := rows["a"].csvLine(e.src) + rows["b"].csvLine(e.src)
+	for name, tc := range map[string]struct {
+		setup func(dir string) string // returns the manifest path
+		want  string
+	}{
+		"manifest checksum": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
+			b, _ := os.ReadFile(m)
+			os.WriteFile(m, append(b, ' '), 0o600)
+			return m
+		}, "does not match manifest.checksum"},
+		"data MD5": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
+			os.WriteFile(filepath.Join(dir, "config1", "data", "part-0.csv.gz"), gz(good+good), 0o600)
+			return m
+		}, "part-0.csv.gz: data file does not match its MD5checksum"},
+		"missing data file": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
+			os.Remove(filepath.Join(dir, "config1", "data", "part-0.csv.gz"))
+			return m
+		}, "part-0.csv.gz"},
+		"unknown format": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "XLSX", invSchema)
+			return m
+		}, `unsupported inventory format "XLSX"`},
+		"ORC": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "ORC", invSchema)
+			return m
+		}, "reads CSV inventories"},
+		"schema without Key": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", "Bucket, Size")
+			return m
+		}, "has no Key column"},
+		"wrong field count": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good + "\"" + e.src + "\",\"c\"\n")}, "CSV", invSchema)
+			return m
+		}, "part-0.csv.gz:3: 2 fields, but fileSchema has 11"},
+		"bad escape": {func(dir string) string {
+			bad := strings.Replace(rows["b"].csvLine(e.src), `"b"`, `"b%zz"`, 1)
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(rows["a"].csvLine(e.src) + bad)}, "CSV", invSchema)
+			return m
+		}, "part-0.csv.gz:2: key \"b%zz\""},
+		"truncated gzip": {func(dir string) string {
+			z := gz(strings.Repeat(good, 50))
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{z[:len(z)-12]}, "CSV", invSchema)
+			return m
+		}, "part-0.csv.gz"},
+		"another bucket": {func(dir string) string {
+			m, _ := writeInventory(t, dir, "somebody-else", "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
+			return m
+		}, `an inventory of bucket "somebody-else"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.proxy.Reset()
+			m := tc.setup(t.TempDir())
+			r := e.run(e.copyArgs("--inventory", m, "--no-checkpoint")...)
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "nothing was copied") {
+				t.Errorf("exit %d\n%s\nwant %q", r.code, r.stderr, tc.want)
+			}
+			if c := e.proxy.Counts(); c["CopyObject"]+c["HeadObject"] != 0 {
+				t.Errorf("requests %v", c)
+			}
+		})
+	}
+	m, _ := writeInventory(t, t.TempDir(), e.src, "2026-11-23T01-00Z", [][]byte{gz("")}, "CSV", invSchema)
+	r := e.run(e.copyArgs("--inventory", m, "--no-checkpoint")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to do") {
+		t.Errorf("empty inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if len(e.listing(e.dst, "")) != 0 {
+		t.Error("something was copied from bad inventories")
+	}
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/internal/awsconf"
+	"github.com/backfill-dev/backfill/inventory"
+)
+
+// inventorySource streams the objects of an S3 Inventory delivery (CSV):
+// the current version of each key under the source prefix, with the
+// inventory's own size, ETag, date and storage class, and the skips its
+// fields decide (replication status, archive tiers). The manifest, its
+// checksum and every data file's MD5 are checked, and every row read,
+// before anything is copied. The replica is not listed: the engine HEADs
+// it per object.
+type inventorySource struct {
+	m               *inventory.InventoryManifest
+	files           []resultsFile
+	bucket          string
+	prefix          string
+	includeArchived bool
+}
+
+var deliveryRE = regexp.MustCompile(`(^|/)(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/manifest\.json$`)
+
+// loadInventory finds, fetches and checks an inventory delivery. arg is a
+// local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ under
+// which the newest delivery (or the one of date, a YYYY-MM-DD prefix) is used.
+func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fromBucket string) (src *inventorySource, cleanup func(), err error) {
+	var temps []string
+	clean := func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}
+	defer func() {
+		if err != nil {
+			clean()
+		}
+	}()
+	get := func(bucket, key string) ([]byte, error) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		}
+		defer out.Body.Close()
+		return io.ReadAll(out.Body)
+	}
+	var manifest, checksum []byte
+	var dataPath func(f inventory.InventoryFile) (string, string, error)
+	if rest, ok := strings.CutPrefix(arg, "s3://"); ok {
+		bucket, key, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return nil, nil, usageErrorf("--inventory %q: no bucket", arg)
+		}
+		if !strings.HasSuffix(key, "manifest.json") {
+			if key, err = newestDelivery(ctx, c, bucket, key, date); err != nil {
+				return nil, nil, err
+			}
+		}
+		if manifest, err = get(bucket, key); err != nil {
+			return nil, nil, err
+		}
+		if checksum, err = get(bucket, strings.TrimSuffix(key, "manifest.json")+"manifest.checksum"); err != nil {
+			return nil, nil, err
+		}
+		arg = "s3://" + bucket + "/" + key
+		dataPath = func(f inventory.InventoryFile) (string, string, error) {
+			name := "s3://" + bucket + "/" + f.Key
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(f.Key)})
+			if err != nil {
+				return "", name, fmt.Errorf("read %s: %w", name, err)
+			}
+			defer out.Body.Close()
+			tmp, err := os.CreateTemp("", "backfill-inventory-*.csv.gz")
+			if err != nil {
+				return "", name, err
+			}
+			temps = append(temps, tmp.Name())
+			_, err = io.Copy(tmp, out.Body)
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			return tmp.Name(), name, err
+		}
+	} else {
+		if manifest, err = os.ReadFile(arg); err != nil {
+			return nil, nil, fmt.Errorf("--inventory: %w", err)
+		}
+		if checksum, err = os.ReadFile(filepath.Join(filepath.Dir(arg), "manifest.checksum")); err != nil {
+			return nil, nil, fmt.Errorf("--inventory: %w", err)
+		}
+		// A delivery copied to disk keeps S3's layout: config-ID/DATE/manifest.json
+		// beside config-ID/data/*.
+		dataPath = func(f inventory.InventoryFile) (string, string, error) {
+			p := filepath.Join(filepath.Dir(arg), "..", "data", filepath.Base(f.Key))
+			return p, p, nil
+		}
+	}
+	m, err := inventory.ParseInventoryManifest(manifest, checksum, arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.SourceBucket != fromBucket {
+		return nil, nil, fmt.Errorf("%s: an inventory of bucket %q, but the source is %q", arg, m.SourceBucket, fromBucket)
+	}
+	src = &inventorySource{m: m, bucket: fromBucket}
+	for _, f := range m.Files {
+		path, name, err := dataPath(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: data file %s: %w", arg, name, err)
+		}
+		err = inventory.CheckData(f, fh, name)
+		fh.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		src.files = append(src.files, resultsFile{path: path, name: name})
+	}
+	return src, clean, nil
+}
+
+// newestDelivery finds the newest complete delivery under prefix (or the
+// one whose date starts with date).
+func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date string) (string, error) {
+	var found []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look for inventory deliveries in s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if m := deliveryRE.FindStringSubmatch(k); m != nil && strings.HasPrefix(m[2], date) {
+				found = append(found, k)
+			}
+		}
+	}
+	sort.Slice(found, func(i, j int) bool {
+		return deliveryRE.FindStringSubmatch(found[i])[2] < deliveryRE.FindStringSubmatch(found[j])[2]
+	})
+	if len(found) == 0 {
+		return "", fmt.Errorf("no inventory delivery (DATE/manifest.json) under s3://%s/%s", bucket, prefix)
+	}
+	return found[len(found)-1], nil
+}
+
+// rows calls fn for every row of every data file.
+func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
+	for _, df := range s.files {
+		f, err := os.Open(df.path)
+		if err != nil {
+			return err
+		}
+		r, err := s.m.NewReader(f, df.name)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		for {
+			row, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil && row.Bucket != s.bucket {
+				err = &inventory.ParseError{File: df.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the inventory is of %q", row.Bucket, s.bucket)}
+			}
+			if err == nil {
+				err = fn(row)
+			}
+			if err != nil {
+				f.Close()
+				return err
+			}
+		}
+		f.Close()
+	}
+	return nil
+}
+
+// check reads every row and counts the objects the job covers.
+func (s *inventorySource) check() (int, error) {
+	n := 0
+	err := s.rows(func(r inventory.InventoryRow) error {
+		if s.wanted(r) {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// wanted: the current version of a key under the source prefix.
+func (s *inventorySource) wanted(r inventory.InventoryRow) bool {
+	return r.IsLatest && !r.IsDeleteMarker && strings.HasPrefix(r.Key, s.prefix)
+}
+
+func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
+	return s.rows(func(r inventory.InventoryRow) error {
+		if !s.wanted(r) {
+			return nil
+		}
+		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
+			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
+		switch {
+		case r.ReplicationSkip() != "":
+			e.SkipReason = r.ReplicationSkip()
+		case r.Archived() && r.StorageClass == "INTELLIGENT_TIERING" && !s.includeArchived:
+			e.SkipReason = "archived"
+		}
+		select {
+		case out <- e:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
