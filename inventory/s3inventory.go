@@ -90,16 +90,16 @@ func ParseInventoryManifest(data, checksum []byte, file string) (*InventoryManif
 
 // InventoryRow is one row of an inventory data file.
 type InventoryRow struct {
-	Line                 int
-	Bucket, Key          string
-	VersionID            string
-	IsLatest             bool // true when the inventory has no versions
-	IsDeleteMarker       bool
-	Size                 int64
-	LastModified         time.Time
-	ETag                 string // as S3 returns ETags elsewhere: quoted
-	StorageClass         string
-	ReplicationStatus    string
+	Line                         int
+	Bucket, Key                  string
+	VersionID                    string
+	IsLatest                     bool // true when the inventory has no versions
+	IsDeleteMarker               bool
+	Size                         int64
+	LastModified                 time.Time
+	ETag                         string // as S3 returns ETags elsewhere: quoted
+	StorageClass                 string
+	ReplicationStatus            string
 	IntelligentTieringAccessTier string
 }
 
