@@ -69,6 +69,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"completion-report":     r.report0,
 		"inventory":             r.inventory,
 		"inventory-date":        r.invDate,
+		"shard":                 r.shard,
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,

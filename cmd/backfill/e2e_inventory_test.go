@@ -170,6 +170,27 @@ func TestInventoryCopy(t *testing.T) {
 	if _, ok := e.listing(e.dst, "again/")["again/x.exr"]; !ok {
 		t.Error("other/x.exr not copied to again/x.exr")
 	}
+
+	// Three machines share the inventory: every wanted key is copied by
+	// exactly one of them.
+	seen := map[string]int{}
+	for i := 1; i <= 3; i++ {
+		dst := e.srv.NewBucket(t, false)
+		r = e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+dst, "--no-progress", "--no-checkpoint",
+			"--inventory", manifest, "--shard", fmt.Sprintf("%d/3", i))
+		mustCode(t, r, 0)
+		for k := range e.listing(dst, "") {
+			seen[k]++
+		}
+	}
+	for _, k := range []string{"a b+c.exr", "dir/ü.mov", "failed-repl.exr", "other/x.exr"} {
+		if seen[k] != 1 {
+			t.Errorf("%q copied by %d shards, want 1 (%v)", k, seen[k], seen)
+		}
+	}
+	if r := e.run(e.copyArgs("--inventory", manifest, "--shard", "4/3", "--no-checkpoint")...); r.code != 2 {
+		t.Errorf("--shard 4/3: exit %d", r.code)
+	}
 }
 
 func TestBadInventoryCopiesNothing(t *testing.T) {

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +32,7 @@ type inventorySource struct {
 	bucket          string
 	prefix          string
 	includeArchived bool
+	shard, shards   uint64 // --shard I/N: keys whose hash is I-1 mod N (0/0: all)
 }
 
 var deliveryRE = regexp.MustCompile(`(^|/)(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/manifest\.json$`)
@@ -206,9 +209,32 @@ func (s *inventorySource) check() (int, error) {
 	return n, err
 }
 
-// wanted: the current version of a key under the source prefix.
+// wanted: the current version of a key under the source prefix, in this
+// machine's shard.
 func (s *inventorySource) wanted(r inventory.InventoryRow) bool {
-	return r.IsLatest && !r.IsDeleteMarker && strings.HasPrefix(r.Key, s.prefix)
+	return r.IsLatest && !r.IsDeleteMarker && strings.HasPrefix(r.Key, s.prefix) && inShard(r.Key, s.shard, s.shards)
+}
+
+// inShard: a deterministic 1/n of the keys, by FNV-1a hash of the key, so
+// n machines sharing one inventory never copy the same key.
+func inShard(key string, i, n uint64) bool {
+	if n <= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return h.Sum64()%n == i-1
+}
+
+// parseShard reads I/N (1 <= I <= N).
+func parseShard(s string) (i, n uint64, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.ParseUint(a, 10, 32)
+	n, err2 := strconv.ParseUint(b, 10, 32)
+	if !ok || err1 != nil || err2 != nil || n == 0 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--shard %q: want I/N with 1 <= I <= N, e.g. 2/4", s)
+	}
+	return i, n, nil
 }
 
 func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
