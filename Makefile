@@ -55,6 +55,8 @@ bench: build $(VERSITYGW)
 	$(GO) run ./bench/concurrency -objects $(BENCH_OBJECTS) -latency 25ms -levels 256 -runs 7 -ab --no-checkpoint
 	@echo "## checkpoint at a million done objects"
 	$(GO) run ./bench/checkpoint -objects 1000000
+	@echo "## S3 Inventory CSV reading, 10M rows"
+	$(GO) run ./bench/inventory -rows 10000000
 	@echo "## large objects: backfill vs aws s3 sync and rclone copy (installs awscli and rclone if missing)"
 	@command -v rclone >/dev/null && [ -x /usr/bin/aws ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli rclone) || echo "could not install awscli/rclone: their rows are skipped"
 	$(GO) run ./bench/large -objects 4 -size-mib 1024 -runs 3

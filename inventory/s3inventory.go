@@ -38,6 +38,13 @@ type InventoryManifest struct {
 
 	columns map[string]int // fileSchema column name -> index
 	ncols   int
+	idx     columnIndex
+}
+
+// columnIndex holds the position of each column backfill reads (-1:
+// absent), looked up once per manifest, not once per row.
+type columnIndex struct {
+	bucket, key, version, latest, marker, size, modified, etag, class, repl, tier int
 }
 
 // InventoryFile is one data file of a delivery.
@@ -72,6 +79,15 @@ func ParseInventoryManifest(data, checksum []byte, file string) (*InventoryManif
 		m.columns[strings.TrimSpace(c)] = i
 		m.ncols = i + 1
 	}
+	at := func(name string) int {
+		if i, ok := m.columns[name]; ok {
+			return i
+		}
+		return -1
+	}
+	m.idx = columnIndex{bucket: at("Bucket"), key: at("Key"), version: at("VersionId"), latest: at("IsLatest"),
+		marker: at("IsDeleteMarker"), size: at("Size"), modified: at("LastModifiedDate"), etag: at("ETag"),
+		class: at("StorageClass"), repl: at("ReplicationStatus"), tier: at("IntelligentTieringAccessTier")}
 	for _, need := range []string{"Bucket", "Key"} {
 		if _, ok := m.columns[need]; !ok {
 			return nil, &ParseError{File: file, Err: fmt.Errorf("fileSchema %q has no %s column", m.FileSchema, need)}
@@ -156,43 +172,50 @@ func (ir *InventoryReader) Next() (InventoryRow, error) {
 	if len(rec) != ir.m.ncols {
 		return fail("%d fields, but fileSchema has %d", len(rec), ir.m.ncols)
 	}
-	col := func(name string) (string, bool) {
-		i, ok := ir.m.columns[name]
-		if !ok {
+	x := &ir.m.idx
+	col := func(i int) (string, bool) {
+		if i < 0 {
 			return "", false
 		}
 		return rec[i], true
 	}
 	row := InventoryRow{Line: line, IsLatest: true}
-	row.Bucket, _ = col("Bucket")
-	key, _ := col("Key")
+	row.Bucket, _ = col(x.bucket)
+	key, _ := col(x.key)
 	// CSV inventories form-encode keys (a space is "+", a "+" is "%2B").
-	if row.Key, err = url.QueryUnescape(key); err != nil || row.Key == "" {
-		return fail("key %q is not URL-encoded correctly", key)
+	if strings.ContainsAny(key, "%+") {
+		if row.Key, err = url.QueryUnescape(key); err != nil {
+			return fail("key %q is not URL-encoded correctly", key)
+		}
+	} else {
+		row.Key = key // csv builds each record's strings anew (ReuseRecord reuses only the slice)
 	}
-	row.VersionID, _ = col("VersionId")
-	if v, ok := col("IsLatest"); ok && v != "" {
+	if row.Key == "" {
+		return fail("a row without a key")
+	}
+	row.VersionID, _ = col(x.version)
+	if v, ok := col(x.latest); ok && v != "" {
 		row.IsLatest = v == "true"
 	}
-	if v, ok := col("IsDeleteMarker"); ok {
+	if v, ok := col(x.marker); ok {
 		row.IsDeleteMarker = v == "true"
 	}
-	if v, ok := col("Size"); ok && v != "" {
+	if v, ok := col(x.size); ok && v != "" {
 		if row.Size, err = strconv.ParseInt(v, 10, 64); err != nil || row.Size < 0 {
 			return fail("Size %q is not a size", v)
 		}
 	}
-	if v, ok := col("LastModifiedDate"); ok && v != "" {
-		if row.LastModified, err = time.Parse(time.RFC3339, v); err != nil {
+	if v, ok := col(x.modified); ok && v != "" {
+		if row.LastModified, err = parseTime(v); err != nil {
 			return fail("LastModifiedDate %q is not a time", v)
 		}
 	}
-	if v, ok := col("ETag"); ok && v != "" {
+	if v, ok := col(x.etag); ok && v != "" {
 		row.ETag = `"` + strings.Trim(v, `"`) + `"`
 	}
-	row.StorageClass, _ = col("StorageClass")
-	row.ReplicationStatus, _ = col("ReplicationStatus")
-	row.IntelligentTieringAccessTier, _ = col("IntelligentTieringAccessTier")
+	row.StorageClass, _ = col(x.class)
+	row.ReplicationStatus, _ = col(x.repl)
+	row.IntelligentTieringAccessTier, _ = col(x.tier)
 	return row, nil
 }
 
@@ -220,4 +243,34 @@ func (r InventoryRow) ReplicationSkip() string {
 		return "is-replica"
 	}
 	return ""
+}
+
+// parseTime reads an inventory timestamp. The usual form,
+// 2006-01-02T15:04:05.000Z, is read by hand (time.Parse is most of the
+// cost of a row); anything else goes to time.Parse (RFC 3339).
+func parseTime(v string) (time.Time, error) {
+	if len(v) == 24 && v[4] == '-' && v[7] == '-' && v[10] == 'T' && v[13] == ':' && v[16] == ':' && v[19] == '.' && v[23] == 'Z' {
+		num := func(s string) (int, bool) {
+			n := 0
+			for i := 0; i < len(s); i++ {
+				c := s[i]
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n, true
+		}
+		y, ok1 := num(v[0:4])
+		mo, ok2 := num(v[5:7])
+		d, ok3 := num(v[8:10])
+		h, ok4 := num(v[11:13])
+		mi, ok5 := num(v[14:16])
+		s, ok6 := num(v[17:19])
+		ms, ok7 := num(v[20:23])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61 {
+			return time.Date(y, time.Month(mo), d, h, mi, s, ms*1e6, time.UTC), nil
+		}
+	}
+	return time.Parse(time.RFC3339, v)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testManifest(t testing.TB, schema string) *InventoryManifest {
@@ -94,4 +95,18 @@ func FuzzInventoryRow(f *testing.F) {
 			_ = strings.TrimSpace(row.ETag)
 		}
 	})
+}
+
+func TestParseTime(t *testing.T) {
+	for _, v := range []string{"2026-01-02T03:04:05.678Z", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.678+02:00"} {
+		want, _ := time.Parse(time.RFC3339, v)
+		if got, err := parseTime(v); err != nil || !got.Equal(want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, bad := range []string{"2026-13-02T03:04:05.678Z", "2026-01-02T03:04:0x.678Z", "yesterday"} {
+		if _, err := parseTime(bad); err == nil {
+			t.Errorf("parseTime(%q) accepted", bad)
+		}
+	}
 }
