@@ -386,7 +386,19 @@ func runCopy(c *cli.Context) error {
 	}
 
 	r.opts.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, "backfill: "+format+"\n", args...) }
-	eng, err := engine.New(dst, srcC, r.opts, out)
+	var obs engine.Observer = out
+	var plan *planner
+	if c.Command.Name == "plan" {
+		plan = newPlanner(r.opts.MultipartThreshold, r.opts.PartSize)
+		if plan.threshold == 0 {
+			plan.threshold = engine.MaxCopyObjectSize
+		}
+		if plan.partSize == 0 {
+			plan.partSize = engine.DefaultPartSize
+		}
+		obs = plan
+	}
+	eng, err := engine.New(dst, srcC, r.opts, obs)
 	if err != nil {
 		return fail(usageErrorf("%w", err))
 	}
@@ -420,6 +432,16 @@ func runCopy(c *cli.Context) error {
 		}
 	}
 	out.aborted = ctx.Err() != nil
+	if plan != nil && runErr == nil {
+		plan.print(stdout, r.json, r.from.String(), r.to.String())
+		if err := out.close(); err != nil {
+			return err
+		}
+		if code != exitOK {
+			return &exitError{code: code}
+		}
+		return nil
+	}
 	if err := out.finish(sum, runErr, code); err != nil {
 		if runErr == nil {
 			return err

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/backfill-dev/backfill/engine"
+)
+
+// planCommand is copy's source, filters and decisions without a copy: the
+// same flags, run as a dry run, summarised.
+func planCommand() *cli.Command {
+	c := copyCommand()
+	c.Name = "plan"
+	c.Usage = "read the same sources as copy and say what it would do: counts and bytes by decision, storage class, sizes, requests; copies nothing"
+	c.UsageText = "backfill plan --from s3://BUCKET[/PREFIX] --to s3://BUCKET[/PREFIX] [--inventory ...|--manifest ...|--completion-report ...] [flags]"
+	c.Description = `Runs copy's decisions without copying or recording anything: the listing
+(or inventory, manifest, completion report), the filters, and the replica's
+state (listed, or one HEAD per object for the other sources). It prints
+what would be copied and skipped (by reason), by storage class, a size
+histogram, and the number of copy requests the copy would make.
+
+` + exitStatusHelp
+	c.Action = func(cc *cli.Context) error {
+		if err := cc.Set("dry-run", "true"); err != nil {
+			return err
+		}
+		if !cc.IsSet("checkpoint") {
+			cc.Set("no-checkpoint", "true") //nolint:errcheck // a flag of this command
+		}
+		return runCopy(cc)
+	}
+	return c
+}
+
+// sizeBuckets are the histogram's upper bounds.
+var sizeBuckets = []struct {
+	label string
+	max   int64
+}{
+	{"< 64 KiB", 64 << 10}, {"64 KiB - 1 MiB", 1 << 20}, {"1 - 64 MiB", 64 << 20}, {"64 MiB - 1 GiB", 1 << 30},
+	{"1 - 5 GiB", 5 << 30}, {"5 GiB - 100 GiB", 100 << 30}, {">= 100 GiB", 1 << 62},
+}
+
+type countBytes struct {
+	Count int64 `json:"count"`
+	Bytes int64 `json:"bytes"`
+}
+
+// planner aggregates a dry run's results. Result is called from the
+// engine's collector only.
+type planner struct {
+	threshold, partSize int64
+	WouldCopy           countBytes            `json:"would_copy"`
+	Skipped             map[string]countBytes `json:"skipped"`
+	StorageClass        map[string]countBytes `json:"by_storage_class"`
+	Sizes               map[string]countBytes `json:"size_histogram"`
+	CopyObject          int64                 `json:"copy_object_requests"`
+	Multipart           int64                 `json:"multipart_objects"`
+	Parts               int64                 `json:"upload_part_copy_requests"`
+	Requests            int64                 `json:"copy_requests"`
+}
+
+func newPlanner(threshold, partSize int64) *planner {
+	return &planner{threshold: threshold, partSize: partSize, Skipped: map[string]countBytes{},
+		StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
+}
+
+func add(m map[string]countBytes, k string, size int64) {
+	c := m[k]
+	c.Count++
+	c.Bytes += size
+	m[k] = c
+}
+
+func (p *planner) Result(r *engine.Result) {
+	size := r.Entry.Source.Size
+	switch r.Outcome {
+	case engine.WouldCopy:
+		p.WouldCopy.Count++
+		p.WouldCopy.Bytes += size
+		add(p.StorageClass, r.Entry.Source.StorageClass, size)
+		for _, b := range sizeBuckets {
+			if size < b.max {
+				add(p.Sizes, b.label, size)
+				break
+			}
+		}
+		if size > p.threshold {
+			ps, _ := engine.PartSizeFor(size, p.partSize)
+			parts := (size + ps - 1) / ps
+			p.Multipart++
+			p.Parts += parts
+			p.Requests += parts + 5 // HeadObject, GetObjectTagging, Create, parts, Complete, and the replica's HEAD or listing share
+		} else {
+			p.CopyObject++
+			p.Requests++
+		}
+	case engine.Skipped:
+		add(p.Skipped, r.Reason, size)
+	}
+}
+
+func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(struct { //nolint:errcheck
+			Event  string `json:"event"`
+			Source string `json:"source"`
+			Dest   string `json:"destination"`
+			*planner
+		}{"plan", from, to, p})
+		return
+	}
+	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
+	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",
+		plural(p.WouldCopy.Count, "object"), humanBytes(p.WouldCopy.Bytes), p.CopyObject, p.Multipart, p.Parts, p.Requests)
+	printMap := func(title string, m map[string]countBytes, order []string) {
+		if len(m) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %s\n", title)
+		if order == nil {
+			for k := range m {
+				order = append(order, k)
+			}
+			sort.Slice(order, func(i, j int) bool { return m[order[i]].Count > m[order[j]].Count })
+		}
+		for _, k := range order {
+			if c, ok := m[k]; ok {
+				fmt.Fprintf(w, "    %-20s %10d  %s\n", k, c.Count, humanBytes(c.Bytes))
+			}
+		}
+	}
+	printMap("skipped, by reason:", p.Skipped, nil)
+	printMap("to copy, by storage class:", p.StorageClass, nil)
+	var order []string
+	for _, b := range sizeBuckets {
+		order = append(order, b.label)
+	}
+	printMap("to copy, by size:", p.Sizes, order)
+}
