@@ -69,10 +69,17 @@ func ParseInventoryManifest(data, checksum []byte, file string) (*InventoryManif
 	}
 	switch m.FileFormat {
 	case "CSV":
-	case "ORC", "Parquet":
-		return nil, &ParseError{File: file, Err: fmt.Errorf("%w %s: backfill reads CSV inventories (Parquet and ORC are not supported yet)", ErrFormat, m.FileFormat)}
+	case "Parquet":
+		// fileSchema is a Parquet message type; the columns are checked in
+		// each data file's own schema when it is read.
+		if m.SourceBucket == "" {
+			return nil, &ParseError{File: file, Err: errors.New("no sourceBucket")}
+		}
+		return &m, checkFiles(&m, file)
+	case "ORC":
+		return nil, &ParseError{File: file, Err: fmt.Errorf("%w ORC: backfill reads CSV and Parquet inventories (ORC support comes later)", ErrFormat)}
 	default:
-		return nil, &ParseError{File: file, Err: fmt.Errorf("%w %q in fileFormat: backfill reads CSV inventories", ErrFormat, m.FileFormat)}
+		return nil, &ParseError{File: file, Err: fmt.Errorf("%w %q in fileFormat: backfill reads CSV and Parquet inventories", ErrFormat, m.FileFormat)}
 	}
 	m.columns = map[string]int{}
 	for i, c := range strings.Split(m.FileSchema, ",") {
@@ -96,12 +103,16 @@ func ParseInventoryManifest(data, checksum []byte, file string) (*InventoryManif
 	if m.SourceBucket == "" {
 		return nil, &ParseError{File: file, Err: errors.New("no sourceBucket")}
 	}
+	return &m, checkFiles(&m, file)
+}
+
+func checkFiles(m *InventoryManifest, file string) error {
 	for i, f := range m.Files {
 		if f.Key == "" || f.MD5checksum == "" {
-			return nil, &ParseError{File: file, Err: fmt.Errorf("files[%d] has no key or MD5checksum", i)}
+			return &ParseError{File: file, Err: fmt.Errorf("files[%d] has no key or MD5checksum", i)}
 		}
 	}
-	return &m, nil
+	return nil
 }
 
 // InventoryRow is one row of an inventory data file.

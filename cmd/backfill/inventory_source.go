@@ -171,7 +171,19 @@ func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
 		if err != nil {
 			return err
 		}
-		r, err := s.m.NewReader(f, df.name)
+		var r interface {
+			Next() (inventory.InventoryRow, error)
+		}
+		if s.m.FileFormat == "Parquet" {
+			fi, serr := f.Stat()
+			if serr != nil {
+				f.Close()
+				return serr
+			}
+			r, err = inventory.NewParquetReader(f, fi.Size(), df.name)
+		} else {
+			r, err = s.m.NewReader(f, df.name)
+		}
 		if err != nil {
 			f.Close()
 			return err

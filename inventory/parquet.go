@@ -1,0 +1,109 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// parquetRow is what backfill reads of a Parquet inventory row: columns
+// are matched by their snake_case names, whatever their order in the file;
+// every one but bucket and key may be absent.
+type parquetRow struct {
+	Bucket            string  `parquet:"bucket"`
+	Key               string  `parquet:"key"`
+	VersionID         *string `parquet:"version_id,optional"`
+	IsLatest          *bool   `parquet:"is_latest,optional"`
+	IsDeleteMarker    *bool   `parquet:"is_delete_marker,optional"`
+	Size              *int64  `parquet:"size,optional"`
+	LastModifiedDate  *int64  `parquet:"last_modified_date,optional"` // TIMESTAMP_MILLIS
+	ETag              *string `parquet:"e_tag,optional"`
+	StorageClass      *string `parquet:"storage_class,optional"`
+	ReplicationStatus *string `parquet:"replication_status,optional"`
+	TieringTier       *string `parquet:"intelligent_tiering_access_tier,optional"`
+}
+
+// ParquetReader reads the rows of one Parquet inventory data file.
+type ParquetReader struct {
+	file string
+	r    *parquet.GenericReader[parquetRow]
+	buf  []parquetRow
+	i, n int
+	row  int
+}
+
+// NewParquetReader reads the Parquet data file in ra (size bytes); file
+// names it in errors. A file without a bucket or key column is refused.
+func NewParquetReader(ra io.ReaderAt, size int64, file string) (pr *ParquetReader, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a damaged file must be an error, not a crash
+			pr, err = nil, &ParseError{File: file, Err: fmt.Errorf("not a readable Parquet file: %v", r)}
+		}
+	}()
+	pf, err := parquet.OpenFile(ra, size)
+	if err != nil {
+		return nil, &ParseError{File: file, Err: fmt.Errorf("not a Parquet file: %w", err)}
+	}
+	for _, col := range []string{"bucket", "key"} {
+		if _, ok := pf.Schema().Lookup(col); !ok {
+			return nil, &ParseError{File: file, Err: fmt.Errorf("no %s column (columns: %s)", col, pf.Schema())}
+		}
+	}
+	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024)}, nil
+}
+
+// Next returns the next row, io.EOF at the end, or a *ParseError.
+func (pr *ParquetReader) Next() (row InventoryRow, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &ParseError{File: pr.file, Line: pr.row, Err: fmt.Errorf("damaged Parquet data: %v", r)}
+		}
+	}()
+	for pr.i == pr.n {
+		n, err := pr.r.Read(pr.buf)
+		pr.i, pr.n = 0, n
+		if n == 0 {
+			if err == nil || errors.Is(err, io.EOF) {
+				return InventoryRow{}, io.EOF
+			}
+			return InventoryRow{}, &ParseError{File: pr.file, Line: pr.row + 1, Err: err}
+		}
+	}
+	p := pr.buf[pr.i]
+	pr.i++
+	pr.row++
+	row = InventoryRow{Line: pr.row, Bucket: p.Bucket, Key: p.Key, IsLatest: true}
+	if row.Key == "" {
+		return InventoryRow{}, &ParseError{File: pr.file, Line: pr.row, Err: errors.New("a row without a key")}
+	}
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	row.VersionID = str(p.VersionID)
+	if p.IsLatest != nil {
+		row.IsLatest = *p.IsLatest
+	}
+	if p.IsDeleteMarker != nil {
+		row.IsDeleteMarker = *p.IsDeleteMarker
+	}
+	if p.Size != nil {
+		row.Size = *p.Size
+	}
+	if p.LastModifiedDate != nil {
+		row.LastModified = time.UnixMilli(*p.LastModifiedDate).UTC()
+	}
+	if e := str(p.ETag); e != "" {
+		row.ETag = `"` + e + `"`
+	}
+	row.StorageClass, row.ReplicationStatus, row.IntelligentTieringAccessTier = str(p.StorageClass), str(p.ReplicationStatus), str(p.TieringTier)
+	return row, nil
+}
+
+// Close releases the reader.
+func (pr *ParquetReader) Close() error { return pr.r.Close() }

@@ -1,0 +1,80 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// s3ParquetRow is written as S3 Inventory writes Parquet (a subset of its
+// columns, in its own order, with TIMESTAMP_MILLIS dates).
+type s3ParquetRow struct {
+	Bucket           string    `parquet:"bucket"`
+	Key              string    `parquet:"key"`
+	VersionID        *string   `parquet:"version_id,optional"`
+	IsLatest         *bool     `parquet:"is_latest,optional"`
+	IsDeleteMarker   *bool     `parquet:"is_delete_marker,optional"`
+	Size             *int64    `parquet:"size,optional"`
+	LastModifiedDate time.Time `parquet:"last_modified_date,timestamp(millisecond)"`
+	ETag             *string   `parquet:"e_tag,optional"`
+	StorageClass     *string   `parquet:"storage_class,optional"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestParquetReader(t *testing.T) {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[s3ParquetRow](&buf)
+	when := time.Date(2026, 3, 4, 5, 6, 7, 8e6, time.UTC)
+	rows := []s3ParquetRow{
+		{Bucket: "media", Key: "a b+c.exr", IsLatest: ptr(true), Size: ptr(int64(12)), LastModifiedDate: when, ETag: ptr("abc"), StorageClass: ptr("GLACIER")},
+		{Bucket: "media", Key: "old", VersionID: ptr("v1"), IsLatest: ptr(false), IsDeleteMarker: ptr(false), LastModifiedDate: when},
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := NewParquetReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "part.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Key != "a b+c.exr" || a.Size != 12 || a.ETag != `"abc"` || !a.Archived() || !a.LastModified.Equal(when) || !a.IsLatest {
+		t.Errorf("row %+v", a)
+	}
+	b, _ := r.Next()
+	if b.IsLatest || b.VersionID != "v1" {
+		t.Errorf("row %+v", b)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("want EOF, got %v", err)
+	}
+}
+
+func TestParquetMissingColumnAndDamage(t *testing.T) {
+	type noKey struct {
+		Bucket string `parquet:"bucket"`
+		Size   int64  `parquet:"size"`
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[noKey](&buf)
+	w.Write([]noKey{{Bucket: "media", Size: 1}})
+	w.Close()
+	_, err := NewParquetReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "part.parquet")
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "no key column") {
+		t.Errorf("missing key column: %v", err)
+	}
+	junk := []byte("PAR1 this is not really parquet PAR1")
+	if _, err := NewParquetReader(bytes.NewReader(junk), int64(len(junk)), "junk.parquet"); !errors.As(err, &pe) {
+		t.Errorf("junk: %v", err)
+	}
+}
