@@ -70,6 +70,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"inventory":             r.inventory,
 		"inventory-date":        r.invDate,
 		"shard":                 r.shard,
+		"replication-status":    r.replStatus,
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,

@@ -61,6 +61,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
 			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
+			&cli.StringFlag{Name: "replication-status", Usage: "with --inventory: the replication statuses to copy, comma-separated (`LIST` of COMPLETED, PENDING, FAILED, REPLICA, NONE; default FAILED,NONE)"},
 			&cli.StringFlag{Name: "shard", Usage: "with --inventory: copy only a deterministic `I/N` of the keys (by hash), so N machines can share one inventory"},
 			&cli.StringFlag{Name: "inventory-date", Usage: "with --inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD` (or a longer prefix of its folder name)"},
 			&cli.StringFlag{Name: "completion-report", Usage: "copy the failed tasks of an S3 Batch Operations completion report (its `manifest.json`: a file beside results/, or s3://.../job-ID/manifest.json) instead of listing"},
@@ -95,6 +96,7 @@ type copyRun struct {
 	inventory   string
 	invDate     string
 	shard       string
+	replStatus  string
 	json        bool
 	report      string
 	failures    string
@@ -151,6 +153,7 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		inventory:   c.String("inventory"),
 		invDate:     c.String("inventory-date"),
 		shard:       c.String("shard"),
+		replStatus:  c.String("replication-status"),
 		opts: engine.Options{
 			Source: from, Dest: to,
 			Concurrency:         c.Int("concurrency"),
@@ -175,8 +178,8 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 	switch {
 	case btoi(r.manifest != "")+btoi(r.retryFailed)+btoi(r.report0 != "")+btoi(r.inventory != "") > 1:
 		return nil, usageErrorf("--inventory, --manifest, --completion-report and --retry-failed are different sources: give one")
-	case r.shard != "" && r.inventory == "":
-		return nil, usageErrorf("--shard goes with --inventory")
+	case (r.shard != "" || r.replStatus != "") && r.inventory == "":
+		return nil, usageErrorf("--shard and --replication-status go with --inventory")
 	case r.invDate != "" && !strings.HasPrefix(r.inventory, "s3://"):
 		return nil, usageErrorf("--inventory-date goes with --inventory s3://BUCKET/PREFIX/")
 	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):
@@ -314,6 +317,11 @@ func runCopy(c *cli.Context) error {
 		inv.prefix, inv.includeArchived = r.from.Prefix, r.opts.IncludeArchived
 		if r.shard != "" {
 			if inv.shard, inv.shards, err = parseShard(r.shard); err != nil {
+				return fail(&exitError{code: exitUsage, err: err})
+			}
+		}
+		if r.replStatus != "" {
+			if inv.copyStatuses, err = parseStatuses(r.replStatus); err != nil {
 				return fail(&exitError{code: exitUsage, err: err})
 			}
 		}

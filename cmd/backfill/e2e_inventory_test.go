@@ -192,6 +192,23 @@ func TestInventoryCopy(t *testing.T) {
 	if r := e.run(e.copyArgs("--inventory", manifest, "--shard", "4/3", "--no-checkpoint")...); r.code != 2 {
 		t.Errorf("--shard 4/3: exit %d", r.code)
 	}
+
+	// --replication-status chooses what to copy: here COMPLETED only.
+	dst := e.srv.NewBucket(t, false)
+	r = e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+dst, "--no-progress", "--no-checkpoint",
+		"--inventory", manifest, "--replication-status", "COMPLETED", "--report", rep)
+	mustCode(t, r, 0)
+	if got := e.listing(dst, ""); len(got) != 1 || got["replicated.exr"] == "" {
+		t.Errorf("--replication-status COMPLETED copied %v", sortedKeys(got))
+	}
+	// Every other current row has a status not chosen: FAILED or none
+	// (a b+c, dir/ü, other/x, cold, it-archive, gone, failed-repl).
+	if rf := readReport(t, rep); rf.Skipped["replication-status"] != 7 || rf.Skipped["replication-pending"] != 1 || rf.Skipped["is-replica"] != 1 {
+		t.Errorf("report %+v", rf)
+	}
+	if r := e.run(e.copyArgs("--inventory", manifest, "--replication-status", "DONE", "--no-checkpoint")...); r.code != 2 {
+		t.Errorf("--replication-status DONE: exit %d", r.code)
+	}
 }
 
 func TestBadInventoryCopiesNothing(t *testing.T) {

@@ -33,6 +33,41 @@ type inventorySource struct {
 	prefix          string
 	includeArchived bool
 	shard, shards   uint64 // --shard I/N: keys whose hash is I-1 mod N (0/0: all)
+	// copyStatuses, when set (--replication-status), are the replication
+	// statuses to copy ("" for none); others are skipped with their reason.
+	copyStatuses map[string]bool
+}
+
+// parseStatuses reads --replication-status: a comma-separated list of
+// COMPLETED, COMPLETE, PENDING, FAILED, REPLICA, NONE (no status).
+func parseStatuses(s string) (map[string]bool, error) {
+	m := map[string]bool{}
+	for _, v := range strings.Split(s, ",") {
+		v = strings.ToUpper(strings.TrimSpace(v))
+		switch v {
+		case "NONE":
+			m[""] = true
+		case "COMPLETED", "COMPLETE", "PENDING", "FAILED", "REPLICA":
+			m[v] = true
+		default:
+			return nil, fmt.Errorf("--replication-status %q: %q is not one of COMPLETED, PENDING, FAILED, REPLICA, NONE", s, v)
+		}
+	}
+	return m, nil
+}
+
+// replicationSkip is the skip reason of a row's replication status.
+func (s *inventorySource) replicationSkip(r inventory.InventoryRow) string {
+	if s.copyStatuses == nil {
+		return r.ReplicationSkip()
+	}
+	if s.copyStatuses[r.ReplicationStatus] {
+		return ""
+	}
+	if reason := r.ReplicationSkip(); reason != "" {
+		return reason
+	}
+	return "replication-status" // FAILED or none, not chosen
 }
 
 var deliveryRE = regexp.MustCompile(`(^|/)(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/manifest\.json$`)
@@ -257,8 +292,8 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
 			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
 		switch {
-		case r.ReplicationSkip() != "":
-			e.SkipReason = r.ReplicationSkip()
+		case s.replicationSkip(r) != "":
+			e.SkipReason = s.replicationSkip(r)
 		case r.Archived() && r.StorageClass == "INTELLIGENT_TIERING" && !s.includeArchived:
 			e.SkipReason = "archived"
 		}
