@@ -308,13 +308,33 @@ func runCopy(c *cli.Context) error {
 		src = manifest
 	}
 	var invSrc *inventorySource
+	var invShards []checkpoint.Shard // the data files an earlier run of this job started
 	if r.inventory != "" {
-		inv, cleanup, err := loadInventory(ctx, r.inventory, r.invDate, srcC, r.from.Bucket)
+		finished := map[string]bool{}
+		if cp != nil && !r.reset {
+			shards, err := cp.Shards()
+			if err != nil {
+				return fail(err)
+			}
+			for _, sh := range shards {
+				if strings.HasPrefix(sh.Prefix, "file:") {
+					finished[sh.Prefix] = sh.Complete
+					if !sh.Complete {
+						invShards = append(invShards, sh)
+					}
+				}
+			}
+		}
+		inv, cleanup, err := loadInventory(ctx, r.inventory, r.invDate, srcC, r.from.Bucket, func(shard string) bool { return finished[shard] })
 		if err != nil {
 			return fail(fmt.Errorf("%w (nothing was copied)", err))
 		}
 		defer cleanup()
 		inv.prefix, inv.includeArchived = r.from.Prefix, r.opts.IncludeArchived
+		inv.resumed = map[string]string{}
+		for _, sh := range invShards {
+			inv.resumed[sh.Prefix] = sh.Watermark
+		}
 		if r.shard != "" {
 			if inv.shard, inv.shards, err = parseShard(r.shard); err != nil {
 				return fail(&exitError{code: exitUsage, err: err})
@@ -366,8 +386,9 @@ func runCopy(c *cli.Context) error {
 		r.opts.Checkpoint, r.opts.FreshCheckpoint = cp, !has
 		switch {
 		case invSrc != nil:
-			// Entries carry the inventory's own view; done ones are skipped
-			// by the engine's lookup. (Resuming per data file is not done yet.)
+			// Each data file is a shard: finished files are not read again,
+			// started ones resume after their watermark.
+			r.opts.TrackShards, r.opts.Resume = true, invShards
 		case manifest != nil || report != nil:
 			known := func(key, version string) (checkpoint.Record, bool) {
 				rec, ok, _ := cp.Lookup(key, version)

@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
 const invSchema = "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass, ReplicationStatus, IntelligentTieringAccessTier"
@@ -352,3 +355,60 @@ func TestInventoryParquet(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestInventoryResumePerDataFile: a resumed inventory run fetches and
+// reads no data file the earlier run finished, and resumes a started one
+// after its watermark.
+func TestInventoryResumePerDataFile(t *testing.T) {
+	e := newEnv(t)
+	var objs []obj
+	for i := range 12 {
+		objs = append(objs, obj{key: fmt.Sprintf("f%02d.exr", i), body: fmt.Sprint(i)})
+	}
+	e.put(e.src, objs...)
+	rows := e.inventoryRows()
+	var part0, part1 strings.Builder
+	for i := range 12 {
+		line := rows[fmt.Sprintf("f%02d.exr", i)].csvLine(e.src)
+		if i < 6 {
+			part0.WriteString(line)
+		} else {
+			part1.WriteString(line)
+		}
+	}
+	invBucket := e.srv.NewBucket(t, false)
+	_, written := writeInventory(t, t.TempDir(), e.src, "2026-11-23T01-00Z", [][]byte{gz(part0.String()), gz(part1.String())}, "CSV", invSchema)
+	for k, v := range written {
+		e.put(invBucket, obj{key: k, body: string(v)})
+	}
+	failing := true
+	var mu sync.Mutex
+	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing && r.Op == "CopyObject" && r.Key == "f08.exr" {
+			return &s3test.Fault{Status: 503, Code: "ServiceUnavailable", Message: "later"}
+		}
+		return nil
+	})
+	args := e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--max-attempts", "1", "--concurrency", "1")
+	mustCode(t, e.run(args...), 3)
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	e.proxy.Reset()
+	rep := filepath.Join(e.dir, "r.json")
+	mustCode(t, e.run(append(args, "--report", rep)...), 0)
+	for _, req := range e.proxy.Requests() {
+		if req.Op == "GetObject" && strings.HasSuffix(req.Key, "part-0.csv.gz") {
+			t.Error("the finished data file was fetched again")
+		}
+	}
+	rf := readReport(t, rep)
+	if rf.Copied != 1 || rf.Listed > 4 { // f08 copied; f09-f11 after it are skipped as done
+		t.Errorf("resumed run: %+v", rf)
+	}
+	if len(e.listing(e.dst, "")) != 12 {
+		t.Error("replica incomplete")
+	}
+}

@@ -28,11 +28,14 @@ import (
 // it per object.
 type inventorySource struct {
 	m               *inventory.InventoryManifest
-	files           []resultsFile
+	files           []dataFile
 	bucket          string
 	prefix          string
 	includeArchived bool
 	shard, shards   uint64 // --shard I/N: keys whose hash is I-1 mod N (0/0: all)
+	// resumed maps the data files an earlier run started to their
+	// watermark (the relative key of the last row settled in file order).
+	resumed map[string]string
 	// copyStatuses, when set (--replication-status), are the replication
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool
@@ -72,10 +75,21 @@ func (s *inventorySource) replicationSkip(r inventory.InventoryRow) string {
 
 var deliveryRE = regexp.MustCompile(`(^|/)(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/manifest\.json$`)
 
+// dataFile is one data file to read: where it is, how messages name it,
+// and its shard in the checkpoint ("file:" + its key in the manifest).
+type dataFile struct {
+	path, name, shard string
+}
+
+// fileShard is the checkpoint shard of a data file.
+func fileShard(key string) string { return "file:" + key }
+
 // loadInventory finds, fetches and checks an inventory delivery. arg is a
 // local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ under
 // which the newest delivery (or the one of date, a YYYY-MM-DD prefix) is used.
-func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fromBucket string) (src *inventorySource, cleanup func(), err error) {
+// Data files an earlier run finished (finished reports their shard) are
+// neither fetched nor read again.
+func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fromBucket string, finished func(shard string) bool) (src *inventorySource, cleanup func(), err error) {
 	var temps []string
 	clean := func() {
 		for _, t := range temps {
@@ -155,6 +169,9 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 	}
 	src = &inventorySource{m: m, bucket: fromBucket}
 	for _, f := range m.Files {
+		if finished != nil && finished(fileShard(f.Key)) {
+			continue
+		}
 		path, name, err := dataPath(f)
 		if err != nil {
 			return nil, nil, err
@@ -168,7 +185,7 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 		if err != nil {
 			return nil, nil, err
 		}
-		src.files = append(src.files, resultsFile{path: path, name: name})
+		src.files = append(src.files, dataFile{path: path, name: name, shard: fileShard(f.Key)})
 	}
 	return src, clean, nil
 }
@@ -199,9 +216,15 @@ func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date
 	return found[len(found)-1], nil
 }
 
-// rows calls fn for every row of every data file.
-func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
+// rows calls fn for every row of every data file; start and end, when
+// set, are called around each file.
+func (s *inventorySource) rows(fn func(df dataFile, r inventory.InventoryRow) error, start, end func(df dataFile) error) error {
 	for _, df := range s.files {
+		if start != nil {
+			if err := start(df); err != nil {
+				return err
+			}
+		}
 		f, err := os.Open(df.path)
 		if err != nil {
 			return err
@@ -232,7 +255,7 @@ func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
 				err = &inventory.ParseError{File: df.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the inventory is of %q", row.Bucket, s.bucket)}
 			}
 			if err == nil {
-				err = fn(row)
+				err = fn(df, row)
 			}
 			if err != nil {
 				f.Close()
@@ -240,6 +263,11 @@ func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
 			}
 		}
 		f.Close()
+		if end != nil {
+			if err := end(df); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -247,12 +275,12 @@ func (s *inventorySource) rows(fn func(inventory.InventoryRow) error) error {
 // check reads every row and counts the objects the job covers.
 func (s *inventorySource) check() (int, error) {
 	n := 0
-	err := s.rows(func(r inventory.InventoryRow) error {
+	err := s.rows(func(_ dataFile, r inventory.InventoryRow) error {
 		if s.wanted(r) {
 			n++
 		}
 		return nil
-	})
+	}, nil, nil)
 	return n, err
 }
 
@@ -285,11 +313,29 @@ func parseShard(s string) (i, n uint64, err error) {
 }
 
 func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
-	return s.rows(func(r inventory.InventoryRow) error {
+	send := func(e inventory.Entry) error {
+		select {
+		case out <- e:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	// Each data file is a shard of the checkpoint, in the file's row order:
+	// a resumed file is read again but its rows up to the watermark are
+	// passed over; a finished one was not even fetched.
+	var skipTo string
+	return s.rows(func(df dataFile, r inventory.InventoryRow) error {
 		if !s.wanted(r) {
 			return nil
 		}
-		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
+		if skipTo != "" {
+			if r.Key == skipTo {
+				skipTo = ""
+			}
+			return nil
+		}
+		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: df.shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
 			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
 		switch {
 		case s.replicationSkip(r) != "":
@@ -297,11 +343,18 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		case r.Archived() && r.StorageClass == "INTELLIGENT_TIERING" && !s.includeArchived:
 			e.SkipReason = "archived"
 		}
-		select {
-		case out <- e:
+		return send(e)
+	}, func(df dataFile) error {
+		if w, ok := s.resumed[df.shard]; ok {
+			skipTo = s.prefix + w // watermarks are relative keys
+			if w == "" {
+				skipTo = ""
+			}
 			return nil
-		case <-ctx.Done():
-			return ctx.Err()
 		}
+		return send(inventory.Entry{Kind: inventory.KindShardFound, Shard: df.shard})
+	}, func(df dataFile) error {
+		skipTo = ""
+		return send(inventory.Entry{Kind: inventory.KindShardDone, Shard: df.shard})
 	})
 }
