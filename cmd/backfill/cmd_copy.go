@@ -345,7 +345,7 @@ func runCopy(c *cli.Context) error {
 				return fail(&exitError{code: exitUsage, err: err})
 			}
 		}
-		n, err := inv.check()
+		n, err := inv.check(ctx)
 		if err != nil {
 			return fail(fmt.Errorf("inventory: %w (nothing was copied)", err))
 		}

@@ -65,7 +65,7 @@ func TestKill9AndResume(t *testing.T) {
 	killed := 0
 	for i := range crashes {
 		before := e.listing(e.dst, "")
-		target := e.proxy.Count("CopyObject") + rng.IntN(60) // +0: killed while listing
+		target := e.proxy.Count("CopyObject") + rng.IntN(40) // +0: killed while listing; 5 x 40 < n, so work is always left
 		cmd := e.command(args...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -187,7 +187,7 @@ func TestCheckpointHeldByAnotherRun(t *testing.T) {
 	if r.code != 4 || !strings.Contains(r.stderr, "backfill.db") || !strings.Contains(r.stderr, fmt.Sprintf("pid %d", first.Process.Pid)) {
 		t.Fatalf("second run: exit %d\n%s", r.code, r.stderr)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 15*time.Second { // the lock wait is 1 s; the rest is a loaded machine starting a process
 		t.Errorf("the second run took %v to give up", d)
 	}
 	if r := e.run("status"); r.code != 4 {

@@ -217,10 +217,12 @@ func TestSkipReasons(t *testing.T) {
 		obj{key: "stale", body: "new source"})
 	time.Sleep(1100 * time.Millisecond)
 	e.put(e.dst, obj{key: "same", body: "same"}, obj{key: "replica-newer", body: "written by live replication"})
-	time.Sleep(3 * time.Second)
+	time.Sleep(5 * time.Second)
 	e.put(e.src, obj{key: "fresh", body: "f"})
 	rep := filepath.Join(e.dir, "r.json")
-	r := e.run(e.copyArgs("--min-age", "2s", "--report", rep)...)
+	// The others are 5 s and more older than "fresh", which is new: 3 s
+	// leaves room either side for a loaded machine and 1-second times.
+	r := e.run(e.copyArgs("--min-age", "3s", "--report", rep)...)
 	mustCode(t, r, 0)
 	rf := readReport(t, rep)
 	want := map[string]int64{"exists": 1, "newer-in-replica": 1, "too-new": 1}

@@ -153,11 +153,14 @@ func TestMultipartKill9Resume(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for e.proxy.Count("UploadPartCopy") < 4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// Kill once S3 holds some of the parts (not all).
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := e.partsHeld("big.mov"); n >= 2 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(150 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 
@@ -195,6 +198,19 @@ func TestMultipartKill9Resume(t *testing.T) {
 	e.noUploads(e.dst)
 }
 
+// partsHeld is how many parts S3 holds of the one upload of key in e.dst.
+func (e *env) partsHeld(key string) int {
+	ups, err := e.client.ListMultipartUploads(e.t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.dst)})
+	if err != nil || len(ups.Uploads) != 1 {
+		return 0
+	}
+	parts, err := e.client.ListParts(e.t.Context(), &s3.ListPartsInput{Bucket: aws.String(e.dst), Key: aws.String(key), UploadId: ups.Uploads[0].UploadId})
+	if err != nil {
+		return 0
+	}
+	return len(parts.Parts)
+}
+
 func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
 	e := newEnv(t)
 	e.putLarge("big.mov", 23<<20)
@@ -206,10 +222,13 @@ func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
 	})
 	cmd := e.command(e.copyArgs(append(mpFlags, "--concurrency", "1")...)...)
 	cmd.Start()
-	for e.proxy.Count("UploadPartCopy") < 2 {
-		time.Sleep(5 * time.Millisecond)
+	// Kill once a part is held, and the upload surely recorded (the
+	// checkpoint commits every 100 ms).
+	deadline := time.Now().Add(60 * time.Second)
+	for e.partsHeld("big.mov") < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(400 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	e.proxy.SetHook(nil)

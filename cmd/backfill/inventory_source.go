@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"sync"
+	"sync/atomic"
+
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"hash/fnv"
 	"io"
 	"os"
@@ -216,72 +221,89 @@ func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date
 	return found[len(found)-1], nil
 }
 
-// rows calls fn for every row of every data file; start and end, when
-// set, are called around each file.
-func (s *inventorySource) rows(fn func(df dataFile, r inventory.InventoryRow) error, start, end func(df dataFile) error) error {
+// readers bounds the data files read at once.
+const readers = 4
+
+// rows calls fn for every row of every data file, reading up to readers
+// files at once (memory stays a few pages per file); start and end, when
+// set, are called around each file, in that file's goroutine. Rows of
+// one file arrive in order.
+func (s *inventorySource) rows(ctx context.Context, fn func(df dataFile, r inventory.InventoryRow) error, start, end func(df dataFile) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
 	for _, df := range s.files {
-		if start != nil {
-			if err := start(df); err != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if start != nil {
+				if err := start(df); err != nil {
+					return err
+				}
+			}
+			if err := s.readFile(ctx, df, fn); err != nil {
 				return err
 			}
-		}
-		f, err := os.Open(df.path)
+			if end != nil {
+				return end(df)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func (s *inventorySource) readFile(ctx context.Context, df dataFile, fn func(df dataFile, r inventory.InventoryRow) error) error {
+	f, err := os.Open(df.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var r interface {
+		Next() (inventory.InventoryRow, error)
+	}
+	if s.m.FileFormat == "Parquet" {
+		fi, err := f.Stat()
 		if err != nil {
 			return err
 		}
-		var r interface {
-			Next() (inventory.InventoryRow, error)
-		}
-		if s.m.FileFormat == "Parquet" {
-			fi, serr := f.Stat()
-			if serr != nil {
-				f.Close()
-				return serr
-			}
-			r, err = inventory.NewParquetReader(f, fi.Size(), df.name)
-		} else {
-			r, err = s.m.NewReader(f, df.name)
-		}
+		r, err = inventory.NewParquetReader(f, fi.Size(), df.name)
 		if err != nil {
-			f.Close()
 			return err
 		}
-		for {
-			row, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err == nil && row.Bucket != s.bucket {
-				err = &inventory.ParseError{File: df.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the inventory is of %q", row.Bucket, s.bucket)}
-			}
-			if err == nil {
-				err = fn(df, row)
-			}
-			if err != nil {
-				f.Close()
-				return err
-			}
+	} else if r, err = s.m.NewReader(bufio.NewReaderSize(f, 1<<20), df.name); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
 		}
-		f.Close()
-		if end != nil {
-			if err := end(df); err != nil {
-				return err
-			}
+		row, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil && row.Bucket != s.bucket {
+			err = &inventory.ParseError{File: df.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the inventory is of %q", row.Bucket, s.bucket)}
+		}
+		if err == nil {
+			err = fn(df, row)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	return nil
 }
 
 // check reads every row and counts the objects the job covers.
-func (s *inventorySource) check() (int, error) {
-	n := 0
-	err := s.rows(func(_ dataFile, r inventory.InventoryRow) error {
+func (s *inventorySource) check(ctx context.Context) (int, error) {
+	var n atomic.Int64
+	err := s.rows(ctx, func(_ dataFile, r inventory.InventoryRow) error {
 		if s.wanted(r) {
-			n++
+			n.Add(1)
 		}
 		return nil
 	}, nil, nil)
-	return n, err
+	return int(n.Load()), err
 }
 
 // wanted: the current version of a key under the source prefix, in this
@@ -323,16 +345,21 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 	}
 	// Each data file is a shard of the checkpoint, in the file's row order:
 	// a resumed file is read again but its rows up to the watermark are
-	// passed over; a finished one was not even fetched.
-	var skipTo string
-	return s.rows(func(df dataFile, r inventory.InventoryRow) error {
+	// passed over; a finished one was not even fetched. Files are read in
+	// parallel, so where to resume is kept per file.
+	var mu sync.Mutex
+	skipTo := map[string]string{}
+	return s.rows(ctx, func(df dataFile, r inventory.InventoryRow) error {
 		if !s.wanted(r) {
 			return nil
 		}
-		if skipTo != "" {
-			if r.Key == skipTo {
-				skipTo = ""
-			}
+		mu.Lock()
+		skip := skipTo[df.shard]
+		if skip != "" && r.Key == skip {
+			delete(skipTo, df.shard)
+		}
+		mu.Unlock()
+		if skip != "" {
 			return nil
 		}
 		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: df.shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
@@ -346,15 +373,15 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		return send(e)
 	}, func(df dataFile) error {
 		if w, ok := s.resumed[df.shard]; ok {
-			skipTo = s.prefix + w // watermarks are relative keys
-			if w == "" {
-				skipTo = ""
+			if w != "" {
+				mu.Lock()
+				skipTo[df.shard] = s.prefix + w // watermarks are relative keys
+				mu.Unlock()
 			}
 			return nil
 		}
 		return send(inventory.Entry{Kind: inventory.KindShardFound, Shard: df.shard})
 	}, func(df dataFile) error {
-		skipTo = ""
 		return send(inventory.Entry{Kind: inventory.KindShardDone, Shard: df.shard})
 	})
 }
