@@ -135,21 +135,11 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 		arg = "s3://" + bucket + "/" + key
 		dataPath = func(f inventory.InventoryFile) (string, string, error) {
 			name := "s3://" + bucket + "/" + f.Key
-			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(f.Key)})
-			if err != nil {
-				return "", name, fmt.Errorf("read %s: %w", name, err)
+			path, err := downloadTemp(ctx, c, bucket, f.Key, "backfill-inventory-*")
+			if err == nil {
+				temps = append(temps, path)
 			}
-			defer out.Body.Close()
-			tmp, err := os.CreateTemp("", "backfill-inventory-*.csv.gz")
-			if err != nil {
-				return "", name, err
-			}
-			temps = append(temps, tmp.Name())
-			_, err = io.Copy(tmp, out.Body)
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			return tmp.Name(), name, err
+			return path, name, err
 		}
 	} else {
 		if manifest, err = os.ReadFile(arg); err != nil {

@@ -7,9 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/inventory"
 )
@@ -40,26 +37,11 @@ func fetchManifest(ctx context.Context, arg string, c *awsconf.Client) (path str
 	if bucket == "" || key == "" {
 		return "", nil, usageErrorf("--manifest %q: want s3://BUCKET/KEY or a file", arg)
 	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	path, err = downloadTemp(ctx, c, bucket, key, "backfill-manifest-*.csv")
 	if err != nil {
-		return "", nil, fmt.Errorf("--manifest %s: %w", arg, err)
+		return "", nil, fmt.Errorf("--manifest: %w", err)
 	}
-	defer out.Body.Close()
-	f, err := os.CreateTemp("", "backfill-manifest-*.csv") // created 0600
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup = func() { os.Remove(f.Name()) }
-	if _, err := io.Copy(f, out.Body); err != nil {
-		f.Close()
-		cleanup()
-		return "", nil, fmt.Errorf("--manifest %s: %w", arg, err)
-	}
-	if err := f.Close(); err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	return f.Name(), cleanup, nil
+	return path, func() { os.Remove(path) }, nil
 }
 
 // rows calls fn for every row of the manifest, in order.

@@ -10,9 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/inventory"
 )
@@ -41,24 +38,11 @@ func loadReport(ctx context.Context, arg string, c *awsconf.Client) (files []res
 		}
 	}
 	fetch := func(bucket, key string) (string, error) {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		path, err := downloadTemp(ctx, c, bucket, key, "backfill-report-*")
+		if err == nil {
+			temps = append(temps, path)
 		}
-		defer out.Body.Close()
-		f, err := os.CreateTemp("", "backfill-report-*")
-		if err != nil {
-			return "", err
-		}
-		temps = append(temps, f.Name())
-		_, err = io.Copy(f, out.Body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
-		}
-		return f.Name(), nil
+		return path, err
 	}
 	defer func() {
 		if err != nil {
