@@ -103,7 +103,8 @@ func NewProxy(target string) (*Proxy, error) {
 		},
 	}
 	p.srv = &http.Server{Handler: p, ErrorLog: quiet, ReadHeaderTimeout: time.Minute}
-	go func() { _ = p.srv.Serve(ln) }()
+	srv := p.srv // the goroutine must not read the field: NewTLSProxy replaces it
+	go func() { _ = srv.Serve(ln) }()
 	return p, nil
 }
 

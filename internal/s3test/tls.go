@@ -42,7 +42,8 @@ func NewTLSProxy(target, caFile string) (*Proxy, error) {
 	}
 	p.srv = &http.Server{Handler: p, ErrorLog: p.srv.ErrorLog, ReadHeaderTimeout: time.Minute}
 	p.ln, p.url = ln, "https://"+ln.Addr().String()
-	go func() { _ = p.srv.Serve(ln) }()
+	srv := p.srv // the goroutine must not read the field: NewTLSProxy replaces it
+	go func() { _ = srv.Serve(ln) }()
 	return p, nil
 }
 
