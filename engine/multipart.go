@@ -280,6 +280,12 @@ func (e *Engine) copyParts(ctx context.Context, t task, up *checkpoint.Upload, p
 	}
 launch:
 	for _, pn := range missing {
+		select { // a Stop wins over a free slot (select picks among ready cases at random)
+		case <-e.stop:
+			fail(errStopped)
+			break launch
+		default:
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
