@@ -45,16 +45,11 @@ func run() error {
 	defer os.RemoveAll(dir)
 
 	ctx := context.Background()
-	srv, err := s3test.Start(ctx, s3test.Options{})
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	proxy, err := s3test.NewProxy(srv.Endpoint)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
+	defer stop()
 	for _, b := range []string{"primary", "replica"} {
 		if err := srv.CreateBucket(ctx, b, false); err != nil {
 			return err

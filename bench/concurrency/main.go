@@ -43,16 +43,11 @@ func run() error {
 	flag.Parse()
 
 	ctx := context.Background()
-	srv, err := s3test.Start(ctx, s3test.Options{})
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	proxy, err := s3test.NewProxy(srv.Endpoint)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
+	defer stop()
 	c := srv.Client("")
 	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
 		return err

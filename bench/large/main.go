@@ -56,16 +56,11 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	srv, err := s3test.Start(ctx, s3test.Options{})
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	proxy, err := s3test.NewProxy(srv.Endpoint)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
+	defer stop()
 	proxy.SetLatency(*latency)
 	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
 		return err

@@ -408,3 +408,16 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return strings.TrimSpace(t.buf.String())
 }
+
+// StartWithProxy starts a server and a Proxy in front of it, for programs
+// (the demo, the benchmarks) rather than tests; stop stops both.
+func StartWithProxy(ctx context.Context) (srv *Server, proxy *Proxy, stop func(), err error) {
+	if srv, err = Start(ctx, Options{}); err != nil {
+		return nil, nil, nil, err
+	}
+	if proxy, err = NewProxy(srv.Endpoint); err != nil {
+		srv.Stop()
+		return nil, nil, nil, err
+	}
+	return srv, proxy, func() { proxy.Close(); srv.Stop() }, nil
+}
