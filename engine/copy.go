@@ -61,8 +61,20 @@ func replicaReason(src inventory.Object, r *inventory.Object) string {
 // process settles one task: when the source did not look at the replica,
 // a HeadObject on the destination first (never make the replica older),
 // then the copy.
+//
+// A source that changed since it was listed (the copy's if-match failed)
+// is looked at again: its current version is copied when it still
+// predates the --min-age window (the replica is checked against it
+// anew); otherwise the object is skipped as "changed".
 func (e *Engine) process(ctx context.Context, t task, results chan<- *Result) *Result {
 	r := e.settle(ctx, t, results)
+	for refreshed := 0; r != nil && r.Outcome == Skipped && r.Reason == ReasonChanged && refreshed < 2; refreshed++ {
+		var retry bool
+		if t, r, retry = e.refresh(ctx, t, r); !retry {
+			break
+		}
+		r = e.settle(ctx, t, results)
+	}
 	if r != nil && r.Outcome != 0 {
 		r.attempts, r.fromWorker = t.attempts, true
 	}
@@ -99,6 +111,47 @@ func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Re
 	}
 	defer e.budget.Release(1)
 	return e.copy(ctx, t)
+}
+
+// refresh looks at the current version of a source that changed after it
+// was listed. retry says to copy it (t describes it now); otherwise r is
+// the object's result: gone, changed (too new), or the skip the new
+// version's fields decide.
+func (e *Engine) refresh(ctx context.Context, t task, r *Result) (task, *Result, bool) {
+	src := t.entry.Source
+	if e.srcAPI == nil || src.VersionID != "" {
+		return t, r, false // a version never changes
+	}
+	if e.budget.Acquire(ctx, 1) != nil {
+		return t, nil, false
+	}
+	h, err := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+		ExpectedBucketOwner: nonEmpty(e.opts.ExpectedSourceOwner)})
+	e.budget.Release(1)
+	switch code := ErrorCode(err); {
+	case err == nil:
+	case ctx.Err() != nil:
+		return t, nil, false
+	case code == "NotFound" || code == "HTTP404" || code == "NoSuchKey":
+		r.Reason = ReasonGone
+		return t, r, false
+	default:
+		return t, &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: code, Err: err}, false
+	}
+	now := inventory.Object{Bucket: src.Bucket, Key: src.Key, Size: aws.ToInt64(h.ContentLength), ETag: aws.ToString(h.ETag),
+		LastModified: aws.ToTime(h.LastModified), StorageClass: string(h.StorageClass)}
+	// S3 dates have whole seconds: one in the cutoff's second counts as
+	// after it. A HEAD without an ETag or date gives nothing to copy by.
+	if now.ETag == "" || now.ETag == src.ETag || now.LastModified.IsZero() || !now.LastModified.Before(e.cutoff.Truncate(time.Second)) {
+		return t, r, false // too new to copy: changed
+	}
+	e.c.toCopy.Add(-1)
+	e.c.toCopyBytes.Add(-src.Size)
+	t.entry.Source, t.entry.ReplicaKnown, t.entry.Replica = now, false, nil
+	if reason := e.decide(t.entry, t.destKey, e.cutoff); reason != "" {
+		return t, &Result{Outcome: Skipped, Entry: t.entry, DestKey: t.destKey, Reason: reason}, false
+	}
+	return t, nil, true
 }
 
 // headReplica returns the replica's object at key, or nil when there is none.

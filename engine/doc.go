@@ -16,8 +16,10 @@
 //	  - workers: CopyObject with CopySourceIfMatch = the listed ETag and the
 //	    metadata and tagging directives COPY; storage class kept unless set;
 //	    SSE, ACL and expected-owner options as given. A 412 means the source
-//	    changed after it was listed: the object is skipped as "changed",
-//	    never copied from the stale view.
+//	    changed after it was listed: it is never copied from the stale
+//	    view. Its current version (a HEAD) is copied if it still predates
+//	    Start-MinAge, after checking the replica against it again;
+//	    otherwise the object is skipped as "changed" (or "gone").
 //	  - collector: the only goroutine that counts, calls the Observer and
 //	    (with the checkpoint) writes state.
 //

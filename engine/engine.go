@@ -41,6 +41,8 @@ type Engine struct {
 	budget *semaphore.Weighted
 	obs    Observer
 	c      counters
+	// cutoff is Start - MinAge: objects modified after it are too new.
+	cutoff time.Time
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -94,6 +96,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		o.Start = time.Now()
 	}
 	cutoff := o.Start.Add(-o.MinAge)
+	e.cutoff = cutoff
 	sum := &Summary{Started: o.Start, Skipped: map[string]int64{}, Failed: map[string]int64{}}
 	var track *tracker
 	if o.Checkpoint != nil && o.TrackShards {

@@ -412,3 +412,46 @@ func TestInventoryResumePerDataFile(t *testing.T) {
 		t.Error("replica incomplete")
 	}
 }
+
+// The inventory is a day old: an object rewritten since its delivery is
+// copied as it is now when that version predates the --min-age window,
+// and skipped as changed when it does not.
+func TestInventoryObjectChangedSinceDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "same.exr", body: "same"}, obj{key: "rewritten.exr", body: "the new cut"})
+	// Rewritten two hours ago (versitygw dates an object by its file).
+	ago := time.Now().Add(-2 * time.Hour)
+	for _, k := range []string{"same.exr", "rewritten.exr"} {
+		if err := os.Chtimes(filepath.Join(e.srv.RootDir, e.src, k), ago, ago); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := e.inventoryRows()
+	stale := rows["rewritten.exr"]
+	stale.etag, stale.size, stale.modified = `"0123456789abcdef0123456789abcdef"`, 5, time.Now().Add(-24*time.Hour)
+	rows["rewritten.exr"] = stale
+	var data strings.Builder
+	for _, r := range rows {
+		data.WriteString(r.csvLine(e.src))
+	}
+	manifest, _ := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--inventory", manifest, "--no-checkpoint", "--report", rep, "--min-age", "3h")...)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Skipped["changed"] != 1 || rf.Skipped["too-new"] != 1 || rf.Copied != 0 {
+		t.Errorf("rewritten 2 hours ago, --min-age 3h: %+v", rf)
+	}
+	if _, ok := e.listing(e.dst, "")["rewritten.exr"]; ok {
+		t.Error("a rewritten object inside the --min-age window was copied")
+	}
+
+	r = e.run(e.copyArgs("--inventory", manifest, "--no-checkpoint", "--report", rep)...)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Copied != 2 || len(rf.Skipped) != 0 {
+		t.Errorf("report %+v\n%s", rf, r.stderr)
+	}
+	if b := e.body(e.dst, "rewritten.exr"); b != "the new cut" {
+		t.Errorf("replica holds %q, want the source's current version", b)
+	}
+}
