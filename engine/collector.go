@@ -199,7 +199,7 @@ func (c *collector) record(r *Result) {
 	case Failed:
 		c.batch.Count(0, 0, "", r.Code)
 	}
-	if c.track != nil && settle {
+	if c.track != nil && settle && !r.groupPart && !r.holdShard {
 		c.track.settle(en.Shard, en.Rel)
 		c.dirty[en.Shard] = true
 	}

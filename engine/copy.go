@@ -30,7 +30,7 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 	switch {
 	case src.LastModified.After(cutoff):
 		return ReasonTooNew
-	case !o.IncludeArchived && (src.StorageClass == "GLACIER" || src.StorageClass == "DEEP_ARCHIVE"):
+	case !o.IncludeArchived && (src.Archived || src.StorageClass == "GLACIER" || src.StorageClass == "DEEP_ARCHIVE"):
 		return ReasonArchived
 	case src.Size > MaxObjectSize:
 		return ReasonTooLarge
@@ -76,12 +76,18 @@ func (e *Engine) process(ctx context.Context, t task, results chan<- *Result) *R
 		r = e.settle(ctx, t, results)
 	}
 	if r != nil && r.Outcome != 0 {
-		r.attempts, r.fromWorker = t.attempts, true
+		if !r.group {
+			r.attempts = t.attempts
+		}
+		r.fromWorker = true
 	}
 	return r
 }
 
 func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Result {
+	if len(t.entry.Older) > 0 {
+		return e.settleVersions(ctx, t, results)
+	}
 	if !t.entry.ReplicaKnown {
 		if e.budget.Acquire(ctx, 1) != nil {
 			return nil
@@ -103,14 +109,7 @@ func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Re
 			return &Result{Outcome: WouldCopy, Entry: t.entry, DestKey: t.destKey}
 		}
 	}
-	if t.entry.Source.Size > e.opts.MultipartThreshold {
-		return e.copyMultipart(ctx, t, results)
-	}
-	if e.budget.Acquire(ctx, 1) != nil {
-		return nil
-	}
-	defer e.budget.Release(1)
-	return e.copy(ctx, t)
+	return e.copyOne(ctx, t, results)
 }
 
 // refresh looks at the current version of a source that changed after it

@@ -161,12 +161,29 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				results <- &Result{Entry: en, event: en.Kind}
 				continue
 			}
-			e.c.listed.Add(1)
+			e.c.listed.Add(1 + int64(len(en.Older)))
 			e.c.listedBytes.Add(en.Source.Size)
+			for _, v := range en.Older {
+				e.c.listedBytes.Add(v.Size)
+			}
 			if track != nil {
 				track.add(en.Shard, en.Rel)
 			}
 			destKey := o.Dest.Key(en.Rel)
+			if len(en.Older) > 0 {
+				// A key with older versions: a worker settles each version,
+				// in order (settleVersions).
+				if en.SkipReason != "" {
+					skipGroup(en, destKey, results)
+					continue
+				}
+				select {
+				case tasks <- task{entry: en, destKey: destKey}:
+				case <-feedCtx.Done():
+					return nil
+				}
+				continue
+			}
 			attempts := 0
 			if o.Checkpoint != nil && !o.FreshCheckpoint {
 				rec, ok, err := o.Checkpoint.Lookup(en.Rel, en.Source.VersionID)

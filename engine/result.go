@@ -44,6 +44,7 @@ const (
 	ReasonDone           = "done"             // an earlier run of this job copied it (checkpoint)
 	ReasonGone           = "gone"             // deleted from the source after it was listed
 	ReasonArchived       = "archived"         // in GLACIER or DEEP_ARCHIVE: needs a restore first (--include-archived to attempt)
+	ReasonDeleteMarker   = "delete-marker"    // a version of a key whose current version is a delete marker (--all-versions)
 )
 
 // Result is the outcome of one object, handed to the Observer.
@@ -57,10 +58,15 @@ type Result struct {
 	Code string
 	Err  error
 
-	attempts   int            // failed attempts before this one (checkpoint)
-	fromWorker bool           // settled by a worker (counts toward the progress of the copies)
-	upload     *uploadEvent   // a multipart upload's state to record (alone, Outcome is 0)
-	event      inventory.Kind // shard events travel to the collector too
+	attempts   int  // failed attempts before this one (checkpoint)
+	fromWorker bool // settled by a worker (counts toward the progress of the copies)
+	// A result of one version of an entry with older versions (group);
+	// groupPart: not the last, so it does not settle the key in its
+	// shard; holdShard: the last, but a version failed, so the key stays
+	// unsettled and a resumed run takes it up again.
+	group, groupPart, holdShard bool
+	upload                      *uploadEvent   // a multipart upload's state to record (alone, Outcome is 0)
+	event                       inventory.Kind // shard events travel to the collector too
 }
 
 // Observer receives every result. Result is called from one goroutine only,

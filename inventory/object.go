@@ -13,6 +13,10 @@ type Object struct {
 	ETag         string // as S3 returns it, with its quotes
 	LastModified time.Time
 	StorageClass string
+	// Archived: in an archive tier that needs a restore before a copy
+	// (INTELLIGENT_TIERING's archive tiers; GLACIER and DEEP_ARCHIVE are
+	// told by StorageClass alone).
+	Archived bool
 }
 
 // Kind of an Entry.
@@ -53,6 +57,11 @@ type Entry struct {
 	Rel string
 	// Source is the object to copy.
 	Source Object
+	// Older, when set (--all-versions), are the key's non-current versions
+	// to copy before Source, oldest first, so that Source stays the
+	// replica's current version. Each carries its VersionID ("null" for
+	// the null version).
+	Older []Object
 	// ReplicaKnown says whether the source looked at the replica. When it
 	// did, Replica is what the replica holds at the destination key, or nil
 	// when it holds nothing.

@@ -71,6 +71,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"inventory-date":        r.invDate,
 		"shard":                 r.shard,
 		"replication-status":    r.replStatus,
+		"all-versions":          map[bool]string{true: "true"}[r.allVersions],
 		"min-age":               o.MinAge.String(),
 		"storage-class":         o.StorageClass,
 		"sse":                   o.SSE,

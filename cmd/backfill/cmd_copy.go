@@ -63,6 +63,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
 			&cli.StringFlag{Name: "replication-status", Usage: "with --inventory: the replication statuses to copy, comma-separated (`LIST` of COMPLETED, PENDING, FAILED, REPLICA, NONE; default FAILED,NONE)"},
 			&cli.StringFlag{Name: "shard", Usage: "with --inventory: copy only a deterministic `I/N` of the keys (by hash), so N machines can share one inventory"},
+			&cli.BoolFlag{Name: "all-versions", Usage: "with --inventory of a versioned bucket: copy the non-current versions too, oldest first per key, so the newest stays the replica's current version"},
 			&cli.StringFlag{Name: "inventory-date", Usage: "with --inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD` (or a longer prefix of its folder name)"},
 			&cli.StringFlag{Name: "completion-report", Usage: "copy the failed tasks of an S3 Batch Operations completion report (its `manifest.json`: a file beside results/, or s3://.../job-ID/manifest.json) instead of listing"},
 			&cli.StringFlag{Name: "manifest", Usage: "copy the objects an S3 Batch Operations CSV manifest names (`FILE` or s3://BUCKET/KEY; bucket,key[,versionId], URL-encoded keys; a --failures file is one) instead of listing"},
@@ -97,6 +98,7 @@ type copyRun struct {
 	invDate     string
 	shard       string
 	replStatus  string
+	allVersions bool
 	json        bool
 	report      string
 	failures    string
@@ -154,6 +156,7 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		invDate:     c.String("inventory-date"),
 		shard:       c.String("shard"),
 		replStatus:  c.String("replication-status"),
+		allVersions: c.Bool("all-versions"),
 		opts: engine.Options{
 			Source: from, Dest: to,
 			Concurrency:         c.Int("concurrency"),
@@ -178,8 +181,8 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 	switch {
 	case btoi(r.manifest != "")+btoi(r.retryFailed)+btoi(r.report0 != "")+btoi(r.inventory != "") > 1:
 		return nil, usageErrorf("--inventory, --manifest, --completion-report and --retry-failed are different sources: give one")
-	case (r.shard != "" || r.replStatus != "") && r.inventory == "":
-		return nil, usageErrorf("--shard and --replication-status go with --inventory")
+	case (r.shard != "" || r.replStatus != "" || r.allVersions) && r.inventory == "":
+		return nil, usageErrorf("--shard, --replication-status and --all-versions go with --inventory")
 	case r.invDate != "" && !strings.HasPrefix(r.inventory, "s3://"):
 		return nil, usageErrorf("--inventory-date goes with --inventory s3://BUCKET/PREFIX/")
 	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):
@@ -330,7 +333,7 @@ func runCopy(c *cli.Context) error {
 			return fail(fmt.Errorf("%w (nothing was copied)", err))
 		}
 		defer cleanup()
-		inv.prefix, inv.includeArchived = r.from.Prefix, r.opts.IncludeArchived
+		inv.prefix, inv.includeArchived, inv.allVersions = r.from.Prefix, r.opts.IncludeArchived, r.allVersions
 		inv.resumed = map[string]string{}
 		for _, sh := range invShards {
 			inv.resumed[sh.Prefix] = sh.Watermark

@@ -44,6 +44,9 @@ type inventorySource struct {
 	// copyStatuses, when set (--replication-status), are the replication
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool
+	// allVersions (--all-versions): every version of a key, not only the
+	// current one, as one entry (versions.go).
+	allVersions bool
 }
 
 // parseStatuses reads --replication-status: a comma-separated list of
@@ -288,7 +291,7 @@ func (s *inventorySource) readFile(ctx context.Context, df dataFile, fn func(df 
 func (s *inventorySource) check(ctx context.Context) (int, error) {
 	var n atomic.Int64
 	err := s.rows(ctx, func(_ dataFile, r inventory.InventoryRow) error {
-		if s.wanted(r) {
+		if s.wanted(r) || s.allVersions && s.wantedKey(r) && !r.IsDeleteMarker {
 			n.Add(1)
 		}
 		return nil
@@ -299,7 +302,25 @@ func (s *inventorySource) check(ctx context.Context) (int, error) {
 // wanted: the current version of a key under the source prefix, in this
 // machine's shard.
 func (s *inventorySource) wanted(r inventory.InventoryRow) bool {
-	return r.IsLatest && !r.IsDeleteMarker && strings.HasPrefix(r.Key, s.prefix) && inShard(r.Key, s.shard, s.shards)
+	return r.IsLatest && !r.IsDeleteMarker && s.wantedKey(r)
+}
+
+// wantedKey: a key under the source prefix, in this machine's shard.
+func (s *inventorySource) wantedKey(r inventory.InventoryRow) bool {
+	return strings.HasPrefix(r.Key, s.prefix) && inShard(r.Key, s.shard, s.shards)
+}
+
+// entry is the engine's entry for the current version of a key.
+func (s *inventorySource) entry(df dataFile, r inventory.InventoryRow) inventory.Entry {
+	e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: df.shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
+		Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
+	switch {
+	case s.replicationSkip(r) != "":
+		e.SkipReason = s.replicationSkip(r)
+	case r.Archived() && r.StorageClass == "INTELLIGENT_TIERING" && !s.includeArchived:
+		e.SkipReason = "archived"
+	}
+	return e
 }
 
 // inShard: a deterministic 1/n of the keys, by FNV-1a hash of the key, so
@@ -339,28 +360,60 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 	// parallel, so where to resume is kept per file.
 	var mu sync.Mutex
 	skipTo := map[string]string{}
-	return s.rows(ctx, func(df dataFile, r inventory.InventoryRow) error {
-		if !s.wanted(r) {
-			return nil
-		}
+	// passed reports whether key is at or below the watermark of its
+	// file's resume.
+	passed := func(df dataFile, key string) bool {
 		mu.Lock()
+		defer mu.Unlock()
 		skip := skipTo[df.shard]
-		if skip != "" && r.Key == skip {
+		if skip != "" && key == skip {
 			delete(skipTo, df.shard)
 		}
+		return skip != ""
+	}
+	// --all-versions: the rows of one key (adjacent in a data file) are
+	// gathered, per file, and sent as one entry.
+	groups := map[string]*versionGroup{}
+	flush := func(df dataFile) error {
+		mu.Lock()
+		g := groups[df.shard]
+		delete(groups, df.shard)
 		mu.Unlock()
-		if skip != "" {
+		if g == nil || passed(df, g.key) {
 			return nil
 		}
-		e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: df.shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
-			Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
-		switch {
-		case s.replicationSkip(r) != "":
-			e.SkipReason = s.replicationSkip(r)
-		case r.Archived() && r.StorageClass == "INTELLIGENT_TIERING" && !s.includeArchived:
-			e.SkipReason = "archived"
+		if e, ok := s.groupEntry(df, g); ok {
+			return send(e)
 		}
-		return send(e)
+		return nil
+	}
+	return s.rows(ctx, func(df dataFile, r inventory.InventoryRow) error {
+		if s.allVersions {
+			if !s.wantedKey(r) {
+				return nil
+			}
+			mu.Lock()
+			g := groups[df.shard]
+			mu.Unlock()
+			if g != nil && g.key != r.Key {
+				if err := flush(df); err != nil {
+					return err
+				}
+				g = nil
+			}
+			if g == nil {
+				g = &versionGroup{key: r.Key}
+				mu.Lock()
+				groups[df.shard] = g
+				mu.Unlock()
+			}
+			g.rows = append(g.rows, r)
+			return nil
+		}
+		if !s.wanted(r) || passed(df, r.Key) {
+			return nil
+		}
+		return send(s.entry(df, r))
 	}, func(df dataFile) error {
 		if w, ok := s.resumed[df.shard]; ok {
 			if w != "" {
@@ -372,6 +425,9 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		}
 		return send(inventory.Entry{Kind: inventory.KindShardFound, Shard: df.shard})
 	}, func(df dataFile) error {
+		if err := flush(df); err != nil {
+			return err
+		}
 		return send(inventory.Entry{Kind: inventory.KindShardDone, Shard: df.shard})
 	})
 }

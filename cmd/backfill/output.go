@@ -317,13 +317,14 @@ var skipWords = map[string]string{
 	engine.ReasonExists:         "already in the replica",
 	engine.ReasonNewerInReplica: "newer in the replica",
 	engine.ReasonTooNew:         "too new (live replication delivers them)",
-	engine.ReasonTooLarge:       "too large for a single copy (over 5 GiB)",
+	engine.ReasonTooLarge:       "too large to copy (over 48.8 TiB)",
 	engine.ReasonChanged:        "changed since listed",
 	engine.ReasonExcluded:       "excluded by filters",
 	engine.ReasonEmptyKey:       "would have an empty destination key",
 	engine.ReasonDone:           "copied by an earlier run",
 	engine.ReasonGone:           "deleted from the source since listed",
 	engine.ReasonArchived:       "archived (needs a restore)",
+	engine.ReasonDeleteMarker:   "versions of keys deleted in the source",
 }
 
 func countsText(m map[string]int64, words map[string]string) string {
