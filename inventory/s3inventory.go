@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"compress/gzip"
 	"crypto/md5"
 	"encoding/csv"
 	"encoding/hex"
@@ -14,6 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	// klauspost/compress's gzip (already in the build through parquet-go)
+	// inflates about twice as fast as compress/gzip, the largest cost of
+	// reading a CSV inventory.
+	"github.com/klauspost/compress/gzip"
 )
 
 // Errors of S3 Inventory input.
