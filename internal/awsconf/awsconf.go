@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
@@ -108,19 +106,6 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 		}
 	})
 	return &Client{Client: client, Config: cfg, Endpoint: endpoint}, nil
-}
-
-// NewRetryer returns the retryer every backfill client uses: adaptive mode
-// (it slows the send rate down after throttling answers such as SlowDown),
-// maxAttempts attempts, and no client-side retry quota.
-func NewRetryer(maxAttempts int) aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = maxAttempts
-			so.MaxBackoff = 20 * time.Second
-			so.RateLimiter = ratelimit.None
-		})
-	})
 }
 
 // CheckCredentials makes sure the client's credential chain yields

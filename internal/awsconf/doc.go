@@ -6,10 +6,12 @@
 //   - Each side may have its own profile, region and endpoint; a side's own
 //     setting beats the shared one, which beats the SDK's chain (environment,
 //     shared config files, AWS_ENDPOINT_URL*).
-//   - Retries are configured here once, for every client: the SDK's retryer
-//     in adaptive mode (client-side rate limiting after SlowDown), with
-//     MaxAttempts attempts and no retry-token quota, so a burst of 503s slows
-//     the run down instead of failing objects with QuotaExceeded.
+//   - Retries are configured here once, for every client: the SDK's standard
+//     retryer with MaxAttempts attempts and no retry-token quota, so a burst
+//     of 503s slows the run down instead of failing objects with
+//     QuotaExceeded; and a per-client send-rate limit, off until S3
+//     throttles, then just under the rate S3 accepted in the last second,
+//     probing upward while it is not throttled (throttle.go).
 //   - The HTTP client is the SDK's BuildableClient with a connection pool
 //     sized to the run's concurrency. Keeping it buildable is what lets
 //     AWS_CA_BUNDLE work (the SDK refuses other clients with "unsupported

@@ -1,0 +1,161 @@
+package awsconf
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+)
+
+// NewRetryer returns the retryer every backfill client uses: the SDK's
+// standard retries (maxAttempts attempts, backoff up to 20 s, no retry
+// quota, so a burst of 503s slows the run down instead of failing objects
+// with QuotaExceeded), and a send-rate limit learnt from throttling
+// answers (sendLimit).
+//
+// Why not the SDK's adaptive mode: it measures the send rate in half-second
+// buckets, so a SlowDown in a run's first instant finds a measured rate
+// near zero and cuts to it; with 256 copies in flight the run then crawls
+// for seconds while its rate climbs back (measured: 4.9x the ideal time
+// under a 300 requests/s ceiling).
+func NewRetryer(maxAttempts int) aws.Retryer {
+	std := retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = 20 * time.Second
+		so.RateLimiter = ratelimit.None
+	})
+	return &limitedRetryer{RetryerV2: std, limit: newSendLimit(time.Now), throttles: retry.IsErrorThrottles(retry.DefaultThrottles)}
+}
+
+// limitedRetryer is the standard retryer whose every attempt first takes
+// a token from the client's sendLimit and reports back how it went.
+type limitedRetryer struct {
+	aws.RetryerV2
+	limit     *sendLimit
+	throttles retry.IsErrorThrottles
+}
+
+func (r *limitedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	sent, err := r.limit.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(err error) error {
+		r.limit.done(err != nil && r.throttles.IsErrorThrottle(err).Bool(), sent)
+		return nil
+	}, nil
+}
+
+// sendLimit is a client's send rate: unlimited until S3 throttles, then a
+// token bucket whose rate follows what S3 accepts.
+//
+//   - A throttle of a request sent after the last cut (the answers to
+//     requests sent before it tell of the old rate) marks a cut, made
+//     cutEvery later, once the answers sent with it are in: the rate becomes
+//     backoff x the rate of answers S3 accepted since the mark. S3 was
+//     refusing requests all that time, so under a request-rate ceiling
+//     that is the ceiling itself: the run settles just under it instead of
+//     collapsing.
+//   - Without throttles for holdAfterCut, the rate grows by raise every
+//     raiseEvery, probing for more room (S3 adds capacity to a busy
+//     prefix over time).
+type sendLimit struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	rate     float64 // requests/s; 0: not limited
+	tokens   float64
+	lastFill time.Time
+	lastCut  time.Time
+	lastRise time.Time
+	markAt   time.Time // a throttle not yet acted on
+	accepted int       // answers S3 accepted since markAt
+}
+
+const (
+	cutEvery     = 200 * time.Millisecond
+	holdAfterCut = time.Second
+	raiseEvery   = 100 * time.Millisecond
+	raise        = 1.02
+	backoff      = 0.95
+	minRate      = 1.0
+)
+
+func newSendLimit(now func() time.Time) *sendLimit { return &sendLimit{now: now} }
+
+// wait blocks until a request may be sent, and says when it was.
+func (l *sendLimit) wait(ctx context.Context) (time.Time, error) {
+	for {
+		d := l.take()
+		if d <= 0 {
+			return l.now(), nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Time{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// take takes a token, or says how long to wait for one.
+func (l *sendLimit) take() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.rate == 0 {
+		return 0
+	}
+	burst := max(1, l.rate/20)
+	l.tokens = min(burst, l.tokens+now.Sub(l.lastFill).Seconds()*l.rate)
+	l.lastFill = now
+	if l.tokens >= 1 {
+		l.tokens--
+		return 0
+	}
+	return time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+}
+
+// done records the answer to one attempt sent at sent.
+func (l *sendLimit) done(throttled bool, sent time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if throttled && l.markAt.IsZero() && !sent.Before(l.lastCut) {
+		l.markAt, l.accepted = now, 0
+	}
+	if !throttled {
+		l.accepted++
+		if l.rate > 0 && l.markAt.IsZero() && now.Sub(l.lastCut) >= holdAfterCut && now.Sub(l.lastRise) >= raiseEvery {
+			l.rate *= raise
+			l.lastRise = now
+		}
+	}
+	if l.markAt.IsZero() || now.Sub(l.markAt) < cutEvery {
+		return
+	}
+	// S3 has been refusing some requests since the mark, so what it
+	// accepted since then is what it takes.
+	measured := float64(l.accepted) / now.Sub(l.markAt).Seconds()
+	l.markAt = time.Time{}
+	rate := max(minRate, backoff*measured)
+	if l.rate == 0 || rate < l.rate {
+		if l.rate == 0 {
+			l.tokens, l.lastFill = 0, now
+		}
+		l.rate = rate
+	}
+	l.lastCut = now
+}
+
+// Rate is the send rate now (requests/s; 0: not limited).
+func (l *sendLimit) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rate
+}

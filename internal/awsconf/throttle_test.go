@@ -1,0 +1,113 @@
+package awsconf
+
+import (
+	"testing"
+	"time"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) add(d time.Duration)     { c.t = c.t.Add(d) }
+func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)} }
+func within(got, want, tol float64) bool { return got >= want*(1-tol) && got <= want*(1+tol) }
+func ms(n int) time.Duration             { return time.Duration(n) * time.Millisecond }
+
+// simulate drives a sendLimit for d as backfill's 256 workers do (each
+// always has a copy to send), against a server that accepts ceiling
+// requests/s (a token bucket with a tenth of a second of burst) and
+// answers after 25 ms; a throttled request is retried after a backoff of
+// up to a second, as the SDK does. It returns the requests the server
+// accepted and the limit's rate at the end.
+func simulate(l *sendLimit, c *clock, ceiling float64, d time.Duration) (accepted int, rate float64) {
+	type worker struct {
+		readyAt, sentAt, answerAt time.Time
+		inFlight, throttled       bool
+	}
+	ws := make([]worker, 256)
+	for i := range ws {
+		ws[i].readyAt = c.t
+	}
+	server, last := ceiling/10, c.t
+	seed := uint32(1)
+	rnd := func() float64 { seed = seed*1664525 + 1013904223; return float64(seed>>8) / (1 << 24) }
+	end := c.t.Add(d)
+	for c.t.Before(end) {
+		for i := range ws {
+			w := &ws[i]
+			if w.inFlight && !w.answerAt.After(c.t) {
+				w.inFlight = false
+				l.done(w.throttled, w.sentAt)
+				if w.throttled {
+					w.readyAt = c.t.Add(time.Duration(rnd() * float64(time.Second)))
+				} else {
+					accepted++
+					w.readyAt = c.t
+				}
+			}
+		}
+		for i := range ws {
+			w := &ws[i]
+			if w.inFlight || w.readyAt.After(c.t) {
+				continue
+			}
+			if l.take() > 0 {
+				break
+			}
+			server = min(ceiling/10, server+c.t.Sub(last).Seconds()*ceiling)
+			last = c.t
+			w.throttled = server < 1
+			if !w.throttled {
+				server--
+			}
+			w.inFlight, w.sentAt, w.answerAt = true, c.t, c.t.Add(ms(25))
+		}
+		c.add(ms(1))
+	}
+	return accepted, l.Rate()
+}
+
+func TestSendLimitIsOffUntilThrottled(t *testing.T) {
+	c := newClock()
+	l := newSendLimit(c.now)
+	for range 10000 {
+		if l.take() > 0 {
+			t.Fatal("a limit before any throttle")
+		}
+		l.done(false, c.t)
+	}
+	if l.Rate() != 0 {
+		t.Errorf("rate %v", l.Rate())
+	}
+}
+
+// TestSendLimitSettlesUnderACeiling: from 256 requests at once against a
+// 300 requests/s ceiling, the limit settles close under the ceiling within
+// a few seconds and keeps most of it (no collapse to a crawl).
+func TestSendLimitSettlesUnderACeiling(t *testing.T) {
+	for _, ceiling := range []float64{50, 300, 3500} {
+		c := newClock()
+		l := newSendLimit(c.now)
+		simulate(l, c, ceiling, 3*time.Second)
+		accepted, rate := simulate(l, c, ceiling, 20*time.Second)
+		if got := float64(accepted) / 20; got < 0.85*ceiling {
+			t.Errorf("ceiling %v: accepted %.0f/s after settling, want at least 85%%", ceiling, got)
+		}
+		if !within(rate, ceiling, 0.15) {
+			t.Errorf("ceiling %v: rate %.0f/s", ceiling, rate)
+		}
+	}
+}
+
+// TestSendLimitRisesWhenRoomReturns: after the ceiling is lifted, the rate
+// climbs again.
+func TestSendLimitRisesWhenRoomReturns(t *testing.T) {
+	c := newClock()
+	l := newSendLimit(c.now)
+	simulate(l, c, 100, 5*time.Second)
+	before := l.Rate()
+	simulate(l, c, 1000, 10*time.Second)
+	if after := l.Rate(); after < 5*before {
+		t.Errorf("rate %.0f -> %.0f after the ceiling went from 100 to 1000/s", before, after)
+	}
+}
