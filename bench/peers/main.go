@@ -1,0 +1,289 @@
+// Command peers compares backfill with the tools a user would pick instead
+// (aws s3 sync from the awscli package, rclone copy with its defaults and
+// with 256 transfers and checkers) on a media-like bucket of small objects
+// (default 20,000 of 4-64 KiB) in a local versitygw behind the harness's
+// latency and fault proxy. For every tool it measures wall time, objects/s,
+// CPU time, peak RSS, the S3 requests by operation (counted by the proxy) and
+// whether the replica really matches the primary, in four scenarios:
+//
+//	fresh     a fresh copy at each -latency (default 0 and 25 ms per request)
+//	rerun     the same command again once the copy is complete
+//	resume    interrupted (SIGINT) at about half the copies, then run again
+//	slowdown  under a request-rate ceiling answering 503 SlowDown above it
+//
+// Each cell is the median of -runs runs; every scenario prints a markdown
+// table and the lines comparing backfill with its targets.
+//
+//	make build && go run ./bench/peers                      # everything (long)
+//	go run ./bench/peers -quick                              # a smoke test
+//	go run ./bench/peers -scenarios fresh -latency 25ms -only rclone
+//
+// The source objects are written straight into the server's folder (with the
+// ETag extended attribute versitygw serves), so seeding makes no requests;
+// every copy is a real server-side copy. Peers that are not installed are
+// skipped and reported as such (apt-get install -y awscli rclone).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags ask for.
+type config struct {
+	objects, ceilingObjects int
+	minSize, maxSize        int
+	runs                    int
+	latencies               []time.Duration
+	otherLatency            time.Duration
+	ceiling                 float64
+	scenarios               map[string]bool
+	only                    string
+	timeout                 time.Duration
+	seed                    uint64
+	timeline                bool
+}
+
+// bench is the running set-up every scenario uses.
+type bench struct {
+	config
+	ctx     context.Context
+	srv     *s3test.Server
+	proxy   *s3test.Proxy
+	direct  *s3.Client // to the server, bypassing the proxy (checks only)
+	dir     string     // checkpoints
+	tools   []tool
+	seq     int
+	sources map[string]map[string]listed
+	// reruns: the re-runs made right after the fresh copies at the
+	// scenario latency (one copy serves both tables), by tool.
+	reruns [][]sample
+}
+
+const (
+	primary        = "primary"
+	ceilingPrimary = "primary-ceiling"
+	// backfillConcurrency is backfill's default --concurrency: the most
+	// copies a resumed run may repeat (those in flight at the interrupt).
+	backfillConcurrency = 256
+)
+
+func run() error {
+	var cfg config
+	flag.IntVar(&cfg.objects, "objects", 20000, "objects in the primary bucket (fresh, rerun, resume)")
+	flag.IntVar(&cfg.ceilingObjects, "ceiling-objects", 6000, "objects in the primary bucket of the slowdown scenario")
+	minSize := flag.String("min-size", "4KiB", "smallest object")
+	maxSize := flag.String("max-size", "64KiB", "largest object")
+	flag.IntVar(&cfg.runs, "runs", 3, "runs per tool per scenario (medians reported)")
+	lat := flag.String("latency", "0,25ms", "added latency per request for the fresh scenario, comma-separated")
+	flag.DurationVar(&cfg.otherLatency, "scenario-latency", 25*time.Millisecond, "added latency per request in the rerun, resume and slowdown scenarios")
+	flag.Float64Var(&cfg.ceiling, "ceiling", 300, "slowdown scenario: requests/s above which the proxy answers 503 SlowDown")
+	scen := flag.String("scenarios", "fresh,rerun,resume,slowdown", "scenarios to run, comma-separated")
+	flag.StringVar(&cfg.only, "only", "", "run only the tools whose name contains this")
+	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "a tool run still going after this is killed (and reported incomplete)")
+	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the object keys, sizes and contents")
+	flag.BoolVar(&cfg.timeline, "timeline", false, "slowdown scenario: print each run's answers per second (others/503s) to stderr")
+	bin := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
+	bfArgs := flag.String("backfill-args", "", "extra backfill copy flags, space-separated")
+	quick := flag.Bool("quick", false, "smoke test: 300 objects, 600 under the ceiling, 1 run (unless those flags are given)")
+	flag.Parse()
+
+	if *quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["objects"] {
+			cfg.objects = 300
+		}
+		if !set["ceiling-objects"] {
+			cfg.ceilingObjects = 600
+		}
+		if !set["runs"] {
+			cfg.runs = 1
+		}
+	}
+	var err error
+	if cfg.minSize, err = parseSize(*minSize); err != nil {
+		return err
+	}
+	if cfg.maxSize, err = parseSize(*maxSize); err != nil {
+		return err
+	}
+	if cfg.minSize > cfg.maxSize || cfg.objects < 1 || cfg.ceilingObjects < 1 || cfg.runs < 1 || cfg.ceiling <= 0 {
+		return fmt.Errorf("need -min-size <= -max-size, -objects, -ceiling-objects, -runs and -ceiling above 0")
+	}
+	for _, s := range strings.Split(*lat, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("-latency: %w", err)
+		}
+		cfg.latencies = append(cfg.latencies, d)
+	}
+	cfg.scenarios = map[string]bool{}
+	for _, s := range strings.Split(*scen, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "fresh", "rerun", "resume", "slowdown":
+			cfg.scenarios[s] = true
+		default:
+			return fmt.Errorf("-scenarios: unknown scenario %q (fresh, rerun, resume, slowdown)", s)
+		}
+	}
+	backfill, err := filepath.Abs(*bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(backfill); err != nil {
+		return fmt.Errorf("%w (run make build first)", err)
+	}
+
+	ctx := context.Background()
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	dir, err := os.MkdirTemp("", "bench-peers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
+		sources: map[string]map[string]listed{}}
+	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {
+		if cfg.only == "" || strings.Contains(t.name, cfg.only) {
+			b.tools = append(b.tools, t)
+		}
+	}
+	if len(b.tools) == 0 {
+		return fmt.Errorf("-only %q matches no tool", cfg.only)
+	}
+
+	fmt.Printf("# backfill vs peers\n\n%d CPUs; %s; %s\n", runtime.NumCPU(), version("/usr/bin/aws", "--version"), version("rclone", "version"))
+	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
+		if err := b.seedPrimary(primary, cfg.objects); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["slowdown"] {
+		if err := b.seedPrimary(ceilingPrimary, cfg.ceilingObjects); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["fresh"] {
+		for _, l := range cfg.latencies {
+			if err := b.fresh(l); err != nil {
+				return err
+			}
+		}
+	}
+	if cfg.scenarios["rerun"] {
+		if err := b.rerun(); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["resume"] {
+		if err := b.resume(); err != nil {
+			return err
+		}
+	}
+	if cfg.scenarios["slowdown"] {
+		if err := b.slowdown(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedPrimary fills bucket with n objects of the media mix and keeps its listing.
+func (b *bench) seedPrimary(bucket string, n int) error {
+	start := time.Now()
+	objs := mediaMix(n, b.minSize, b.maxSize, b.seed)
+	total, err := seedBucket(b.ctx, b.srv, bucket, objs, b.seed)
+	if err != nil {
+		return err
+	}
+	src, err := list(b.ctx, b.direct, bucket)
+	if err != nil {
+		return err
+	}
+	if len(src) != n {
+		return fmt.Errorf("seeded %d objects into %s but the server lists %d", n, bucket, len(src))
+	}
+	b.sources[bucket] = src
+	fmt.Printf("\n%s: %d objects of %d-%d bytes, %.1f MiB (shows/, thumbs/, editorial/ by show and episode), seeded in %.1f s\n",
+		bucket, n, b.minSize, b.maxSize, float64(total)/(1<<20), time.Since(start).Seconds())
+	return nil
+}
+
+// replica creates a fresh, empty replica bucket and names a checkpoint for it.
+func (b *bench) replica() (bucket, checkpoint string, err error) {
+	b.seq++
+	bucket = fmt.Sprintf("replica-%d", b.seq)
+	return bucket, filepath.Join(b.dir, bucket+".db"), b.srv.CreateBucket(b.ctx, bucket, false)
+}
+
+// done empties a replica and removes its checkpoint, to keep the disk small.
+func (b *bench) done(bucket, checkpoint string) error {
+	if matches, _ := filepath.Glob(checkpoint + "*"); len(matches) > 0 {
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
+	}
+	return emptyBucket(b.srv, bucket)
+}
+
+// exec runs one tool once through endpoint with the proxy's counts reset
+// first, and returns what it cost and the requests it made.
+func (b *bench) exec(t tool, endpoint, src, dst, checkpoint string, interruptWhen func() bool) (proc, map[string]int, error) {
+	b.proxy.Reset()
+	p, err := execute(t.cmd(endpoint, src, dst, checkpoint), interruptWhen, b.timeout)
+	if err != nil {
+		return p, nil, fmt.Errorf("%s: %w", t.name, err)
+	}
+	if p.exit != "" && !p.interrupted {
+		fmt.Fprintf(os.Stderr, "  %s exited: %s\n  output (tail): %s\n", t.name, p.exit, indent(p.output))
+	}
+	return p, b.proxy.Counts(), nil
+}
+
+// verify compares replica dst with source src.
+func (b *bench) verify(src, dst string) (check, error) {
+	got, err := list(b.ctx, b.direct, dst)
+	if err != nil {
+		return check{}, err
+	}
+	return compare(b.sources[src], got), nil
+}
+
+func version(bin string, args ...string) string {
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		return bin + ": not available"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
+}
+
+func indent(s string) string {
+	if len(s) > 2000 {
+		s = "..." + s[len(s)-2000:]
+	}
+	return strings.ReplaceAll(s, "\n", "\n    ")
+}

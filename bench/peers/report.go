@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// sample is one run of one tool in one scenario. p, counts and chk are the
+// run the scenario measures (in rerun and resume: the second one).
+type sample struct {
+	p      proc
+	counts map[string]int
+	chk    check
+
+	first       proc           // rerun: the first run; resume: the interrupted one
+	firstCounts map[string]int // its requests
+	firstChk    check          // rerun: the replica after the first run
+	statuses    map[int]int    // slowdown: answers by HTTP status
+}
+
+// each runs one(t) -runs times for every installed tool, interleaving the
+// tools (run 1 of each, then run 2 of each, ...) so that a slow spell of the
+// machine does not land on one tool only.
+func (b *bench) each(label string, one func(t tool) (sample, error)) ([][]sample, error) {
+	res := make([][]sample, len(b.tools))
+	for r := range b.runs {
+		for i, t := range b.tools {
+			if t.missing != "" {
+				continue
+			}
+			s, err := one(t)
+			if err != nil {
+				return nil, err
+			}
+			res[i] = append(res[i], s)
+			fmt.Fprintf(os.Stderr, "[%s] %s, run %d/%d: %.2f s, %d requests, CopyObject %d, complete: %s\n",
+				label, t.name, r+1, b.runs, s.p.wall, total(s.counts), s.counts["CopyObject"], s.chk)
+		}
+	}
+	return res, nil
+}
+
+// med is the median of f over ss (the lower middle one for an even count).
+func med(ss []sample, f func(sample) float64) float64 {
+	if len(ss) == 0 {
+		return 0
+	}
+	v := make([]float64, len(ss))
+	for i, s := range ss {
+		v[i] = f(s)
+	}
+	sort.Float64s(v)
+	return v[(len(v)-1)/2]
+}
+
+// medianRun is the run with the median wall time: its request counts are
+// the ones a table shows.
+func medianRun(ss []sample) sample {
+	c := append([]sample(nil), ss...)
+	sort.Slice(c, func(i, j int) bool { return c[i].p.wall < c[j].p.wall })
+	return c[(len(c)-1)/2]
+}
+
+func wall(s sample) float64 { return s.p.wall }
+func cpu(s sample) float64  { return s.p.cpu }
+func rss(s sample) float64  { return float64(s.p.rssKiB) / 1024 }
+
+// allComplete reports whether every run left a complete replica.
+func allComplete(ss []sample) bool {
+	for _, s := range ss {
+		if !s.chk.complete() {
+			return false
+		}
+	}
+	return len(ss) > 0
+}
+
+// completeText is the complete column: yes, or how many runs fell short and
+// how, plus any run that exited non-zero without being interrupted.
+func completeText(ss []sample) string {
+	bad, exits := 0, 0
+	var first check
+	var exit string
+	for _, s := range ss {
+		if !s.chk.complete() {
+			if bad == 0 {
+				first = s.chk
+			}
+			bad++
+		}
+		if s.p.exit != "" && !s.p.interrupted {
+			if exits == 0 {
+				exit = s.p.exit
+			}
+			exits++
+		}
+	}
+	t := "yes"
+	if bad > 0 {
+		t = fmt.Sprintf("**%d of %d runs incomplete**, %s", bad, len(ss), first)
+	}
+	if exits > 0 {
+		t += fmt.Sprintf(" (%d run(s) exited: %s)", exits, exit)
+	}
+	return t
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// reqText is "N: Op a, Op b, ..." with the most frequent operation first.
+func reqText(m map[string]int) string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if m[ks[i]] != m[ks[j]] {
+			return m[ks[i]] > m[ks[j]]
+		}
+		return ks[i] < ks[j]
+	})
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return fmt.Sprintf("%d: %s", total(m), strings.Join(parts, ", "))
+}
+
+// statusText lists the answers that were not 2xx/3xx other than 503.
+func statusText(m map[int]int) string {
+	var codes []int
+	for c := range m {
+		if c >= 400 && c != 503 {
+			codes = append(codes, c)
+		}
+	}
+	sort.Ints(codes)
+	var parts []string
+	for _, c := range codes {
+		parts = append(parts, fmt.Sprintf("%d x%d", c, m[c]))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// skipped prints the row of a tool that could not run.
+func skipped(t tool, cols int) {
+	fmt.Printf("| %s |%s skipped: %s |\n", t.name, strings.Repeat(" - |", cols-2), t.missing)
+}
+
+// backfillAndPeers splits the results: backfill's (nil if it did not run) and
+// the fastest peer whose every run left a complete replica.
+func (b *bench) backfillAndPeers(res [][]sample) (bf []sample, best string, bestWall float64) {
+	for i, t := range b.tools {
+		if len(res[i]) == 0 {
+			continue
+		}
+		if strings.HasPrefix(t.name, "backfill") {
+			bf = res[i]
+			continue
+		}
+		if w := med(res[i], wall); allComplete(res[i]) && (best == "" || w < bestWall) {
+			best, bestWall = t.name, w
+		}
+	}
+	return bf, best, bestWall
+}
+
+// peersRan reports whether any tool other than backfill has results.
+func (b *bench) peersRan(res [][]sample) bool {
+	for i, t := range b.tools {
+		if len(res[i]) > 0 && !strings.HasPrefix(t.name, "backfill") {
+			return true
+		}
+	}
+	return false
+}
+
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**NOT met**"
+}
