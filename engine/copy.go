@@ -207,10 +207,11 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 		case "PreconditionFailed", "HTTP412":
 			r.Outcome, r.Reason = Skipped, ReasonChanged
 			return r
-		case "NoSuchKey":
-			// CopyObject's NoSuchKey is about the source: deleted since it
-			// was listed? Only a look at the source says so for sure; a key
-			// that S3 cannot find for another reason is a failure.
+		case "NoSuchKey", "NoSuchVersion":
+			// CopyObject's NoSuchKey (NoSuchVersion for a version) is about
+			// the source: deleted since it was listed? Only a look at the
+			// source says so for sure; a key that S3 cannot find for
+			// another reason is a failure.
 			if e.sourceGone(ctx, src) {
 				r.Outcome, r.Reason = Skipped, ReasonGone
 				return r
@@ -234,7 +235,7 @@ func (e *Engine) sourceGone(ctx context.Context, src inventory.Object) bool {
 	_, err := e.srcAPI.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
 		VersionId: nonEmpty(src.VersionID), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedSourceOwner)})
 	switch ErrorCode(err) {
-	case "NotFound", "HTTP404", "NoSuchKey":
+	case "NotFound", "HTTP404", "NoSuchKey", "NoSuchVersion":
 		return true
 	}
 	return false

@@ -125,7 +125,7 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		VersionId: nonEmpty(src.VersionID), IfMatch: nonEmpty(src.ETag), ChecksumMode: types.ChecksumModeEnabled,
 		ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)})
 	if err != nil {
-		if code := ErrorCode(err); code == "NotFound" || code == "HTTP404" {
+		if code := ErrorCode(err); code == "NotFound" || code == "HTTP404" || code == "NoSuchVersion" {
 			return res(Skipped, ReasonGone, "", nil)
 		}
 		return e.failure(ctx, t, err)
@@ -440,7 +440,7 @@ func (e *Engine) failure(ctx context.Context, t task, err error) *Result {
 		return nil
 	case code == "PreconditionFailed" || code == "HTTP412":
 		r.Outcome, r.Reason = Skipped, ReasonChanged
-	case code == "NoSuchKey" || code == "NotFound" || code == "HTTP404": // the copy source: deleted since listed
+	case code == "NoSuchKey" || code == "NoSuchVersion" || code == "NotFound" || code == "HTTP404": // the copy source: deleted since listed
 		r.Outcome, r.Reason = Skipped, ReasonGone
 	default:
 		r.Outcome, r.Code, r.Err = Failed, code, err

@@ -119,3 +119,22 @@ func TestVersionsTheReplicaHas(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionGoneDoesNotHoldNewerOnes: an old version deleted since the
+// inventory is gone, not a failure, and the newer ones are copied.
+func TestVersionGoneDoesNotHoldNewerOnes(t *testing.T) {
+	fc := &fakeCopier{fn: func(_ context.Context, in *s3.CopyObjectInput) error {
+		if aws.ToString(in.CopySource) == "src/p/k?versionId=v1" {
+			return apiErr("NoSuchVersion")
+		}
+		return nil
+	}}
+	e, _ := New(&versionedCopier{fakeCopier: fc}, &fakeSource{err: apiErr("NotFound")}, opts(), nil)
+	sum, err := e.Run(t.Context(), sliceSource{versioned("k", "v1", "v2", "v3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Copied != 2 || sum.Skipped[ReasonGone] != 1 || len(sum.Failed) != 0 {
+		t.Errorf("summary %+v", sum)
+	}
+}

@@ -320,7 +320,9 @@ func runCopy(c *cli.Context) error {
 				return fail(err)
 			}
 			for _, sh := range shards {
-				if strings.HasPrefix(sh.Prefix, "file:") {
+				// Data files (current versions), or partitions of the rows
+				// (--all-versions).
+				if strings.HasPrefix(sh.Prefix, "file:") || strings.HasPrefix(sh.Prefix, "versions:") {
 					finished[sh.Prefix] = sh.Complete
 					if !sh.Complete {
 						invShards = append(invShards, sh)
@@ -333,7 +335,7 @@ func runCopy(c *cli.Context) error {
 			return fail(fmt.Errorf("%w (nothing was copied)", err))
 		}
 		defer cleanup()
-		inv.prefix, inv.includeArchived, inv.allVersions = r.from.Prefix, r.opts.IncludeArchived, r.allVersions
+		inv.prefix, inv.includeArchived, inv.allVersions, inv.finished = r.from.Prefix, r.opts.IncludeArchived, r.allVersions, finished
 		inv.resumed = map[string]string{}
 		for _, sh := range invShards {
 			inv.resumed[sh.Prefix] = sh.Watermark

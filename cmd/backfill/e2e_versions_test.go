@@ -107,11 +107,17 @@ func TestInventoryAllVersions(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	put(dst, "stranger.exr", "written in the replica after the source's versions")
 
-	var data strings.Builder
-	for _, r := range e.versionRows(src) {
-		data.WriteString(r.csvLine(src))
+	// Inventory data files are not sorted: a key's versions are spread
+	// over two files, in no order.
+	var files [2]strings.Builder
+	rows := e.versionRows(src)
+	for i := range rows {
+		files[i%2].WriteString(rows[(i*7)%len(rows)].csvLine(src))
 	}
-	manifest, _ := writeInventory(t, e.dir, src, "2026-11-23T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	if len(rows)%7 == 0 {
+		t.Fatal("the row shuffle needs a row count prime to 7")
+	}
+	manifest, _ := writeInventory(t, e.dir, src, "2026-11-23T01-00Z", [][]byte{gz(files[0].String()), gz(files[1].String())}, "CSV", invSchema)
 	rep := filepath.Join(e.dir, "r.json")
 	args := func(extra ...string) []string {
 		return append([]string{"copy", "--from", "s3://" + src, "--to", "s3://" + dst, "--no-progress", "--inventory", manifest,
@@ -139,6 +145,14 @@ func TestInventoryAllVersions(t *testing.T) {
 	}
 	if h := e.replicaHistory(dst, "stranger.exr"); len(h) != 1 {
 		t.Errorf("older versions slid under the replica's newer object: %v", h)
+	}
+
+	// Resumed with its checkpoint: every partition is finished, nothing is
+	// looked at again.
+	r = e.run(args("--checkpoint", filepath.Join(e.dir, "cp.db"))...)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Copied != 0 || rf.Listed != 0 {
+		t.Errorf("resumed finished job: %+v", rf)
 	}
 
 	// Again without the checkpoint: the replica's version lists say it

@@ -45,8 +45,12 @@ type inventorySource struct {
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool
 	// allVersions (--all-versions): every version of a key, not only the
-	// current one, as one entry (versions.go).
+	// current one, as one entry (inventory_versions.go); versionRows is
+	// the rows of the wanted keys (check counts them); finished are the
+	// partitions an earlier run finished.
 	allVersions bool
+	versionRows int
+	finished    map[string]bool
 }
 
 // parseStatuses reads --replication-status: a comma-separated list of
@@ -289,13 +293,17 @@ func (s *inventorySource) readFile(ctx context.Context, df dataFile, fn func(df 
 
 // check reads every row and counts the objects the job covers.
 func (s *inventorySource) check(ctx context.Context) (int, error) {
-	var n atomic.Int64
+	var n, all atomic.Int64
 	err := s.rows(ctx, func(_ dataFile, r inventory.InventoryRow) error {
 		if s.wanted(r) || s.allVersions && s.wantedKey(r) && !r.IsDeleteMarker {
 			n.Add(1)
 		}
+		if s.allVersions && s.wantedKey(r) {
+			all.Add(1)
+		}
 		return nil
 	}, nil, nil)
+	s.versionRows = int(all.Load())
 	return int(n.Load()), err
 }
 
@@ -311,8 +319,8 @@ func (s *inventorySource) wantedKey(r inventory.InventoryRow) bool {
 }
 
 // entry is the engine's entry for the current version of a key.
-func (s *inventorySource) entry(df dataFile, r inventory.InventoryRow) inventory.Entry {
-	e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: df.shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
+func (s *inventorySource) entry(shard string, r inventory.InventoryRow) inventory.Entry {
+	e := inventory.Entry{Rel: r.Key[len(s.prefix):], Shard: shard, Source: inventory.Object{Bucket: r.Bucket, Key: r.Key,
 		Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass}}
 	switch {
 	case s.replicationSkip(r) != "":
@@ -371,49 +379,14 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		}
 		return skip != ""
 	}
-	// --all-versions: the rows of one key (adjacent in a data file) are
-	// gathered, per file, and sent as one entry.
-	groups := map[string]*versionGroup{}
-	flush := func(df dataFile) error {
-		mu.Lock()
-		g := groups[df.shard]
-		delete(groups, df.shard)
-		mu.Unlock()
-		if g == nil || passed(df, g.key) {
-			return nil
-		}
-		if e, ok := s.groupEntry(df, g); ok {
-			return send(e)
-		}
-		return nil
+	if s.allVersions {
+		return s.streamVersions(ctx, send)
 	}
 	return s.rows(ctx, func(df dataFile, r inventory.InventoryRow) error {
-		if s.allVersions {
-			if !s.wantedKey(r) {
-				return nil
-			}
-			mu.Lock()
-			g := groups[df.shard]
-			mu.Unlock()
-			if g != nil && g.key != r.Key {
-				if err := flush(df); err != nil {
-					return err
-				}
-				g = nil
-			}
-			if g == nil {
-				g = &versionGroup{key: r.Key}
-				mu.Lock()
-				groups[df.shard] = g
-				mu.Unlock()
-			}
-			g.rows = append(g.rows, r)
-			return nil
-		}
 		if !s.wanted(r) || passed(df, r.Key) {
 			return nil
 		}
-		return send(s.entry(df, r))
+		return send(s.entry(df.shard, r))
 	}, func(df dataFile) error {
 		if w, ok := s.resumed[df.shard]; ok {
 			if w != "" {
@@ -425,9 +398,6 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- inventory.Entry
 		}
 		return send(inventory.Entry{Kind: inventory.KindShardFound, Shard: df.shard})
 	}, func(df dataFile) error {
-		if err := flush(df); err != nil {
-			return err
-		}
 		return send(inventory.Entry{Kind: inventory.KindShardDone, Shard: df.shard})
 	})
 }
