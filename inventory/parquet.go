@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // parquetRow is what backfill reads of a Parquet inventory row: columns
@@ -33,6 +35,7 @@ type ParquetReader struct {
 	buf  []parquetRow
 	i, n int
 	row  int
+	unit time.Duration // of last_modified_date
 }
 
 // NewParquetReader reads the Parquet data file in ra (size bytes); file
@@ -52,7 +55,34 @@ func NewParquetReader(ra io.ReaderAt, size int64, file string) (pr *ParquetReade
 			return nil, &ParseError{File: file, Err: fmt.Errorf("no %s column (columns: %s)", col, pf.Schema())}
 		}
 	}
-	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024)}, nil
+	unit, err := timestampUnit(pf)
+	if err != nil {
+		return nil, &ParseError{File: file, Err: err}
+	}
+	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024), unit: unit}, nil
+}
+
+// timestampUnit is the unit of the last_modified_date column as its schema
+// says (S3 writes TIMESTAMP(MILLIS); an INT64 without annotation is read
+// as milliseconds too). An INT96 or other physical type is refused.
+func timestampUnit(pf *parquet.File) (time.Duration, error) {
+	col, ok := pf.Schema().Lookup("last_modified_date")
+	if !ok {
+		return time.Millisecond, nil
+	}
+	t := col.Node.Type()
+	if t.Kind() != parquet.Int64 {
+		return 0, fmt.Errorf("column last_modified_date is %s, want an INT64 timestamp", t)
+	}
+	if lt := t.LogicalType(); lt != nil {
+		if ts, ok := lt.Value.(*format.TimestampType); ok && ts.Unit.Value != nil {
+			return ts.Unit.Value.Duration(), nil
+		}
+	}
+	if ct := t.ConvertedType(); ct != nil && *ct == deprecated.TimestampMicros {
+		return time.Microsecond, nil
+	}
+	return time.Millisecond, nil
 }
 
 // Next returns the next row, io.EOF at the end, or a *ParseError.
@@ -96,7 +126,7 @@ func (pr *ParquetReader) Next() (row InventoryRow, err error) {
 		row.Size = *p.Size
 	}
 	if p.LastModifiedDate != nil {
-		row.LastModified = time.UnixMilli(*p.LastModifiedDate).UTC()
+		row.LastModified = time.Unix(0, *p.LastModifiedDate*int64(pr.unit)).UTC()
 	}
 	if e := str(p.ETag); e != "" {
 		row.ETag = `"` + e + `"`

@@ -78,3 +78,67 @@ func TestParquetMissingColumnAndDamage(t *testing.T) {
 		t.Errorf("junk: %v", err)
 	}
 }
+
+// TestParquetTimestampUnits: dates are read in the unit the schema says.
+func TestParquetTimestampUnits(t *testing.T) {
+	when := time.Date(2026, 3, 4, 5, 6, 7, 123456e3, time.UTC)
+	read := func(t *testing.T, write func(*bytes.Buffer) error) (InventoryRow, error) {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewParquetReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "part.parquet")
+		if err != nil {
+			return InventoryRow{}, err
+		}
+		return r.Next()
+	}
+	type micros struct {
+		Bucket string    `parquet:"bucket"`
+		Key    string    `parquet:"key"`
+		Date   time.Time `parquet:"last_modified_date,timestamp(microsecond)"`
+	}
+	type nanos struct {
+		Bucket string    `parquet:"bucket"`
+		Key    string    `parquet:"key"`
+		Date   time.Time `parquet:"last_modified_date,timestamp(nanosecond)"`
+	}
+	type text struct {
+		Bucket string `parquet:"bucket"`
+		Key    string `parquet:"key"`
+		Date   string `parquet:"last_modified_date"`
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"micros": func(b *bytes.Buffer) error {
+			w := parquet.NewGenericWriter[micros](b)
+			if _, err := w.Write([]micros{{"m", "k", when}}); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+		"nanos": func(b *bytes.Buffer) error {
+			w := parquet.NewGenericWriter[nanos](b)
+			if _, err := w.Write([]nanos{{"m", "k", when}}); err != nil {
+				return err
+			}
+			return w.Close()
+		},
+	} {
+		row, err := read(t, write)
+		if err != nil || !row.LastModified.Equal(when) {
+			t.Errorf("%s: %v %v, want %v", name, row.LastModified, err, when)
+		}
+	}
+	_, err := read(t, func(b *bytes.Buffer) error {
+		w := parquet.NewGenericWriter[text](b)
+		if _, err := w.Write([]text{{"m", "k", "yesterday"}}); err != nil {
+			return err
+		}
+		return w.Close()
+	})
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "last_modified_date") {
+		t.Errorf("a text date column: %v", err)
+	}
+}
