@@ -455,3 +455,51 @@ func TestInventoryObjectChangedSinceDelivery(t *testing.T) {
 		t.Errorf("replica holds %q, want the source's current version", b)
 	}
 }
+
+// TestInventoryNewestCompleteDelivery: under a destination prefix, the
+// newest delivery of the source bucket that has its manifest.checksum;
+// several configurations are refused rather than mixed.
+func TestInventoryNewestCompleteDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a.exr", body: "a"})
+	var data strings.Builder
+	for _, r := range e.inventoryRows() {
+		data.WriteString(r.csvLine(e.src))
+	}
+	invBucket := e.srv.NewBucket(t, false)
+	upload := func(files map[string][]byte, only string) {
+		for k, v := range files {
+			if strings.HasSuffix(k, only) {
+				e.put(invBucket, obj{key: k, body: string(v)})
+			}
+		}
+	}
+	_, good := writeInventory(t, t.TempDir(), e.src, "2026-11-22T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	upload(good, "")
+	// Newer, but still being written: no manifest.checksum yet.
+	_, partial := writeInventory(t, t.TempDir(), e.src, "2026-11-23T01-00Z", [][]byte{gz("garbage")}, "CSV", invSchema)
+	upload(partial, "manifest.json") // (its data file would overwrite the good one's: same name)
+	// Newer still, of another bucket under the same destination prefix.
+	_, other := writeInventory(t, t.TempDir(), "another-bucket", "2026-11-24T01-00Z", [][]byte{gz("garbage")}, "CSV", invSchema)
+	upload(other, "")
+
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--no-checkpoint", "--report", rep)...)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Copied != 1 {
+		t.Errorf("report %+v\n%s", rf, r.stderr)
+	}
+	r = e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--inventory-date", "2026-11-23", "--no-checkpoint")...)
+	if r.code == 0 || !strings.Contains(r.stderr, "without manifest.checksum") {
+		t.Errorf("--inventory-date of an incomplete delivery: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// A second configuration for the same bucket.
+	for k, v := range good {
+		e.put(invBucket, obj{key: strings.Replace(k, "/config1/", "/config2/", 1), body: string(v)})
+	}
+	r = e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--no-checkpoint")...)
+	if r.code == 0 || !strings.Contains(r.stderr, "several inventory configurations") || !strings.Contains(r.stderr, "config2") {
+		t.Errorf("two configurations: exit %d\n%s", r.code, r.stderr)
+	}
+}

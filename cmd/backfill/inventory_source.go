@@ -10,9 +10,12 @@ import (
 	"golang.org/x/sync/errgroup"
 	"hash/fnv"
 	"io"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,7 +132,7 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 			return nil, nil, usageErrorf("--inventory %q: no bucket", arg)
 		}
 		if !strings.HasSuffix(key, "manifest.json") {
-			if key, err = newestDelivery(ctx, c, bucket, key, date); err != nil {
+			if key, err = newestDelivery(ctx, c, bucket, key, date, fromBucket); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -192,9 +195,14 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 	return src, clean, nil
 }
 
-// newestDelivery finds the newest complete delivery under prefix (or the
-// one whose date starts with date).
-func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date string) (string, error) {
+// newestDelivery finds the newest complete delivery (manifest.json and
+// manifest.checksum both there) under prefix, or the newest whose date
+// starts with date. S3 writes DEST-PREFIX/SOURCE-BUCKET/CONFIG-ID/DATE/:
+// given a prefix above the source bucket, only the deliveries of the
+// source bucket count; several configurations under it are refused
+// rather than mixed (name the CONFIG-ID folder).
+func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date, fromBucket string) (string, error) {
+	keys := map[string]bool{}
 	var found []string
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
@@ -204,18 +212,49 @@ func newestDelivery(ctx context.Context, c *awsconf.Client, bucket, prefix, date
 		}
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
+			keys[k] = true
 			if m := deliveryRE.FindStringSubmatch(k); m != nil && strings.HasPrefix(m[2], date) {
 				found = append(found, k)
 			}
 		}
 	}
-	sort.Slice(found, func(i, j int) bool {
-		return deliveryRE.FindStringSubmatch(found[i])[2] < deliveryRE.FindStringSubmatch(found[j])[2]
-	})
-	if len(found) == 0 {
-		return "", fmt.Errorf("no inventory delivery (DATE/manifest.json) under s3://%s/%s", bucket, prefix)
+	var complete, ofBucket []string
+	for _, k := range found {
+		if keys[strings.TrimSuffix(k, "manifest.json")+"manifest.checksum"] {
+			complete = append(complete, k)
+		}
 	}
-	return found[len(found)-1], nil
+	for _, k := range complete {
+		if seg := strings.Split(k, "/"); len(seg) >= 4 && seg[len(seg)-4] == fromBucket {
+			ofBucket = append(ofBucket, k)
+		}
+	}
+	if len(ofBucket) > 0 {
+		complete = ofBucket
+	}
+	configs := map[string]bool{}
+	for _, k := range complete {
+		configs[path.Dir(path.Dir(k))] = true
+	}
+	if len(configs) > 1 {
+		names := slices.Sorted(maps.Keys(configs))
+		return "", fmt.Errorf("several inventory configurations under s3://%s/%s: %s; give --inventory the one to use (s3://%s/%s/)",
+			bucket, prefix, strings.Join(names, ", "), bucket, names[0])
+	}
+	sort.Slice(complete, func(i, j int) bool {
+		return deliveryRE.FindStringSubmatch(complete[i])[2] < deliveryRE.FindStringSubmatch(complete[j])[2]
+	})
+	if len(complete) == 0 {
+		what := "no inventory delivery (DATE/manifest.json with its manifest.checksum)"
+		if date != "" {
+			what += " of " + date
+		}
+		if len(found) > 0 {
+			what += fmt.Sprintf(" complete (%d without manifest.checksum)", len(found))
+		}
+		return "", fmt.Errorf("%s under s3://%s/%s", what, bucket, prefix)
+	}
+	return complete[len(complete)-1], nil
 }
 
 // readers bounds the data files read at once.
