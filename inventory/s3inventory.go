@@ -141,7 +141,13 @@ func CheckData(f InventoryFile, r io.Reader, file string) error {
 	if _, err := io.Copy(h, r); err != nil {
 		return &ParseError{File: file, Err: err}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, f.MD5checksum) {
+	return CheckSum(f, h.Sum(nil), file)
+}
+
+// CheckSum verifies a data file's MD5 (taken as it was downloaded, say)
+// against its MD5checksum.
+func CheckSum(f InventoryFile, sum []byte, file string) error {
+	if got := hex.EncodeToString(sum); !strings.EqualFold(got, f.MD5checksum) {
 		return &ParseError{File: file, Err: fmt.Errorf("%w (MD5 %s, manifest says %s)", ErrDataChecksum, got, f.MD5checksum)}
 	}
 	return nil
@@ -153,6 +159,7 @@ type InventoryReader struct {
 	file string
 	gz   *gzip.Reader
 	r    *csv.Reader
+	line int // of the last row read
 }
 
 // NewReader reads the gzipped CSV data file in r; file names it in errors.
@@ -178,9 +185,12 @@ func (ir *InventoryReader) Next() (InventoryRow, error) {
 		if errors.As(err, &pe) {
 			return InventoryRow{}, &ParseError{File: ir.file, Line: pe.Line, Err: pe.Err}
 		}
-		return InventoryRow{}, &ParseError{File: ir.file, Err: fmt.Errorf("reading the data: %w", err)}
+		// A damaged or cut file (gzip's unexpected EOF, say): the line
+		// after the last one read is where it broke.
+		return InventoryRow{}, &ParseError{File: ir.file, Line: ir.line + 1, Err: fmt.Errorf("reading the data: %w", err)}
 	}
 	line, _ := ir.r.FieldPos(0)
+	ir.line = line
 	fail := func(format string, a ...any) (InventoryRow, error) {
 		return InventoryRow{}, &ParseError{File: ir.file, Line: line, Err: fmt.Errorf(format, a...)}
 	}

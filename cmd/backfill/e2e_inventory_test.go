@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -238,7 +239,7 @@ func TestBadInventoryCopiesNothing(t *testing.T) {
 			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
 			os.Remove(filepath.Join(dir, "config1", "data", "part-0.csv.gz"))
 			return m
-		}, "part-0.csv.gz"},
+		}, "part-0.csv.gz: no such file or directory"},
 		"unknown format": {func(dir string) string {
 			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "XLSX", invSchema)
 			return m
@@ -264,7 +265,7 @@ func TestBadInventoryCopiesNothing(t *testing.T) {
 			z := gz(strings.Repeat(good, 50))
 			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{z[:len(z)-12]}, "CSV", invSchema)
 			return m
-		}, "part-0.csv.gz"},
+		}, "part-0.csv.gz:"},
 		"another bucket": {func(dir string) string {
 			m, _ := writeInventory(t, dir, "somebody-else", "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", invSchema)
 			return m
@@ -274,6 +275,9 @@ func TestBadInventoryCopiesNothing(t *testing.T) {
 			e.proxy.Reset()
 			m := tc.setup(t.TempDir())
 			r := e.run(e.copyArgs("--inventory", m, "--no-checkpoint")...)
+			if name == "truncated gzip" && !regexp.MustCompile(`part-0\.csv\.gz:\d+: reading the data: unexpected EOF`).MatchString(r.stderr) {
+				t.Errorf("truncated gzip: %s", r.stderr)
+			}
 			if r.code != 1 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "nothing was copied") {
 				t.Errorf("exit %d\n%s\nwant %q", r.code, r.stderr, tc.want)
 			}

@@ -16,8 +16,9 @@ type getObjectAPI interface {
 }
 
 // downloadTemp copies s3://bucket/key into a new private temp file (mode
-// 0600) and returns its path; the caller removes it.
-func downloadTemp(ctx context.Context, c getObjectAPI, bucket, key, pattern string) (string, error) {
+// 0600) and returns its path; the caller removes it. The bytes also go to
+// each of also as they arrive (a hash, say).
+func downloadTemp(ctx context.Context, c getObjectAPI, bucket, key, pattern string, also ...io.Writer) (string, error) {
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
@@ -27,7 +28,7 @@ func downloadTemp(ctx context.Context, c getObjectAPI, bucket, key, pattern stri
 	if err != nil {
 		return "", err
 	}
-	_, err = io.Copy(f, out.Body)
+	_, err = io.Copy(io.MultiWriter(append([]io.Writer{f}, also...)...), out.Body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

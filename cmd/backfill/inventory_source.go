@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"sync"
 	"sync/atomic"
 
@@ -125,7 +126,10 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 		return io.ReadAll(out.Body)
 	}
 	var manifest, checksum []byte
-	var dataPath func(f inventory.InventoryFile) (string, string, error)
+	// dataPath fetches (if need be) and checks one data file against its
+	// MD5checksum, and says where it is and how to name it.
+	var dataPath func(ctx context.Context, f inventory.InventoryFile) (string, string, error)
+	var mu sync.Mutex
 	if rest, ok := strings.CutPrefix(arg, "s3://"); ok {
 		bucket, key, _ := strings.Cut(rest, "/")
 		if bucket == "" {
@@ -143,13 +147,17 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 			return nil, nil, err
 		}
 		arg = "s3://" + bucket + "/" + key
-		dataPath = func(f inventory.InventoryFile) (string, string, error) {
+		dataPath = func(ctx context.Context, f inventory.InventoryFile) (string, string, error) {
 			name := "s3://" + bucket + "/" + f.Key
-			path, err := downloadTemp(ctx, c, bucket, f.Key, "backfill-inventory-*")
-			if err == nil {
-				temps = append(temps, path)
+			h := md5.New() // taken as the file arrives: one pass
+			path, err := downloadTemp(ctx, c, bucket, f.Key, "backfill-inventory-*", h)
+			if err != nil {
+				return "", "", fmt.Errorf("%s: data file %s: %w", arg, name, err)
 			}
-			return path, name, err
+			mu.Lock()
+			temps = append(temps, path)
+			mu.Unlock()
+			return path, name, inventory.CheckSum(f, h.Sum(nil), name)
 		}
 	} else {
 		if manifest, err = os.ReadFile(arg); err != nil {
@@ -160,9 +168,14 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 		}
 		// A delivery copied to disk keeps S3's layout: config-ID/DATE/manifest.json
 		// beside config-ID/data/*.
-		dataPath = func(f inventory.InventoryFile) (string, string, error) {
+		dataPath = func(_ context.Context, f inventory.InventoryFile) (string, string, error) {
 			p := filepath.Join(filepath.Dir(arg), "..", "data", filepath.Base(f.Key))
-			return p, p, nil
+			fh, err := os.Open(p)
+			if err != nil {
+				return "", "", fmt.Errorf("%s: data file %s: %w", arg, p, err)
+			}
+			defer fh.Close()
+			return p, p, inventory.CheckData(f, bufio.NewReaderSize(fh, 1<<20), p)
 		}
 	}
 	m, err := inventory.ParseInventoryManifest(manifest, checksum, arg)
@@ -173,24 +186,31 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 		return nil, nil, fmt.Errorf("%s: an inventory of bucket %q, but the source is %q", arg, m.SourceBucket, fromBucket)
 	}
 	src = &inventorySource{m: m, bucket: fromBucket}
-	for _, f := range m.Files {
+	// The data files are fetched and checked readers at a time; their
+	// order stays the manifest's.
+	files := make([]*dataFile, len(m.Files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
+	for i, f := range m.Files {
 		if finished != nil && finished(fileShard(f.Key)) {
 			continue
 		}
-		path, name, err := dataPath(f)
-		if err != nil {
-			return nil, nil, err
+		g.Go(func() error {
+			path, name, err := dataPath(gctx, f)
+			if err != nil {
+				return err
+			}
+			files[i] = &dataFile{path: path, name: name, shard: fileShard(f.Key)}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	for _, df := range files {
+		if df != nil {
+			src.files = append(src.files, *df)
 		}
-		fh, err := os.Open(path)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: data file %s: %w", arg, name, err)
-		}
-		err = inventory.CheckData(f, fh, name)
-		fh.Close()
-		if err != nil {
-			return nil, nil, err
-		}
-		src.files = append(src.files, dataFile{path: path, name: name, shard: fileShard(f.Key)})
 	}
 	return src, clean, nil
 }
