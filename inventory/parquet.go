@@ -36,6 +36,8 @@ type ParquetReader struct {
 	i, n int
 	row  int
 	unit time.Duration // of last_modified_date
+	// schema is the file's own.
+	schema *parquet.Schema
 }
 
 // NewParquetReader reads the Parquet data file in ra (size bytes); file
@@ -59,7 +61,7 @@ func NewParquetReader(ra io.ReaderAt, size int64, file string) (pr *ParquetReade
 	if err != nil {
 		return nil, &ParseError{File: file, Err: err}
 	}
-	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024), unit: unit}, nil
+	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024), unit: unit, schema: pf.Schema()}, nil
 }
 
 // timestampUnit is the unit of the last_modified_date column as its schema
@@ -83,6 +85,17 @@ func timestampUnit(pf *parquet.File) (time.Duration, error) {
 		return time.Microsecond, nil
 	}
 	return time.Millisecond, nil
+}
+
+// MissingColumns names the Needed fields the file lacks (snake_case).
+func (pr *ParquetReader) MissingColumns() []string {
+	var miss []string
+	for _, col := range []string{"size", "e_tag", "last_modified_date"} {
+		if _, ok := pr.schema.Lookup(col); !ok {
+			miss = append(miss, col)
+		}
+	}
+	return miss
 }
 
 // Next returns the next row, io.EOF at the end, or a *ParseError.

@@ -51,6 +51,22 @@ type columnIndex struct {
 	bucket, key, version, latest, marker, size, modified, etag, class, repl, tier int
 }
 
+// Needed are the optional inventory fields backfill cannot copy safely
+// without: the size (multipart, limits), the ETag (the copy's if-match,
+// the replica's comparison) and the date (--min-age, "newer in replica").
+var Needed = []string{"Size", "ETag", "LastModifiedDate"}
+
+// MissingColumns names the Needed fields the fileSchema lacks (CSV).
+func (m *InventoryManifest) MissingColumns() []string {
+	var miss []string
+	for i, at := range []int{m.idx.size, m.idx.etag, m.idx.modified} {
+		if at < 0 {
+			miss = append(miss, Needed[i])
+		}
+	}
+	return miss
+}
+
 // InventoryFile is one data file of a delivery.
 type InventoryFile struct {
 	Key         string `json:"key"`

@@ -42,7 +42,14 @@ skipped, with its reason counted in the summary and report, when:
    excluded           filtered out by --include/--exclude
    done               an earlier run of this job copied it (checkpoint)
    gone               deleted from the source after it was listed
-   archived           in GLACIER or DEEP_ARCHIVE (see --include-archived)
+   archived           in GLACIER or DEEP_ARCHIVE, or an archive tier of
+                      INTELLIGENT_TIERING (see --include-archived)
+With --inventory, from the inventory's own fields:
+   replicated, replication-pending, is-replica
+                      ReplicationStatus COMPLETED, PENDING, REPLICA
+   replication-status a status --replication-status does not choose
+   delete-marker      a version of a key whose current version is a delete
+                      marker (--all-versions)
 
 Progress is recorded in a checkpoint (--checkpoint, default ./backfill.db):
 run the same command again after a crash or Ctrl-C and it goes on where it
@@ -60,7 +67,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
-			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
+			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV or Parquet) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
 			&cli.StringFlag{Name: "replication-status", Usage: "with --inventory: the replication statuses to copy, comma-separated (`LIST` of COMPLETED, PENDING, FAILED, REPLICA, NONE; default FAILED,NONE)"},
 			&cli.StringFlag{Name: "shard", Usage: "with --inventory: copy only a deterministic `I/N` of the keys (by hash), so N machines can share one inventory"},
 			&cli.BoolFlag{Name: "all-versions", Usage: "with --inventory of a versioned bucket: copy the non-current versions too, oldest first per key, so the newest stays the replica's current version"},
@@ -76,7 +83,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
-			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects in GLACIER/DEEP_ARCHIVE (restored ones copy; others fail InvalidObjectState) instead of skipping them as archived"},
+			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects in GLACIER/DEEP_ARCHIVE and Intelligent-Tiering archive tiers (restored ones copy; others fail InvalidObjectState) instead of skipping them as archived"},
 		}, append(checkpointFlags(), awsFlags()...)...),
 		Action:       runCopy,
 		OnUsageError: onUsageError,
@@ -183,6 +190,12 @@ func parseCopy(c *cli.Context) (*copyRun, error) {
 		return nil, usageErrorf("--inventory, --manifest, --completion-report and --retry-failed are different sources: give one")
 	case (r.shard != "" || r.replStatus != "" || r.allVersions) && r.inventory == "":
 		return nil, usageErrorf("--shard, --replication-status and --all-versions go with --inventory")
+	case r.shard != "" && !validShard(r.shard):
+		_, _, err := parseShard(r.shard)
+		return nil, usageErrorf("%w", err)
+	case r.replStatus != "" && !validStatuses(r.replStatus):
+		_, err := parseStatuses(r.replStatus)
+		return nil, usageErrorf("%w", err)
 	case r.invDate != "" && !strings.HasPrefix(r.inventory, "s3://"):
 		return nil, usageErrorf("--inventory-date goes with --inventory s3://BUCKET/PREFIX/")
 	case c.Bool("no-checkpoint") && (r.reset || r.retryFailed || c.IsSet("checkpoint")):

@@ -252,6 +252,10 @@ func TestBadInventoryCopiesNothing(t *testing.T) {
 			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", "Bucket, Size")
 			return m
 		}, "has no Key column"},
+		"schema without ETag": {func(dir string) string {
+			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good)}, "CSV", strings.Replace(invSchema, "ETag, ", "", 1))
+			return m
+		}, "fileSchema has no ETag"},
 		"wrong field count": {func(dir string) string {
 			m, _ := writeInventory(t, dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(good + "\"" + e.src + "\",\"c\"\n")}, "CSV", invSchema)
 			return m

@@ -182,6 +182,9 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 	if err != nil {
 		return nil, nil, err
 	}
+	if miss := m.MissingColumns(); m.FileFormat == "CSV" && len(miss) > 0 {
+		return nil, nil, fmt.Errorf("%s: fileSchema has no %s: backfill needs them to copy safely (the copy's if-match, the replica comparison, --min-age); add them to the inventory configuration's optional fields", arg, strings.Join(miss, ", "))
+	}
 	if m.SourceBucket != fromBucket {
 		return nil, nil, fmt.Errorf("%s: an inventory of bucket %q, but the source is %q", arg, m.SourceBucket, fromBucket)
 	}
@@ -323,10 +326,14 @@ func (s *inventorySource) readFile(ctx context.Context, df dataFile, fn func(df 
 		if err != nil {
 			return err
 		}
-		r, err = inventory.NewParquetReader(f, fi.Size(), df.name)
+		pr, err := inventory.NewParquetReader(f, fi.Size(), df.name)
 		if err != nil {
 			return err
 		}
+		if miss := pr.MissingColumns(); len(miss) > 0 {
+			return &inventory.ParseError{File: df.name, Err: fmt.Errorf("no %s column: backfill needs them to copy safely (the copy's if-match, the replica comparison, --min-age)", strings.Join(miss, ", "))}
+		}
+		r = pr
 	} else if r, err = s.m.NewReader(bufio.NewReaderSize(f, 1<<20), df.name); err != nil {
 		return err
 	}
@@ -399,6 +406,16 @@ func inShard(key string, i, n uint64) bool {
 	h := fnv.New64a()
 	h.Write([]byte(key))
 	return h.Sum64()%n == i-1
+}
+
+func validShard(s string) bool {
+	_, _, err := parseShard(s)
+	return err == nil
+}
+
+func validStatuses(s string) bool {
+	_, err := parseStatuses(s)
+	return err == nil
 }
 
 // parseShard reads I/N (1 <= I <= N).
