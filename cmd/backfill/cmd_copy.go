@@ -282,6 +282,11 @@ func runCopy(c *cli.Context) error {
 	}
 
 	ao, srcSide, dstSide := awsOptions(c, r.opts.Concurrency)
+	var looked *awsconf.Requests // plan: the requests its look at both sides made
+	if c.Command.Name == "plan" {
+		looked = &awsconf.Requests{}
+		ao.Requests = looked
+	}
 	srcC, err := awsconf.New(ctx, ao, srcSide, r.from.Bucket)
 	if err != nil {
 		return fail(err)
@@ -480,6 +485,7 @@ func runCopy(c *cli.Context) error {
 	}
 	out.aborted = ctx.Err() != nil
 	if plan != nil && runErr == nil {
+		plan.looked(looked.Counts())
 		plan.print(stdout, r.json, r.from.String(), r.to.String())
 		if err := out.close(); err != nil {
 			return err

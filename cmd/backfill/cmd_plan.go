@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -63,6 +66,36 @@ type planner struct {
 	Multipart           int64                 `json:"multipart_objects"`
 	Parts               int64                 `json:"upload_part_copy_requests"`
 	Requests            int64                 `json:"copy_requests"`
+	// Look is the requests this plan made to look at both sides (listing,
+	// HEADs, the inventory's files): the copy makes them again.
+	Look map[string]int64 `json:"look_requests"`
+	// ByOperation is every request the copy would make, by operation.
+	ByOperation map[string]int64 `json:"requests_by_operation"`
+	Total       int64            `json:"requests_total"`
+}
+
+// looked adds the requests of the plan's own look to the copy's.
+func (p *planner) looked(look map[string]int64) {
+	p.Look = look
+	p.ByOperation = maps.Clone(look)
+	if p.ByOperation == nil {
+		p.ByOperation = map[string]int64{}
+	}
+	add := func(op string, n int64) {
+		if n > 0 {
+			p.ByOperation[op] += n
+		}
+	}
+	add("CopyObject", p.CopyObject)
+	add("HeadObject", p.Multipart) // the source's headers, with if-match
+	add("GetObjectTagging", p.Multipart)
+	add("CreateMultipartUpload", p.Multipart)
+	add("UploadPartCopy", p.Parts)
+	add("CompleteMultipartUpload", p.Multipart)
+	p.Total = 0
+	for _, n := range p.ByOperation {
+		p.Total += n
+	}
 }
 
 func newPlanner(threshold, partSize int64) *planner {
@@ -95,7 +128,7 @@ func (p *planner) Result(r *engine.Result) {
 			parts := (size + ps - 1) / ps
 			p.Multipart++
 			p.Parts += parts
-			p.Requests += parts + 5 // HeadObject, GetObjectTagging, Create, parts, Complete, and the replica's HEAD or listing share
+			p.Requests += parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
 		} else {
 			p.CopyObject++
 			p.Requests++
@@ -137,6 +170,15 @@ func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
 			}
 		}
 	}
+	if len(p.ByOperation) > 0 {
+		ops := slices.Sorted(maps.Keys(p.ByOperation))
+		var parts []string
+		for _, op := range ops {
+			parts = append(parts, fmt.Sprintf("%s %d", op, p.ByOperation[op]))
+		}
+		fmt.Fprintf(w, "  requests the copy would make: %d (%s), of which %d to look at both sides as this plan did\n",
+			p.Total, strings.Join(parts, ", "), sum(p.Look))
+	}
 	printMap("skipped, by reason:", p.Skipped, nil)
 	printMap("to copy, by storage class:", p.StorageClass, nil)
 	var order []string
@@ -144,4 +186,12 @@ func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
 		order = append(order, b.label)
 	}
 	printMap("to copy, by size:", p.Sizes, order)
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

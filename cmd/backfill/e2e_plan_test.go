@@ -11,6 +11,7 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 	e.put(e.src, obj{key: "a/1.exr", body: strings.Repeat("x", 100)}, obj{key: "a/2.exr", body: strings.Repeat("y", 200<<10)},
 		obj{key: "b/3.mov", body: strings.Repeat("z", 7<<20)}, obj{key: "b/4.tmp", body: "t"})
 	e.put(e.dst, obj{key: "a/1.exr", body: strings.Repeat("x", 100)})
+	e.proxy.Reset()
 	r := e.run("plan", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--exclude", "*.tmp", "--json")
 	mustCode(t, r, 0)
 	var p struct {
@@ -18,6 +19,9 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 		Skipped   map[string]struct{ Count int64 }
 		Sizes     map[string]struct{ Count int64 } `json:"size_histogram"`
 		Requests  int64                            `json:"copy_requests"`
+		Look      map[string]int64                 `json:"look_requests"`
+		ByOp      map[string]int64                 `json:"requests_by_operation"`
+		Total     int64                            `json:"requests_total"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
@@ -25,6 +29,15 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 	if p.WouldCopy.Count != 2 || p.WouldCopy.Bytes != 200<<10+7<<20 || p.Skipped["exists"].Count != 1 || p.Skipped["excluded"].Count != 1 ||
 		p.Sizes["64 KiB - 1 MiB"].Count != 1 || p.Sizes["1 - 64 MiB"].Count != 1 || p.Requests != 2 {
 		t.Errorf("plan %+v\n%s", p, r.stdout)
+	}
+	// The plan's look is what the server saw; the copy adds its copies.
+	for op, n := range e.proxy.Counts() {
+		if p.Look[op] != int64(n) {
+			t.Errorf("plan counted %d %s, the server saw %d (plan %v)", p.Look[op], op, n, p.Look)
+		}
+	}
+	if p.ByOp["CopyObject"] != 2 || p.ByOp["ListObjectsV2"] != p.Look["ListObjectsV2"] || p.Total != sum(p.Look)+2 {
+		t.Errorf("requests by operation %v, total %d", p.ByOp, p.Total)
 	}
 	for _, op := range []string{"CopyObject", "PutObject", "CreateMultipartUpload", "UploadPartCopy"} {
 		if n := e.proxy.Count(op); n != 0 {
@@ -36,5 +49,49 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stdout, "1 in parts (2 UploadPartCopy)") || !strings.Contains(r.stdout, "exists") {
 		t.Errorf("text plan:\n%s", r.stdout)
+	}
+}
+
+// TestPlanFromInventory: the same counts from an inventory: its own
+// fields' skips, by storage class, and the replica's HEADs the copy would
+// make again.
+func TestPlanFromInventory(t *testing.T) {
+	e := newEnv(t)
+	for _, k := range []string{"a.exr", "b.exr", "done.exr", "cold.exr", "ia.exr"} {
+		e.put(e.src, obj{key: k, body: k})
+	}
+	e.put(e.dst, obj{key: "b.exr", body: "b.exr"})
+	rows := e.inventoryRows()
+	set := func(k string, f func(*invRow)) { r := rows[k]; f(&r); rows[k] = r }
+	set("done.exr", func(r *invRow) { r.repl = "COMPLETED" })
+	set("cold.exr", func(r *invRow) { r.class = "DEEP_ARCHIVE" })
+	set("ia.exr", func(r *invRow) { r.class = "STANDARD_IA" })
+	var data strings.Builder
+	for _, r := range rows {
+		data.WriteString(r.csvLine(e.src))
+	}
+	manifest, _ := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	e.proxy.Reset()
+	r := e.run("plan", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--inventory", manifest, "--json")
+	mustCode(t, r, 0)
+	var p struct {
+		WouldCopy struct{ Count int64 } `json:"would_copy"`
+		Skipped   map[string]struct{ Count int64 }
+		Classes   map[string]struct{ Count int64 } `json:"by_storage_class"`
+		ByOp      map[string]int64                 `json:"requests_by_operation"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if p.WouldCopy.Count != 2 || p.Skipped["replicated"].Count != 1 || p.Skipped["archived"].Count != 1 || p.Skipped["exists"].Count != 1 ||
+		p.Classes["STANDARD"].Count != 1 || p.Classes["STANDARD_IA"].Count != 1 {
+		t.Errorf("plan %+v\n%s", p, r.stdout)
+	}
+	// One HEAD of the replica per object its fields did not skip.
+	if p.ByOp["HeadObject"] != 3 || int64(e.proxy.Count("HeadObject")) != 3 || p.ByOp["CopyObject"] != 2 || p.ByOp["ListObjectsV2"] > 2 { // the pre-flight checks list a page of each side
+		t.Errorf("requests %v (server saw %v)", p.ByOp, e.proxy.Counts())
+	}
+	if len(e.listing(e.dst, "")) != 1 {
+		t.Error("plan copied")
 	}
 }

@@ -35,6 +35,8 @@ type Options struct {
 	MaxAttempts int
 	// Connections is the size of the HTTP connection pool per host.
 	Connections int
+	// Requests, when set, counts the operations the clients call.
+	Requests *Requests
 }
 
 // ErrNoCredentials is returned by CheckCredentials when the SDK's chain
@@ -103,6 +105,9 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 		if endpoint != "" {
 			so.BaseEndpoint = aws.String(endpoint)
 			so.UsePathStyle = true
+		}
+		if o.Requests != nil {
+			so.APIOptions = append(so.APIOptions, o.Requests.middleware)
 		}
 	})
 	return &Client{Client: client, Config: cfg, Endpoint: endpoint}, nil

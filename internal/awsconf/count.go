@@ -1,0 +1,42 @@
+package awsconf
+
+import (
+	"context"
+	"maps"
+	"sync"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Requests counts the S3 operations clients call, by operation name (one
+// per call, whatever its retries). Safe for concurrent use.
+type Requests struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+// Counts returns a copy of the counts so far.
+func (r *Requests) Counts() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.n)
+}
+
+func (r *Requests) add(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == nil {
+		r.n = map[string]int64{}
+	}
+	r.n[op]++
+}
+
+// middleware counts each operation as it starts.
+func (r *Requests) middleware(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("backfill/count-requests",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			r.add(awsmiddleware.GetOperationName(ctx))
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
