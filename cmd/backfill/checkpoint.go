@@ -69,6 +69,7 @@ func (r *copyRun) spec() checkpoint.Spec {
 		"completion-report":     r.report0,
 		"inventory":             r.inventory,
 		"inventory-date":        r.invDate,
+		"inventory-delivery":    r.invDelivery,
 		"shard":                 r.shard,
 		"replication-status":    r.replStatus,
 		"all-versions":          map[bool]string{true: "true"}[r.allVersions],

@@ -106,6 +106,9 @@ type copyRun struct {
 	shard       string
 	replStatus  string
 	allVersions bool
+	// invDelivery is the manifest.json --inventory resolved to: a resume
+	// must read the same delivery.
+	invDelivery string
 	json        bool
 	report      string
 	failures    string
@@ -354,6 +357,7 @@ func runCopy(c *cli.Context) error {
 		}
 		defer cleanup()
 		inv.prefix, inv.includeArchived, inv.allVersions, inv.finished = r.from.Prefix, r.opts.IncludeArchived, r.allVersions, finished
+		r.invDelivery = inv.delivery
 		inv.resumed = map[string]string{}
 		for _, sh := range invShards {
 			inv.resumed[sh.Prefix] = sh.Watermark

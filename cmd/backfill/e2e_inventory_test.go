@@ -497,6 +497,18 @@ func TestInventoryNewestCompleteDelivery(t *testing.T) {
 	if rf := readReport(t, rep); rf.Copied != 1 {
 		t.Errorf("report %+v\n%s", rf, r.stderr)
 	}
+	// A job's checkpoint holds it to the delivery it started from: a
+	// newer one the next day is not silently mixed in.
+	cp := filepath.Join(e.dir, "cp.db")
+	r = e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--checkpoint", cp)...)
+	mustCode(t, r, 0)
+	_, newer := writeInventory(t, t.TempDir(), e.src, "2026-11-25T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	upload(newer, "")
+	r = e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--checkpoint", cp)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "inventory-delivery was") {
+		t.Errorf("resume onto a newer delivery: exit %d\n%s", r.code, r.stderr)
+	}
+
 	r = e.run(e.copyArgs("--inventory", "s3://"+invBucket+"/inv/", "--inventory-date", "2026-11-23", "--no-checkpoint")...)
 	if r.code == 0 || !strings.Contains(r.stderr, "without manifest.checksum") {
 		t.Errorf("--inventory-date of an incomplete delivery: exit %d\n%s", r.code, r.stderr)

@@ -45,6 +45,8 @@ type inventorySource struct {
 	// resumed maps the data files an earlier run started to their
 	// watermark (the relative key of the last row settled in file order).
 	resumed map[string]string
+	// delivery is the manifest.json read (what --inventory resolved to).
+	delivery string
 	// copyStatuses, when set (--replication-status), are the replication
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool
@@ -188,7 +190,7 @@ func loadInventory(ctx context.Context, arg, date string, c *awsconf.Client, fro
 	if m.SourceBucket != fromBucket {
 		return nil, nil, fmt.Errorf("%s: an inventory of bucket %q, but the source is %q", arg, m.SourceBucket, fromBucket)
 	}
-	src = &inventorySource{m: m, bucket: fromBucket}
+	src = &inventorySource{m: m, bucket: fromBucket, delivery: arg}
 	// The data files are fetched and checked readers at a time; their
 	// order stays the manifest's.
 	files := make([]*dataFile, len(m.Files))
