@@ -523,3 +523,45 @@ func TestInventoryNewestCompleteDelivery(t *testing.T) {
 		t.Errorf("two configurations: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestInventoryIncludeArchived: archived rows are skipped and counted by
+// default; --include-archived attempts them, and one S3 will not copy
+// without a restore is recorded as an InvalidObjectState failure.
+func TestInventoryIncludeArchived(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "cold.exr", body: "c"}, obj{key: "restored.exr", body: "r"}, obj{key: "warm.exr", body: "w"})
+	rows := e.inventoryRows()
+	for _, k := range []string{"cold.exr", "restored.exr"} {
+		r := rows[k]
+		r.class = "GLACIER"
+		rows[k] = r
+	}
+	var data strings.Builder
+	for _, r := range rows {
+		data.WriteString(r.csvLine(e.src))
+	}
+	manifest, _ := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "CopyObject" && r.Key == "cold.exr" { // not restored: S3 refuses it
+			return &s3test.Fault{Status: 403, Code: "InvalidObjectState", Message: "The operation is not valid for the object's storage class"}
+		}
+		return nil
+	})
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--inventory", manifest, "--no-checkpoint", "--report", rep)...)
+	mustCode(t, r, 0)
+	if rf := readReport(t, rep); rf.Skipped["archived"] != 2 || rf.Copied != 1 || e.proxy.Count("CopyObject") != 1 {
+		t.Errorf("default: %+v, requests %v", rf, e.proxy.Counts())
+	}
+	fails := filepath.Join(e.dir, "failures.csv")
+	r = e.run(e.copyArgs("--inventory", manifest, "--no-checkpoint", "--report", rep, "--include-archived", "--failures", fails)...)
+	if r.code != 3 {
+		t.Errorf("exit %d, want 3 (some objects failed)\n%s", r.code, r.stderr)
+	}
+	if rf := readReport(t, rep); rf.Failed["InvalidObjectState"] != 1 || rf.Copied != 1 || rf.Skipped["exists"] != 1 {
+		t.Errorf("--include-archived: %+v", rf)
+	}
+	if b, _ := os.ReadFile(fails); !strings.Contains(string(b), "cold.exr") {
+		t.Errorf("failures file: %q", b)
+	}
+}
