@@ -309,12 +309,16 @@ type parquetInvRow struct {
 	ETag              *string   `parquet:"e_tag,optional"`
 	StorageClass      *string   `parquet:"storage_class,optional"`
 	ReplicationStatus *string   `parquet:"replication_status,optional"`
+	VersionID         *string   `parquet:"version_id,optional"`
+	IsDeleteMarker    *bool     `parquet:"is_delete_marker,optional"`
+	TieringTier       *string   `parquet:"intelligent_tiering_access_tier,optional"`
 }
 
+// parquetBytes writes rows as S3 Inventory does: Snappy-compressed.
 func parquetBytes[T any](t *testing.T, rows []T) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	w := parquet.NewGenericWriter[T](&b)
+	w := parquet.NewGenericWriter[T](&b, parquet.Compression(&parquet.Snappy))
 	if _, err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}
@@ -326,25 +330,42 @@ func parquetBytes[T any](t *testing.T, rows []T) []byte {
 
 func TestInventoryParquet(t *testing.T) {
 	e := newEnv(t)
-	e.put(e.src, obj{key: "a b+c.exr", body: "a"}, obj{key: "done.exr", body: "d"}, obj{key: "sub/x.mov", body: "x"})
+	e.put(e.src, obj{key: "a b+c.exr", body: "a"}, obj{key: "done.exr", body: "d"}, obj{key: "sub/x.mov", body: "x"},
+		obj{key: "deep.exr", body: "i"})
 	var rows []parquetInvRow
 	for k, r := range e.inventoryRows() {
 		pr := parquetInvRow{Bucket: e.src, Key: k, IsLatest: ptrTo(true), Size: ptrTo(r.size), LastModifiedDate: r.modified,
-			ETag: ptrTo(strings.Trim(r.etag, `"`)), StorageClass: ptrTo("STANDARD")}
-		if k == "done.exr" {
+			ETag: ptrTo(strings.Trim(r.etag, `"`)), StorageClass: ptrTo("STANDARD"), VersionID: ptrTo("v-" + k), IsDeleteMarker: ptrTo(false)}
+		switch k {
+		case "done.exr":
 			pr.ReplicationStatus = ptrTo("COMPLETED")
+		case "deep.exr":
+			pr.StorageClass, pr.TieringTier = ptrTo("INTELLIGENT_TIERING"), ptrTo("DEEP_ARCHIVE_ACCESS")
 		}
 		rows = append(rows, pr)
 	}
+	// A non-current version, and a key deleted since (its delete marker
+	// is current): neither is copied.
+	rows = append(rows,
+		parquetInvRow{Bucket: e.src, Key: "sub/x.mov", IsLatest: ptrTo(false), Size: ptrTo(int64(9)), LastModifiedDate: time.Now().Add(-48 * time.Hour),
+			ETag: ptrTo("0ld"), StorageClass: ptrTo("STANDARD"), VersionID: ptrTo("v-old"), IsDeleteMarker: ptrTo(false)},
+		parquetInvRow{Bucket: e.src, Key: "deleted.exr", IsLatest: ptrTo(true), LastModifiedDate: time.Now().Add(-time.Hour),
+			VersionID: ptrTo("dm"), IsDeleteMarker: ptrTo(true)})
 	m, _ := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{parquetBytes(t, rows)}, "Parquet",
 		"message s3.inventory { required binary bucket (STRING); required binary key (STRING); ... }")
 	rep := filepath.Join(e.dir, "r.json")
 	mustCode(t, e.run(e.copyArgs("--inventory", m, "--no-checkpoint", "--report", rep)...), 0)
-	if rf := readReport(t, rep); rf.Copied != 2 || rf.Skipped["replicated"] != 1 {
+	if rf := readReport(t, rep); rf.Copied != 2 || rf.Skipped["replicated"] != 1 || rf.Skipped["archived"] != 1 || rf.Listed != 4 {
 		t.Errorf("report %+v", rf)
 	}
 	if _, ok := e.listing(e.dst, "")["a b+c.exr"]; !ok {
 		t.Error("a b+c.exr not copied (Parquet keys are not URL-encoded)")
+	}
+	if b := e.body(e.dst, "sub/x.mov"); b != "x" {
+		t.Errorf("sub/x.mov in the replica: %q, want the current version", b)
+	}
+	if got := sortedKeys(e.listing(e.dst, "")); len(got) != 2 {
+		t.Errorf("replica %v", got)
 	}
 
 	type noKey struct {
