@@ -318,10 +318,13 @@ func (p *pager) next(ctx context.Context) (Object, bool, error) {
 
 // fetch gets the next page.
 func (p *pager) fetch(ctx context.Context) error {
+	// URL-encoded, so that keys with characters XML 1.0 cannot carry
+	// (control characters) come through intact; decodeKeys decodes them.
 	in := &s3.ListObjectsV2Input{
 		Bucket:            aws.String(p.bucket),
 		Prefix:            aws.String(p.prefix),
 		ContinuationToken: p.token,
+		EncodingType:      types.EncodingTypeUrl,
 	}
 	if p.delim != "" {
 		in.Delimiter = aws.String(p.delim)
@@ -336,6 +339,9 @@ func (p *pager) fetch(ctx context.Context) error {
 		in.ExpectedBucketOwner = aws.String(p.owner)
 	}
 	resp, err := p.api.ListObjectsV2(ctx, in)
+	if err == nil {
+		err = decodeKeys(resp)
+	}
 	if err != nil {
 		return &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: err}
 	}
