@@ -1,0 +1,352 @@
+// Command scale measures backfill copying a million objects (default)
+// between two buckets of an in-memory S3 simulator (bench/s3sim) with an
+// added latency per request, against the theoretical limit
+// concurrency / latency, and checks the replica is whole.
+//
+//	make build && go run ./bench/scale                       # 1,000,000 objects, 50 ms, backfill's defaults
+//	go run ./bench/scale -objects 20000 -latency 50ms
+//	go run ./bench/scale -peers -objects 2000                 # also aws s3 sync and rclone copy, same rig
+//
+// The simulator runs in this process on a loopback port and stores no
+// object data, so the scale is bounded by memory (about 50 bytes per source
+// object and 100 per copied one), not disk. backfill runs as a child process
+// (bin/backfill, `make build`); its peak RSS and CPU time come from the
+// kernel's rusage of that child. The limit counts CopyObject requests only:
+// each object needs one, each takes at least the added latency, and at most
+// --concurrency are in flight; the listing pages (both buckets, fanned out
+// over folders) overlap the copies and are not counted in it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/backfill-dev/backfill/bench/s3sim"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultConcurrency is backfill's --concurrency default (README, BENCHMARKS.md).
+const defaultConcurrency = 256
+
+type config struct {
+	objects, large, concurrency int
+	latency                     time.Duration
+	bin, extra                  string
+	peers                       bool
+	every                       time.Duration
+}
+
+func run() error {
+	var c config
+	flag.IntVar(&c.objects, "objects", 1000000, "objects to seed in bucket primary")
+	sizeKiB := flag.Int64("size-kib", 12<<10, "size of each object, KiB (plus up to 64 KiB, varying)")
+	flag.IntVar(&c.large, "large", 0, "also seed this many objects of 6 GiB (copied in parts)")
+	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "added latency per request")
+	flag.IntVar(&c.concurrency, "concurrency", 0, "pass --concurrency N to backfill (0: its default, 256)")
+	flag.StringVar(&c.bin, "backfill", "bin/backfill", "backfill binary (`make build`)")
+	flag.StringVar(&c.extra, "args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
+	flag.BoolVar(&c.peers, "peers", false, "also run aws s3 sync (/usr/bin/aws) and rclone copy on the same objects")
+	flag.DurationVar(&c.every, "progress", 10*time.Second, "print the simulator's CopyObject count this often (stderr)")
+	readRate := flag.Float64("read-rate", 0, "simulated S3 GET/HEAD limit per prefix per second (0: none; S3: 5500)")
+	writeRate := flag.Float64("write-rate", 0, "simulated S3 PUT/COPY/POST/DELETE limit per prefix per second (0: none; S3: 3500)")
+	depth := flag.Int("prefix-depth", 2, "key segments forming a rate-limit prefix (2: shows/s01/)")
+	simProfile := flag.String("simprofile", "", "write this process's (the simulator's) CPU profile of the runs to this file")
+	flag.Parse()
+
+	bin, err := filepath.Abs(c.bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("%w (run `make build` first)", err)
+	}
+	sim, err := s3sim.Start(s3sim.Options{PrefixDepth: *depth})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+
+	t0 := time.Now()
+	n := c.objects + c.large
+	err = sim.Seed("primary", n, func(i int) (string, int64) {
+		if i < c.large {
+			return fmt.Sprintf("shows/masters/reel%04d.mov", i), 6<<30 + int64(i)
+		}
+		i -= c.large
+		return fmt.Sprintf("shows/s%02d/e%02d/frames/%06d.dpx", i/50000, i/1000%50, i%1000), *sizeKiB<<10 + int64(i*7919%65536)
+	})
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap0 := ms.HeapAlloc
+	fmt.Printf("seeded %d objects (%d KiB + up to 64 KiB each; %d of 6 GiB) in s3://primary in %.1f s; simulator heap %.0f MB\n",
+		n, *sizeKiB, c.large, time.Since(t0).Seconds(), float64(heap0)/1e6)
+
+	dir, err := os.MkdirTemp("", "bench-scale-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env, err := childEnv(dir, sim.URL())
+	if err != nil {
+		return err
+	}
+	tools := []tool{backfillTool(c, bin, dir)}
+	if c.peers {
+		tools = append(tools, peerTools(sim.URL())...)
+	}
+	sim.SetLatency(c.latency)
+	sim.SetRateLimits(*readRate, *writeRate, 0)
+
+	if *simProfile != "" {
+		f, err := os.Create(*simProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	load0 := loadavg()
+	var rows []result
+	for _, t := range tools {
+		sim.CreateBucket(t.dst)
+		r, err := measure(sim, t, withEnv(env, t.env), n, dir, c.every)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("simulator heap after the runs %.0f MB: %.0f bytes per source object, %.0f per copied one\n",
+		float64(ms.HeapAlloc)/1e6, float64(heap0)/float64(n), (float64(ms.HeapAlloc)-float64(heap0))/float64(n*len(rows)))
+	fmt.Printf("\n%d objects, %s added latency per request, rate limits read %s / write %s per prefix (depth %d)\n\n",
+		n, c.latency, rate(*readRate), rate(*writeRate), *depth)
+	fmt.Println("| tool | wall s | objects/s | limit objects/s (conc/latency) | ratio | requests/s ÷ limit | avg in flight at the simulator | peak RSS MB | CPU user+sys s | simulator CPU s | SlowDown | replica complete |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range rows {
+		limit := float64(r.conc) / max(c.latency.Seconds(), 1e-9)
+		ops := float64(n) / r.wall
+		fmt.Printf("| %s | %.1f | %.0f | %.0f (%d/%s) | %.1f%% | %.1f%% | %.0f | %.0f | %.1f + %.1f | %.1f | %d | %s |\n",
+			r.name, r.wall, ops, limit, r.conc, c.latency, 100*ops/limit, 100*float64(total(r.counts))/r.wall/limit,
+			r.inFlight, r.maxRSS, r.user, r.sys, r.simCPU, r.slow, r.check)
+	}
+	if b := rows[0]; c.latency > 0 {
+		ratio := float64(n) / b.wall / (float64(b.conc) / c.latency.Seconds())
+		fmt.Printf("\nbackfill targets: objects/s >= 90%% of the limit: %s (%.1f%%); peak RSS < 200 MB: %s (%.0f MB)\n",
+			met(ratio >= 0.9), 100*ratio, met(b.maxRSS < 200), b.maxRSS)
+	}
+	fmt.Printf("machine: %d CPUs, load average %s before the runs, %s after (other work on it slows every tool)\n",
+		runtime.NumCPU(), load0, loadavg())
+	fmt.Println("\n| tool | requests by operation | requests per object | CopyObject per object |")
+	fmt.Println("|---|---|---:|---:|")
+	for _, r := range rows {
+		fmt.Printf("| %s | %s | %.3f | %.3f |\n", r.name, countText(r.counts), float64(total(r.counts))/float64(n),
+			float64(r.counts["CopyObject"])/float64(n))
+	}
+	fmt.Println("\nlimit: one CopyObject per object, each >= the added latency, at most `conc` in flight;")
+	fmt.Println("listing pages overlap the copies and are not counted. aws-cli's conc is its default")
+	fmt.Println("max_concurrent_requests (10), rclone's its default --transfers (4). requests/s ÷ limit")
+	fmt.Println("counts every request a tool made (a tool needing k requests per object tops out at 100%/k")
+	fmt.Println("in the ratio column): how busy it keeps its concurrency, i.e. how fair the rig is to it.")
+	return nil
+}
+
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// loadavg is the 1-minute load average from /proc/loadavg ("?" elsewhere).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func total(m map[string]int64) int64 {
+	t := int64(0)
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
+func rate(r float64) string {
+	if r <= 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f/s", r)
+}
+
+type result struct {
+	name      string
+	conc      int
+	wall      float64
+	maxRSS    float64 // MB
+	user, sys float64
+	simCPU    float64
+	slow      int64
+	counts    map[string]int64
+	check     string
+	inFlight  float64 // requests in flight at the simulator, average
+}
+
+// measure runs one tool to completion and checks its replica.
+func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time.Duration) (result, error) {
+	r := result{name: t.name, conc: t.conc}
+	logPath := filepath.Join(dir, t.dst+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return r, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(t.args[0], t.args[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+	fmt.Fprintf(os.Stderr, "\n$ %s\n", strings.Join(t.args, " "))
+	sim.ResetCounts()
+	var self0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self0) //nolint:errcheck
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return r, err
+	}
+	done, avg := make(chan struct{}), make(chan float64, 1)
+	go func() { avg <- progress(sim, start, every, done) }()
+	runErr := cmd.Wait()
+	close(done)
+	r.inFlight = <-avg
+	r.wall = time.Since(start).Seconds()
+	var self1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self1) //nolint:errcheck
+	r.simCPU = cpu(self1) - cpu(self0)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSS = float64(ru.Maxrss) / 1024 // KiB on Linux
+		r.user, r.sys = tv(ru.Utime), tv(ru.Stime)
+	}
+	r.counts, r.slow = sim.Counts(), sim.SlowDowns()
+	out, _ := os.ReadFile(logPath)
+	fmt.Fprintf(os.Stderr, "%s output (%s):\n%s\n", t.name, cmd.ProcessState, tail(string(out), 40))
+	if runErr != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", t.name, runErr)
+	}
+	r.check = verify(sim, t.dst, n)
+	if runErr != nil {
+		r.check += fmt.Sprintf(" (%v)", runErr)
+	}
+	return r, nil
+}
+
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+func cpu(u syscall.Rusage) float64 { return tv(u.Utime) + tv(u.Stime) }
+
+// progress prints the simulator's counts every so often, with the average
+// number of requests in flight (sampled every 50 ms): below the tool's
+// concurrency means the tool, not the simulator's latency, is the limit.
+// It returns the average over the whole run.
+func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan struct{}) float64 {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	sample := time.NewTicker(50 * time.Millisecond)
+	defer sample.Stop()
+	last, lastT := int64(0), start
+	var sum, samples, allSum, all int64
+	for {
+		select {
+		case <-done:
+			return float64(allSum) / float64(max(all, 1))
+		case <-sample.C:
+			f := sim.InFlight()
+			sum, samples, allSum, all = sum+f, samples+1, allSum+f, all+1
+		case now := <-tick.C:
+			c := sim.Counts()
+			cp := c["CopyObject"]
+			fmt.Fprintf(os.Stderr, "  %5.1fs: CopyObject %d (%.0f/s now), requests %d, listing pages %d, SlowDown %d, in flight %.0f\n",
+				now.Sub(start).Seconds(), cp, float64(cp-last)/now.Sub(lastT).Seconds(), total(c),
+				c["ListObjectsV2"]+c["ListObjects"], sim.SlowDowns(), float64(sum)/float64(max(samples, 1)))
+			last, lastT, sum, samples = cp, now, 0, 0
+		}
+	}
+}
+
+// verify compares the replica with primary inside the simulator: every
+// object there, with the source's size and ETag. A copy made in parts has
+// S3's "-N" ETag instead of the source's: for those only the size is
+// compared, and they are counted apart.
+func verify(sim *s3sim.Sim, dst string, n int) string {
+	count := sim.Len(dst)
+	same, inParts, bad := 0, 0, 0
+	var firstBad string
+	sim.Walk(context.Background(), dst, "", func(o s3sim.Object) bool { //nolint:errcheck
+		src, ok := sim.Lookup("primary", o.Key)
+		switch {
+		case ok && src.Size == o.Size && src.ETag == o.ETag:
+			same++
+		case ok && src.Size == o.Size && strings.Contains(o.ETag, "-") && !strings.Contains(src.ETag, "-"):
+			inParts++
+		default:
+			if bad++; firstBad == "" {
+				firstBad = o.Key
+			}
+		}
+		return true
+	})
+	detail := fmt.Sprintf("%d with the source's size and ETag", same)
+	if inParts > 0 {
+		detail += fmt.Sprintf(", %d copied in parts (size matches, \"-N\" ETag)", inParts)
+	}
+	if count == n && same+inParts == n {
+		return "yes: " + detail
+	}
+	s := fmt.Sprintf("NO: %d objects of %d; %s", count, n, detail)
+	if bad > 0 {
+		s += fmt.Sprintf("; %d differ or are extra (first %q)", bad, firstBad)
+	}
+	return s
+}
+
+func tail(s string, lines int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > lines {
+		ls = append([]string{"..."}, ls[len(ls)-lines:]...)
+	}
+	return strings.Join(ls, "\n")
+}
+
+func countText(m map[string]int64) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
