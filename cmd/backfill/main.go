@@ -29,7 +29,11 @@ const exitStatusHelp = `EXIT STATUS:
    130  interrupted (Ctrl-C): in-flight copies finished, the report written`
 
 func main() {
-	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
+	tuneGC()
+	stop := startProfile()
+	code := run(context.Background(), os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // exitError carries an exit code for an error already explained (or about
