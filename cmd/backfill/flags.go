@@ -22,7 +22,7 @@ func awsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "dest-endpoint-url", Category: cat, Usage: "S3 endpoint `URL` for the destination side"},
 		&cli.StringFlag{Name: "expected-source-owner", Category: cat, Usage: "`ACCOUNT` id that must own the source bucket (ExpectedSourceBucketOwner)"},
 		&cli.StringFlag{Name: "expected-dest-owner", Category: cat, Usage: "`ACCOUNT` id that must own the destination bucket (ExpectedBucketOwner)"},
-		&cli.IntFlag{Name: "max-attempts", Category: cat, Value: awsconf.DefaultMaxAttempts, Usage: "attempts per request (adaptive retries with backoff on SlowDown and 5xx)"},
+		&cli.IntFlag{Name: "max-attempts", Category: cat, Value: awsconf.DefaultMaxAttempts, Usage: "attempts per request (retries with backoff on SlowDown and 5xx; after SlowDown the send rate follows what S3 accepts)"},
 	}
 }
 

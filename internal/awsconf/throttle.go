@@ -44,7 +44,7 @@ func (r *limitedRetryer) GetAttemptToken(ctx context.Context) (func(error) error
 		return nil, err
 	}
 	return func(err error) error {
-		r.limit.done(err != nil && r.throttles.IsErrorThrottle(err).Bool(), sent)
+		r.limit.done(err != nil && r.throttles.IsErrorThrottle(err).Bool(), err == nil, sent)
 		return nil
 	}, nil
 }
@@ -121,15 +121,16 @@ func (l *sendLimit) take() time.Duration {
 	return time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
 }
 
-// done records the answer to one attempt sent at sent.
-func (l *sendLimit) done(throttled bool, sent time.Time) {
+// done records the answer to one attempt sent at sent: throttled, or
+// accepted (ok), or neither (another error: it tells nothing of the rate).
+func (l *sendLimit) done(throttled, ok bool, sent time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if throttled && l.markAt.IsZero() && !sent.Before(l.lastCut) {
 		l.markAt, l.accepted = now, 0
 	}
-	if !throttled {
+	if ok {
 		l.accepted++
 		if l.rate > 0 && l.markAt.IsZero() && now.Sub(l.lastCut) >= holdAfterCut && now.Sub(l.lastRise) >= raiseEvery {
 			l.rate *= raise

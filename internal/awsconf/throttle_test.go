@@ -37,7 +37,7 @@ func simulate(l *sendLimit, c *clock, ceiling float64, d time.Duration) (accepte
 			w := &ws[i]
 			if w.inFlight && !w.answerAt.After(c.t) {
 				w.inFlight = false
-				l.done(w.throttled, w.sentAt)
+				l.done(w.throttled, !w.throttled, w.sentAt)
 				if w.throttled {
 					w.readyAt = c.t.Add(time.Duration(rnd() * float64(time.Second)))
 				} else {
@@ -74,7 +74,7 @@ func TestSendLimitIsOffUntilThrottled(t *testing.T) {
 		if l.take() > 0 {
 			t.Fatal("a limit before any throttle")
 		}
-		l.done(false, c.t)
+		l.done(false, true, c.t)
 	}
 	if l.Rate() != 0 {
 		t.Errorf("rate %v", l.Rate())

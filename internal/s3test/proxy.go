@@ -219,15 +219,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// An error answer costs the round trip too, as S3's does.
+	rtt := func() bool {
+		d := time.Duration(p.latency.Load())
+		return d <= 0 || sleep(r.Context(), d)
+	}
 	switch {
 	case chance(&p.dropRate):
 		drop(w)
 	case chance(&p.errorRate):
-		writeError(w, r, http.StatusInternalServerError, "InternalError",
-			"We encountered an internal error. Please try again.")
+		if rtt() {
+			writeError(w, r, http.StatusInternalServerError, "InternalError",
+				"We encountered an internal error. Please try again.")
+		}
 	case slowDown:
-		writeError(w, r, http.StatusServiceUnavailable, "SlowDown",
-			"Please reduce your request rate.")
+		if rtt() {
+			writeError(w, r, http.StatusServiceUnavailable, "SlowDown",
+				"Please reduce your request rate.")
+		}
 	default:
 		p.forward(w, r)
 	}
