@@ -76,6 +76,8 @@ type bench struct {
 	// reruns: the re-runs made right after the fresh copies at the
 	// scenario latency (one copy serves both tables), by tool.
 	reruns [][]sample
+	// resetReruns: backfill's re-runs with --reset (both sides listed again).
+	resetReruns []sample
 }
 
 const (
@@ -103,6 +105,7 @@ func run() error {
 	flag.BoolVar(&cfg.timeline, "timeline", false, "slowdown scenario: print each run's answers per second (others/503s) to stderr")
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
 	bfArgs := flag.String("backfill-args", "", "extra backfill copy flags, space-separated")
+	allowMissing := flag.Bool("allow-missing", false, "run even when a peer (aws, rclone) is not installed (its rows say skipped)")
 	quick := flag.Bool("quick", false, "smoke test: 300 objects, 600 under the ceiling, 1 run (unless those flags are given)")
 	flag.Parse()
 
@@ -174,8 +177,15 @@ func run() error {
 	if len(b.tools) == 0 {
 		return fmt.Errorf("-only %q matches no tool", cfg.only)
 	}
+	for _, t := range b.tools {
+		if t.missing != "" && !*allowMissing {
+			return fmt.Errorf("%s: %s (make peer-tools installs them; -allow-missing runs without)", t.name, t.missing)
+		}
+	}
 
-	fmt.Printf("# backfill vs peers\n\n%d CPUs; %s; %s\n", runtime.NumCPU(), version("/usr/bin/aws", "--version"), version("rclone", "version"))
+	fmt.Printf("# backfill vs peers\n\n%d CPUs, %s memory, %s; %s; %s; %s; versitygw %s; backfill %s\n", runtime.NumCPU(), memTotal(), runtime.Version(),
+		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), version("cat", filepath.Join(filepath.Dir(os.Getenv("BACKFILL_VERSITYGW")), ".versitygw-version")),
+		version("git", "describe", "--always", "--dirty"))
 	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
 		if err := b.seedPrimary(primary, cfg.objects); err != nil {
 			return err
@@ -286,4 +296,19 @@ func indent(s string) string {
 		s = "..." + s[len(s)-2000:]
 	}
 	return strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// memTotal is the machine's memory, from /proc/meminfo.
+func memTotal() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "?"
+	}
+	var kb int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
+			return fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
+		}
+	}
+	return "?"
 }

@@ -26,7 +26,11 @@ type sample struct {
 func (b *bench) each(label string, one func(t tool) (sample, error)) ([][]sample, error) {
 	res := make([][]sample, len(b.tools))
 	for r := range b.runs {
-		for i, t := range b.tools {
+		// The order turns each round, so no tool always follows the same
+		// one (whose writes the disk may still be flushing).
+		for k := range b.tools {
+			i := (k + r) % len(b.tools)
+			t := b.tools[i]
 			if t.missing != "" {
 				continue
 			}
@@ -159,8 +163,14 @@ func skipped(t tool, cols int) {
 }
 
 // backfillAndPeers splits the results: backfill's (nil if it did not run) and
-// the fastest peer whose every run left a complete replica.
+// the fastest peer whose every run left a complete replica. Faster peers
+// left out because a run was incomplete are named in excluded.
 func (b *bench) backfillAndPeers(res [][]sample) (bf []sample, best string, bestWall float64) {
+	bf, best, bestWall, _ = b.peersBy(res)
+	return bf, best, bestWall
+}
+
+func (b *bench) peersBy(res [][]sample) (bf []sample, best string, bestWall float64, excluded []string) {
 	for i, t := range b.tools {
 		if len(res[i]) == 0 {
 			continue
@@ -173,7 +183,12 @@ func (b *bench) backfillAndPeers(res [][]sample) (bf []sample, best string, best
 			best, bestWall = t.name, w
 		}
 	}
-	return bf, best, bestWall
+	for i, t := range b.tools {
+		if len(res[i]) > 0 && !strings.HasPrefix(t.name, "backfill") && !allComplete(res[i]) && (best == "" || med(res[i], wall) < bestWall) {
+			excluded = append(excluded, t.name)
+		}
+	}
+	return bf, best, bestWall, excluded
 }
 
 // peersRan reports whether any tool other than backfill has results.

@@ -15,6 +15,13 @@ func (s *Sim) CreateBucket(name string) {
 	}
 }
 
+// DropBucket forgets a bucket and everything in it (between benchmark runs).
+func (s *Sim) DropBucket(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.buckets, name)
+}
+
 // Seed fills bucket (created if needed; it must hold no objects) with n
 // objects named and sized by gen(0..n-1), all with LastModified
 // Options.SeedTime and storage class STANDARD. Keys need not come in order
