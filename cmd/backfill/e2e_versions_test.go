@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // versionRows are the inventory rows of a versioned bucket, as S3
@@ -178,5 +179,47 @@ func TestInventoryAllVersions(t *testing.T) {
 	}
 	if r := e.run("copy", "--from", "s3://"+src, "--to", "s3://"+dst2, "--all-versions", "--no-checkpoint"); r.code != 2 {
 		t.Errorf("--all-versions without --inventory: exit %d", r.code)
+	}
+}
+
+// TestInventoryAllVersionsNullVersion: a key written before versioning was
+// enabled keeps a null version (an empty VersionId in the inventory); it is
+// copied as versionId=null, before the newer versions.
+func TestInventoryAllVersionsNullVersion(t *testing.T) {
+	e := newEnv(t)
+	src, dst := e.srv.NewBucket(t, false), e.srv.NewBucket(t, true)
+	put := func(body string) {
+		if _, err := e.client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("k.exr"), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("before versioning")
+	if _, err := e.client.PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{Bucket: aws.String(src),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	put("after")
+	rows := e.versionRows(src)
+	var data strings.Builder
+	nulls := 0
+	for _, r := range rows {
+		if r.version == "null" {
+			r.version = "" // as S3 Inventory writes the null version
+		}
+		if r.version == "" {
+			nulls++
+		}
+		data.WriteString(r.csvLine(src))
+	}
+	if len(rows) != 2 || nulls != 1 {
+		t.Fatalf("versions %+v: want a null version and another", rows)
+	}
+	manifest, _ := writeInventory(t, e.dir, src, "2026-11-23T01-00Z", [][]byte{gz(data.String())}, "CSV", invSchema)
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run("copy", "--from", "s3://"+src, "--to", "s3://"+dst, "--no-progress", "--inventory", manifest, "--all-versions", "--no-checkpoint", "--report", rep)
+	mustCode(t, r, 0)
+	if got := strings.Join(e.replicaHistory(dst, "k.exr"), ","); got != "before versioning,after" {
+		t.Errorf("replica history %q\n%s", got, r.stderr)
 	}
 }
