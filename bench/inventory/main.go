@@ -24,13 +24,13 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/backfill-dev/backfill/bench/internal/peak"
 	"github.com/backfill-dev/backfill/inventory"
 )
 
@@ -263,8 +263,7 @@ func readAll(dir, format string, procs, n int) error {
 	if count.Load() != int64(n) || decided[4].Load() == 0 || decided[3].Load() != 0 {
 		return fmt.Errorf("%s: read %d rows of %d (decisions %v)", format, count.Load(), n, decided)
 	}
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("rate=%f rss=%d\n", float64(count.Load())/el.Seconds(), ru.Maxrss)
+	kib, _ := peak.RSS(0) // not ru_maxrss: it would count the parent's pages too
+	fmt.Printf("rate=%f rss=%d\n", float64(count.Load())/el.Seconds(), kib)
 	return nil
 }

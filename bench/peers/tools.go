@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/backfill-dev/backfill/bench/internal/peak"
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
@@ -103,6 +104,7 @@ func execute(cmd *exec.Cmd, interruptWhen func() bool, timeout time.Duration) (p
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	hwm := peak.Watch(cmd.Process.Pid) // polled at each tick: ru_maxrss would count this process too
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.NewTimer(timeout)
@@ -122,6 +124,7 @@ wait:
 			p.exit = fmt.Sprintf("killed after the %s timeout", timeout)
 			break wait
 		case <-tick.C:
+			hwm.Poll()
 			switch {
 			case signals == 0 && interruptWhen != nil && interruptWhen():
 				cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck
@@ -136,9 +139,9 @@ wait:
 		}
 	}
 	p.wall = time.Since(start).Seconds()
+	p.rssKiB = hwm.Max()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		p.cpu = tv(ru.Utime) + tv(ru.Stime)
-		p.rssKiB = ru.Maxrss
 	}
 	if werr != nil && p.exit == "" {
 		p.exit = werr.Error()

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/backfill-dev/backfill/bench/internal/peak"
 	"github.com/backfill-dev/backfill/bench/s3sim"
 )
 
@@ -258,15 +259,31 @@ func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time
 	}
 	done, avg := make(chan struct{}), make(chan float64, 1)
 	go func() { avg <- progress(sim, start, every, done) }()
+	hwm := peak.Watch(cmd.Process.Pid)
+	polled := make(chan struct{})
+	go func() { // the child's own peak RSS, while it runs
+		defer close(polled)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				hwm.Poll()
+			case <-done:
+				return
+			}
+		}
+	}()
 	runErr := cmd.Wait()
 	close(done)
+	<-polled
+	r.maxRSS = float64(hwm.Max()) / 1024
 	r.inFlight = <-avg
 	r.wall = time.Since(start).Seconds()
 	var self1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self1) //nolint:errcheck
 	r.simCPU = cpu(self1) - cpu(self0)
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = float64(ru.Maxrss) / 1024 // KiB on Linux
 		r.user, r.sys = tv(ru.Utime), tv(ru.Stime)
 	}
 	r.counts, r.slow = sim.Counts(), sim.SlowDowns()
