@@ -65,7 +65,8 @@ func run() error {
 	flag.IntVar(&c.concurrency, "concurrency", 0, "pass --concurrency N to backfill (0: its default, 256)")
 	flag.StringVar(&c.bin, "backfill", "bin/backfill", "backfill binary (`make build`)")
 	flag.StringVar(&c.extra, "args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
-	flag.BoolVar(&c.peers, "peers", false, "also run aws s3 sync (/usr/bin/aws) and rclone copy on the same objects")
+	flag.BoolVar(&c.peers, "peers", false, "also run aws s3 sync (/usr/bin/aws) and rclone copy (defaults, and --transfers 256 --checkers 256) on the same objects")
+	only := flag.String("only", "", "with -peers: run only the tools whose name contains this (backfill always runs)")
 	flag.DurationVar(&c.every, "progress", 10*time.Second, "print the simulator's CopyObject count this often (stderr)")
 	readRate := flag.Float64("read-rate", 0, "simulated S3 GET/HEAD limit per prefix per second (0: none; S3: 5500)")
 	writeRate := flag.Float64("write-rate", 0, "simulated S3 PUT/COPY/POST/DELETE limit per prefix per second (0: none; S3: 3500)")
@@ -116,7 +117,11 @@ func run() error {
 	}
 	tools := []tool{backfillTool(c, bin, dir)}
 	if c.peers {
-		tools = append(tools, peerTools(sim.URL())...)
+		for _, t := range peerTools(sim.URL()) {
+			if strings.Contains(t.name, *only) {
+				tools = append(tools, t)
+			}
+		}
 	}
 	sim.SetLatency(c.latency)
 	sim.SetRateLimits(*readRate, *writeRate, 0)

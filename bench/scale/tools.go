@@ -44,12 +44,14 @@ func peerTools(url string) []tool {
 	if p, err := exec.LookPath("rclone"); err == nil {
 		// rclone 1.60 cannot load AWS_CA_BUNDLE ("unsupported transport"):
 		// it runs without it, against the plain-http endpoint.
+		env := []string{"-AWS_CA_BUNDLE", "RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
+			"RCLONE_CONFIG_S3_ENDPOINT=" + url, "RCLONE_CONFIG_S3_ACCESS_KEY_ID=s3sim",
+			"RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=s3simsecret", "RCLONE_CONFIG_S3_REGION=us-east-1",
+			"RCLONE_CONFIG_S3_FORCE_PATH_STYLE=true"}
 		ts = append(ts, tool{name: "rclone copy", conc: 4, dst: "replica3",
-			args: []string{p, "copy", "s3:primary", "s3:replica3"},
-			env: []string{"-AWS_CA_BUNDLE", "RCLONE_CONFIG_S3_TYPE=s3", "RCLONE_CONFIG_S3_PROVIDER=Other",
-				"RCLONE_CONFIG_S3_ENDPOINT=" + url, "RCLONE_CONFIG_S3_ACCESS_KEY_ID=s3sim",
-				"RCLONE_CONFIG_S3_SECRET_ACCESS_KEY=s3simsecret", "RCLONE_CONFIG_S3_REGION=us-east-1",
-				"RCLONE_CONFIG_S3_FORCE_PATH_STYLE=true"}})
+			args: []string{p, "copy", "s3:primary", "s3:replica3"}, env: env},
+			tool{name: "rclone copy --transfers 256 --checkers 256", conc: 256, dst: "replica4",
+				args: []string{p, "copy", "s3:primary", "s3:replica4", "--transfers", "256", "--checkers", "256"}, env: env})
 	} else {
 		fmt.Fprintln(os.Stderr, "scale: rclone not found: rclone copy skipped (apt-get install rclone)")
 	}
