@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
 // Options configure a Sim. The zero value is fine: no latency, no limits.
@@ -167,7 +169,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bkt, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	q := r.URL.Query()
 	rq := &request{w: w, r: r, q: q, bucket: bkt, key: key}
-	rq.op = classify(r.Method, bkt, key, q, r.Header.Get("X-Amz-Copy-Source") != "")
+	rq.op = s.classify(r, q)
 	s.counts[rq.op].Add(1)
 	w.Header().Set("x-amz-request-id", fmt.Sprintf("%016X", s.reqSeq.Add(1)))
 	w.Header().Set("Server", "s3sim")
@@ -204,81 +206,16 @@ var unsupported = []string{"acl", "attributes", "retention", "legal-hold", "rest
 	"ownershipControls", "object-lock", "notification", "website", "logging", "requestPayment",
 	"accelerate", "analytics", "metrics", "inventory", "intelligent-tiering", "versions"}
 
-func classify(m, bkt, key string, q url.Values, copySrc bool) string {
+// classify names the operation as the test harness's proxy does
+// (s3test.Operation), or NotImplemented for one the simulator lacks.
+func (s *Sim) classify(r *http.Request, q url.Values) string {
 	for _, sub := range unsupported {
 		if q.Has(sub) {
 			return "NotImplemented"
 		}
 	}
-	switch {
-	case bkt == "":
-		if m == http.MethodGet {
-			return "ListBuckets"
-		}
-	case key == "":
-		switch {
-		case m == http.MethodGet && q.Has("location"):
-			return "GetBucketLocation"
-		case m == http.MethodGet && q.Has("versioning"):
-			return "GetBucketVersioning"
-		case m == http.MethodGet && q.Has("uploads"):
-			return "ListMultipartUploads"
-		case m == http.MethodPost && q.Has("delete"):
-			return "DeleteObjects"
-		case q.Has("tagging") || q.Has("versioning") || q.Has("location"):
-			return "NotImplemented"
-		case m == http.MethodGet && q.Get("list-type") == "2":
-			return "ListObjectsV2"
-		case m == http.MethodGet:
-			return "ListObjects"
-		case m == http.MethodHead:
-			return "HeadBucket"
-		case m == http.MethodPut:
-			return "CreateBucket"
-		case m == http.MethodDelete:
-			return "DeleteBucket"
-		}
-	case q.Has("uploadId"):
-		switch m {
-		case http.MethodPut:
-			if copySrc {
-				return "UploadPartCopy"
-			}
-			return "UploadPart"
-		case http.MethodPost:
-			return "CompleteMultipartUpload"
-		case http.MethodDelete:
-			return "AbortMultipartUpload"
-		case http.MethodGet:
-			return "ListParts"
-		}
-	case q.Has("uploads"):
-		if m == http.MethodPost {
-			return "CreateMultipartUpload"
-		}
-	case q.Has("tagging"):
-		switch m {
-		case http.MethodGet:
-			return "GetObjectTagging"
-		case http.MethodPut:
-			return "PutObjectTagging"
-		case http.MethodDelete:
-			return "DeleteObjectTagging"
-		}
-	default:
-		switch m {
-		case http.MethodGet:
-			return "GetObject"
-		case http.MethodHead:
-			return "HeadObject"
-		case http.MethodPut:
-			if copySrc {
-				return "CopyObject"
-			}
-			return "PutObject"
-		case http.MethodDelete:
-			return "DeleteObject"
-		}
+	if op := s3test.Operation(r); s.counts[op] != nil {
+		return op
 	}
 	return "NotImplemented"
 }
