@@ -375,3 +375,30 @@ func TestUsageErrorsExit2(t *testing.T) {
 		t.Errorf("usage errors made %d requests", n)
 	}
 }
+
+// S3 can answer a copy "200 OK" and put the error in the body (the copy
+// failed after the status went out). That is a failed attempt, retried,
+// never a copied object.
+func TestCopyAnswered200WithAnErrorIsRetried(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a", body: "1"}, obj{key: "b", body: "2"})
+	var faults atomic.Int32
+	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "CopyObject" && r.Key == "b" && faults.Add(1) == 1 {
+			return &s3test.Fault{Status: 200, Code: "InternalError", Message: "We encountered an internal error. Please try again."}
+		}
+		return nil
+	})
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--report", rep)...)
+	mustCode(t, r, 0)
+	if e.proxy.Count("CopyObject") != 3 {
+		t.Errorf("CopyObject requests %d, want 3 (b's first answer was an error)", e.proxy.Count("CopyObject"))
+	}
+	if got := e.body(e.dst, "b"); got != "2" {
+		t.Errorf("replica b = %q", got)
+	}
+	if rf := readReport(t, rep); rf.Copied != 2 || len(rf.Failed) != 0 {
+		t.Errorf("report %+v", rf)
+	}
+}

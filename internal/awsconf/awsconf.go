@@ -102,6 +102,8 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 		}
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		so.EndpointResolverV2 = newEndpointCache(so.EndpointResolverV2)
+		so.APIOptions = append(so.APIOptions, swap200ErrorCheck)
 		if endpoint != "" {
 			so.BaseEndpoint = aws.String(endpoint)
 			so.UsePathStyle = true
