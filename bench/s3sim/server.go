@@ -50,6 +50,8 @@ type Sim struct {
 	errs      map[string]int64
 	reqSeq    atomic.Uint64
 	inFlight  atomic.Int64
+	firstCopy atomic.Int64 // UnixNano of the first copy request's arrival since ResetCounts
+	lastCopy  atomic.Int64 // UnixNano of the last copy answer
 
 	srv *http.Server
 	url string
@@ -146,6 +148,8 @@ func (s *Sim) ResetCounts() {
 		c.Store(0)
 	}
 	s.slowDowns.Store(0)
+	s.firstCopy.Store(0)
+	s.lastCopy.Store(0)
 	s.errMu.Lock()
 	clear(s.errs)
 	s.errMu.Unlock()
@@ -160,6 +164,17 @@ type request struct {
 	bucket, key string
 }
 
+// CopyWindow is when the first copy request (CopyObject or UploadPartCopy)
+// since ResetCounts arrived and the last one was answered; zero times
+// when there was none.
+func (s *Sim) CopyWindow() (first, last time.Time) {
+	f, l := s.firstCopy.Load(), s.lastCopy.Load()
+	if f == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return time.Unix(0, f), time.Unix(0, l)
+}
+
 // InFlight is the number of requests being answered now (sleeping included).
 func (s *Sim) InFlight() int64 { return s.inFlight.Load() }
 
@@ -171,6 +186,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{w: w, r: r, q: q, bucket: bkt, key: key}
 	rq.op = s.classify(r, q)
 	s.counts[rq.op].Add(1)
+	if rq.op == "CopyObject" || rq.op == "UploadPartCopy" {
+		s.firstCopy.CompareAndSwap(0, time.Now().UnixNano())
+		defer func() { s.lastCopy.Store(time.Now().UnixNano()) }()
+	}
 	w.Header().Set("x-amz-request-id", fmt.Sprintf("%016X", s.reqSeq.Add(1)))
 	w.Header().Set("Server", "s3sim")
 
