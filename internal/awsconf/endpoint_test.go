@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 
@@ -39,6 +40,103 @@ func endpointCases() []s3.EndpointParameters {
 		p("arn:aws:s3:us-west-2:123456789012:accesspoint/media", "us-west-2", nil),
 		p("media--usw2-az1--x-s3", "us-west-2", nil),
 		p("arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap", "us-east-1", nil),
+	}
+}
+
+// oneApart are pairs of parameter sets that differ in one parameter each,
+// for every parameter in the cache's key: a key that left one out would
+// answer the second of a pair with the first's endpoint.
+func oneApart() [][2]s3.EndpointParameters {
+	base := func() s3.EndpointParameters {
+		return s3.EndpointParameters{Bucket: aws.String("media-replica"), Region: aws.String("us-east-1")}
+	}
+	mrap := "arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap"
+	ap := "arn:aws:s3:us-west-2:123456789012:accesspoint/media"
+	dir := "media--use1-az4--x-s3"
+	var pairs [][2]s3.EndpointParameters
+	add := func(set func(*s3.EndpointParameters), change func(*s3.EndpointParameters)) {
+		a := base()
+		set(&a)
+		b := a
+		change(&b)
+		pairs = append(pairs, [2]s3.EndpointParameters{a, b})
+	}
+	none := func(*s3.EndpointParameters) {}
+	add(none, func(p *s3.EndpointParameters) { p.Bucket = aws.String("media-other") })
+	add(none, func(p *s3.EndpointParameters) { p.Region = aws.String("eu-west-1") })
+	add(none, func(p *s3.EndpointParameters) { p.UseFIPS = aws.Bool(true) })
+	add(none, func(p *s3.EndpointParameters) { p.UseDualStack = aws.Bool(true) })
+	add(none, func(p *s3.EndpointParameters) { p.Endpoint = aws.String("http://127.0.0.1:7070") })
+	add(none, func(p *s3.EndpointParameters) { p.ForcePathStyle = aws.Bool(true) })
+	add(none, func(p *s3.EndpointParameters) { p.Accelerate = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = nil }, func(p *s3.EndpointParameters) { p.UseGlobalEndpoint = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = nil }, func(p *s3.EndpointParameters) { p.UseObjectLambdaEndpoint = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = aws.String(ap); p.Region = aws.String("us-west-2") },
+		func(p *s3.EndpointParameters) { p.DisableAccessPoints = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = aws.String(mrap) },
+		func(p *s3.EndpointParameters) { p.DisableMultiRegionAccessPoints = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = aws.String(ap); p.UseArnRegion = aws.Bool(false) },
+		func(p *s3.EndpointParameters) { p.UseArnRegion = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = aws.String(dir) },
+		func(p *s3.EndpointParameters) { p.DisableS3ExpressSessionAuth = aws.Bool(true) })
+	add(func(p *s3.EndpointParameters) { p.Bucket = nil; p.UseS3ExpressControlEndpoint = aws.Bool(false) },
+		func(p *s3.EndpointParameters) { p.UseS3ExpressControlEndpoint = aws.Bool(true) })
+	return pairs
+}
+
+// Each parameter the cache keys on changes the SDK's answer in one of the
+// pairs (so the pairs test something), and the cache follows the SDK
+// through each pair in order.
+func TestEndpointCacheKeysEveryParameter(t *testing.T) {
+	sdk := s3.NewDefaultEndpointResolverV2()
+	for i, pair := range oneApart() {
+		a, aerr := sdk.ResolveEndpoint(t.Context(), pair[0])
+		b, berr := sdk.ResolveEndpoint(t.Context(), pair[1])
+		if fmt.Sprint(aerr) == fmt.Sprint(berr) && reflect.DeepEqual(a, b) {
+			t.Errorf("pair %d: the SDK gives the same answer to both (%+v): the pair tests nothing", i, a)
+			continue
+		}
+		c := newEndpointCache(sdk)
+		for j, p := range pair {
+			want, werr := sdk.ResolveEndpoint(t.Context(), p)
+			got, err := c.ResolveEndpoint(t.Context(), p)
+			if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+				t.Errorf("pair %d, set %d: cached %+v (%v), SDK %+v (%v)", i, j, got, err, want, werr)
+			}
+		}
+	}
+}
+
+// The key names every field of s3.EndpointParameters but the three the
+// rules do not read: an SDK update that adds a parameter fails here until
+// the key has it.
+func TestEndpointCacheKeyIsComplete(t *testing.T) {
+	var params []string
+	pt := reflect.TypeFor[s3.EndpointParameters]()
+	for i := range pt.NumField() {
+		if f := pt.Field(i); f.IsExported() && !slices.Contains([]string{"Key", "Prefix", "CopySource"}, f.Name) {
+			params = append(params, f.Name)
+		}
+	}
+	if kt := reflect.TypeFor[endpointKey](); kt.NumField() != len(params) {
+		t.Fatalf("s3.EndpointParameters has %d keyed fields %v; endpointKey has %d: add the new ones to keyOf", len(params), params, kt.NumField())
+	}
+	// Every field set alone changes the key.
+	var zero s3.EndpointParameters
+	for _, name := range params {
+		p := zero
+		f := reflect.ValueOf(&p).Elem().FieldByName(name)
+		switch f.Type() {
+		case reflect.TypeFor[*string]():
+			f.Set(reflect.ValueOf(aws.String("x")))
+		case reflect.TypeFor[*bool]():
+			f.Set(reflect.ValueOf(aws.Bool(false)))
+		default:
+			t.Fatalf("field %s has type %s: keyOf does not know it", name, f.Type())
+		}
+		if keyOf(p) == keyOf(zero) {
+			t.Errorf("keyOf ignores %s", name)
+		}
 	}
 }
 

@@ -42,6 +42,15 @@ func swap200ErrorCheck(stack *middleware.Stack) error {
 // it as the error it is and the retryer treats it as a server error. The
 // body is read whole (the deserializer would read it anyway) and handed on
 // as an in-memory reader.
+//
+// Two answers are judged as the SDK would: a read error after the root
+// element began goes to the deserializer behind the bytes read (which
+// succeeds if the document was whole, as the SDK's check stopping at the
+// root would), and a read error before it is returned, for the retryer to
+// judge. One is judged more strictly: a 2xx copy answer with no root
+// element at all (an empty body) is a 500, not a copy, because S3 always
+// sends a result document for a copy that finished and the SDK would
+// otherwise report success with no result (UploadPartCopy: no part ETag).
 type error200 struct{}
 
 func (error200) ID() string { return sdk200ErrorID }
@@ -60,83 +69,115 @@ func (error200) HandleDeserialize(ctx context.Context, in middleware.Deserialize
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return out, md, nil
 	}
-	body, err := io.ReadAll(resp.Body)
+	body, readErr := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil {
+	found, isError := rootElement(body)
+	switch {
+	case readErr != nil && !found:
 		// As the SDK's check does: the read error, for the retryer to judge.
-		return out, md, err
+		return out, md, readErr
+	case readErr != nil:
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{readErr}))
+	default:
+		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if rootIsError(body) {
+	if isError || !found {
 		resp.StatusCode = 500
 	}
 	return out, md, nil
 }
 
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
 // rootIsError reports whether the XML document b's root element is named
 // Error (in any case, any namespace prefix), as the SDK's check decides.
-// Like the SDK's decoder it passes over a byte-order mark, text, the XML
-// declaration, processing instructions, comments, CDATA and a DOCTYPE.
 func rootIsError(b []byte) bool {
+	_, isError := rootElement(b)
+	return isError
+}
+
+// rootElement finds the start of the XML document b's root element and
+// says whether it is named Error, as the SDK's decoder would name it.
+// Like that decoder it passes over a byte-order mark, text, the XML
+// declaration, processing instructions, comments, CDATA and a DOCTYPE.
+func rootElement(b []byte) (found, isError bool) {
 	for {
 		i := bytes.IndexByte(b, '<')
-		if i < 0 {
-			return false
+		if i < 0 || i+1 >= len(b) {
+			return false, false
 		}
 		b = b[i:]
-		var end string
+		var skip int
 		switch {
 		case bytes.HasPrefix(b, []byte("<?")):
-			end = "?>"
+			skip = endAfter(b, 2, "?>")
 		case bytes.HasPrefix(b, []byte("<!--")):
-			end = "-->"
+			skip = endAfter(b, 4, "-->")
 		case bytes.HasPrefix(b, []byte("<![CDATA[")):
-			end = "]]>"
+			skip = endAfter(b, 9, "]]>")
 		case bytes.HasPrefix(b, []byte("<!")):
-			n := declEnd(b)
-			if n < 0 {
-				return false
-			}
-			b = b[n:]
-			continue
+			skip = declEnd(b)
 		default:
 			name := b[1:]
 			if i := bytes.IndexAny(name, " \t\r\n/>"); i >= 0 {
 				name = name[:i]
 			}
-			if i := bytes.LastIndexByte(name, ':'); i >= 0 {
-				name = name[i+1:]
+			// encoding/xml's nsname: a prefix only when both sides of the
+			// one colon are non-empty.
+			if space, local, ok := bytes.Cut(name, []byte(":")); ok && len(space) > 0 && len(local) > 0 {
+				name = local
 			}
-			return bytes.EqualFold(name, []byte("Error"))
+			return true, bytes.EqualFold(name, []byte("Error"))
 		}
-		i = bytes.Index(b, []byte(end))
-		if i < 0 {
-			return false
+		if skip < 0 {
+			return false, false
 		}
-		b = b[i+len(end):]
+		b = b[skip:]
 	}
 }
 
+// endAfter returns the length of b up to and including the first end
+// found from offset from on, or -1.
+func endAfter(b []byte, from int, end string) int {
+	i := bytes.Index(b[from:], []byte(end))
+	if i < 0 {
+		return -1
+	}
+	return from + i + len(end)
+}
+
 // declEnd returns the length of the <!...> declaration (a DOCTYPE, perhaps
-// with an internal subset) at the start of b, or -1: its '>' is the one
-// that closes its first '<', outside quotes.
+// with an internal subset) at the start of b, or -1, as encoding/xml reads
+// one: the character after "<!" is taken as it is; after it, a '>' outside
+// quotes and nested '<'s ends it, and nested comments are skipped whole.
 func declEnd(b []byte) int {
 	depth, quote := 0, byte(0)
-	for i, c := range b {
+	for i := 3; i < len(b); i++ {
+		c := b[i]
+		if quote == 0 && c == '>' && depth == 0 {
+			return i + 1
+		}
 		switch {
+		case c == quote:
+			quote = 0
 		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
+		case c == '\'' || c == '"':
 			quote = c
-		case c == '<':
-			depth++
 		case c == '>':
 			depth--
-			if depth == 0 {
-				return i + 1
+		case c == '<':
+			if bytes.HasPrefix(b[i:], []byte("<!--")) {
+				j := bytes.Index(b[i+4:], []byte("-->"))
+				if j < 0 {
+					return -1
+				}
+				i += 4 + j + 2
+				continue
 			}
+			depth++
 		}
 	}
 	return -1

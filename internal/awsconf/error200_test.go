@@ -29,6 +29,9 @@ const (
 // processResponseFor200ErrorMiddleware), for comparison.
 func sdkRootIsError(b []byte) (bool, error) {
 	t, err := smithyxml.FetchRootElement(xml.NewDecoder(strings.NewReader(string(b))))
+	if err == io.EOF {
+		return false, nil // no root element: the SDK's check lets the answer through
+	}
 	if err != nil {
 		return false, err
 	}
@@ -39,14 +42,15 @@ var rootSeeds = []string{
 	copyOK, copyError, "", "   ", "<Error/>", "<error>", "<ERROR >", "<s3:Error xmlns:s3='x'>",
 	"<Errors>", "<ErrorX/>", "<Err>", "\xef\xbb\xbf<Error>", "<!-- <Error> --><CopyObjectResult>",
 	"<!-- c --><Error>", "<!DOCTYPE Error><Result>", "<?pi <Error> ?>\n<Error>", "\t\r\n<Error\n>",
-	"<CompleteMultipartUploadResult><Error>", "<CopyPartResult/>",
+	"<CompleteMultipartUploadResult><Error>", "<CopyPartResult/>", "<:Error>", "<Error:>", "<x:Error>",
+	"<!---><Error>-->", "<![CDATA[<Error>]]><Result>", "text only", "<",
 }
 
 func TestRootIsErrorMatchesTheSDK(t *testing.T) {
 	for _, s := range rootSeeds {
 		want, err := sdkRootIsError([]byte(s))
 		if err != nil {
-			continue // the SDK fails the call; ours hands it to the deserializer, which fails it
+			continue // the SDK fails the call; ours hands the body to the deserializer, which fails it
 		}
 		if got := rootIsError([]byte(s)); got != want {
 			t.Errorf("rootIsError(%q) = %v, the SDK says %v", s, got, want)
@@ -116,6 +120,70 @@ func TestCopy200ErrorFailsWithItsCode(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InternalError" {
 		t.Fatalf("err = %v, want the InternalError in the body", err)
+	}
+}
+
+// A 2xx copy answer without a result document is not a copy: retried.
+func TestCopy200EmptyIsRetried(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		if calls.Add(1) == 1 {
+			io.WriteString(w, "  \n ")
+			return
+		}
+		io.WriteString(w, copyOK)
+	}))
+	defer srv.Close()
+	out, err := testClient(t, srv.URL, 3).CopyObject(t.Context(), copyInput())
+	if err != nil || calls.Load() != 2 || aws.ToString(out.CopyObjectResult.ETag) != `"abc"` {
+		t.Fatalf("err %v, %d calls; want the second answer", err, calls.Load())
+	}
+}
+
+// The connection breaking after a whole result document loses nothing:
+// the copy is done, as the SDK (which stops reading at the root element)
+// would say.
+func TestCopyReadErrorAfterTheDocument(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000") // more than is sent: the client reads an unexpected EOF
+		w.WriteHeader(200)
+		io.WriteString(w, copyOK)
+	}))
+	defer srv.Close()
+	out, err := testClient(t, srv.URL, 1).CopyObject(t.Context(), copyInput())
+	if err != nil || aws.ToString(out.CopyObjectResult.ETag) != `"abc"` {
+		t.Fatalf("copy: %v, %+v", err, out)
+	}
+	// Broken inside the document: an error, not a copy.
+	srv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(200)
+		io.WriteString(w, copyOK[:len(copyOK)-40])
+	}))
+	defer srv2.Close()
+	if _, err := testClient(t, srv2.URL, 1).CopyObject(t.Context(), copyInput()); err == nil {
+		t.Fatal("a copy answer cut inside its document counted as a copy")
+	}
+}
+
+// UploadPartCopy gets the same check: a 200+Error part copy is retried and
+// the part's ETag comes from the good answer.
+func TestUploadPartCopy200ErrorIsRetried(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		if calls.Add(1) == 1 {
+			io.WriteString(w, copyError)
+			return
+		}
+		io.WriteString(w, xmlDecl+`<CopyPartResult><LastModified>2026-11-25T00:00:00.000Z</LastModified><ETag>"part1"</ETag></CopyPartResult>`)
+	}))
+	defer srv.Close()
+	out, err := testClient(t, srv.URL, 3).UploadPartCopy(t.Context(), &s3.UploadPartCopyInput{Bucket: aws.String("replica"),
+		Key: aws.String("k"), CopySource: aws.String("primary/k"), UploadId: aws.String("u1"), PartNumber: aws.Int32(1)})
+	if err != nil || calls.Load() != 2 || aws.ToString(out.CopyPartResult.ETag) != `"part1"` {
+		t.Fatalf("err %v, %d calls, result %+v", err, calls.Load(), out)
 	}
 }
 
