@@ -104,7 +104,7 @@ func (b *bench) fresh(lat time.Duration) error {
 		if at25 {
 			verdict = ": " + met(bestWall/bfWall >= 1.5)
 		}
-		fmt.Printf("backfill / best peer (%s) at %s: %.1fx %s%s\n", best, lat, bestWall/bfWall, target("≥1.5x"), verdict)
+		fmt.Printf("backfill / best peer (%s) at %s: %.2fx %s%s\n", best, lat, bestWall/bfWall, target("≥1.5x"), verdict)
 	}
 	for i, t := range b.tools {
 		if t.name == "aws s3 sync" && len(res[i]) > 0 && allComplete(bf) {
@@ -116,7 +116,7 @@ func (b *bench) fresh(lat time.Duration) error {
 			if at25 {
 				verdict = ": " + met(med(res[i], wall)/bfWall >= 5)
 			}
-			fmt.Printf("backfill / aws s3 sync at %s: %.1fx %s%s\n", lat, med(res[i], wall)/bfWall, target("≥5x"), verdict)
+			fmt.Printf("backfill / aws s3 sync at %s: %.2fx %s%s\n", lat, med(res[i], wall)/bfWall, target("≥5x"), verdict)
 		}
 	}
 	return nil

@@ -50,8 +50,9 @@ type Sim struct {
 	errs      map[string]int64
 	reqSeq    atomic.Uint64
 	inFlight  atomic.Int64
-	firstCopy atomic.Int64 // UnixNano of the first copy request's arrival since ResetCounts
-	lastCopy  atomic.Int64 // UnixNano of the last copy answer
+	epoch     time.Time    // monotonic base of firstCopy and lastCopy
+	firstCopy atomic.Int64 // ns after epoch of the first copy request's arrival since ResetCounts (0: none)
+	lastCopy  atomic.Int64 // ns after epoch of the latest copy answer
 
 	srv *http.Server
 	url string
@@ -76,7 +77,7 @@ func New(o Options) *Sim {
 		o.SeedTime = time.Now().Add(-24 * time.Hour).Truncate(time.Second)
 	}
 	s := &Sim{opts: o, buckets: map[string]*bucket{}, uploads: map[string]*upload{},
-		counts: map[string]*atomic.Int64{}, errs: map[string]int64{}, limits: newLimiter(o.PrefixDepth)}
+		counts: map[string]*atomic.Int64{}, errs: map[string]int64{}, limits: newLimiter(o.PrefixDepth), epoch: time.Now()}
 	for _, op := range ops {
 		s.counts[op] = new(atomic.Int64)
 	}
@@ -165,15 +166,19 @@ type request struct {
 }
 
 // CopyWindow is when the first copy request (CopyObject or UploadPartCopy)
-// since ResetCounts arrived and the last one was answered; zero times
+// since ResetCounts arrived and the last one was answered (whatever the
+// answer: SlowDowns and errors count), on the monotonic clock; ok is false
 // when there was none.
-func (s *Sim) CopyWindow() (first, last time.Time) {
+func (s *Sim) CopyWindow() (first, last time.Time, ok bool) {
 	f, l := s.firstCopy.Load(), s.lastCopy.Load()
 	if f == 0 {
-		return time.Time{}, time.Time{}
+		return time.Time{}, time.Time{}, false
 	}
-	return time.Unix(0, f), time.Unix(0, l)
+	return s.epoch.Add(time.Duration(f)), s.epoch.Add(time.Duration(l)), true
 }
+
+// sinceEpoch is the time since s.epoch in ns, at least 1.
+func (s *Sim) sinceEpoch() int64 { return max(int64(time.Since(s.epoch)), 1) }
 
 // InFlight is the number of requests being answered now (sleeping included).
 func (s *Sim) InFlight() int64 { return s.inFlight.Load() }
@@ -187,8 +192,12 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq.op = s.classify(r, q)
 	s.counts[rq.op].Add(1)
 	if rq.op == "CopyObject" || rq.op == "UploadPartCopy" {
-		s.firstCopy.CompareAndSwap(0, time.Now().UnixNano())
-		defer func() { s.lastCopy.Store(time.Now().UnixNano()) }()
+		s.firstCopy.CompareAndSwap(0, s.sinceEpoch())
+		defer func() {
+			now := s.sinceEpoch()
+			for l := s.lastCopy.Load(); l < now && !s.lastCopy.CompareAndSwap(l, now); l = s.lastCopy.Load() {
+			}
+		}()
 	}
 	w.Header().Set("x-amz-request-id", fmt.Sprintf("%016X", s.reqSeq.Add(1)))
 	w.Header().Set("Server", "s3sim")
