@@ -245,12 +245,12 @@ func (b *bench) resume() error {
 	copies := func(s sample) float64 { return float64(s.firstCounts["CopyObject"] + s.counts["CopyObject"]) }
 	fmt.Printf("\n## interrupted (SIGINT) at about %d of %d copies, then run again; %s added latency per request, median of %d run(s)\n\n",
 		half, b.objects, b.otherLatency, b.runs)
-	fmt.Println("| tool | CopyObject before the interrupt | interrupted run | finish wall s | finish requests by op | CopyObject both runs | over N | complete |")
-	fmt.Println("|---|---:|---|---:|---|---:|---:|---|")
+	fmt.Println("| tool | CopyObject before the interrupt | interrupted run | finish wall s | finish requests by op | CopyObject both runs | over N | CPU s (both runs) | peak RSS MiB (both runs) | complete |")
+	fmt.Println("|---|---:|---|---:|---|---:|---:|---:|---:|---|")
 	for i, t := range b.tools {
 		ss := res[i]
 		if t.missing != "" {
-			skipped(t, 8)
+			skipped(t, 10)
 			continue
 		}
 		m := medianRun(ss)
@@ -262,9 +262,11 @@ func (b *bench) resume() error {
 			}
 		}
 		c := med(ss, copies)
-		fmt.Printf("| %s | %.0f | %s | %.2f | %s | %.0f | %+.0f | %s |\n", t.name,
+		bothCPU := med(ss, func(s sample) float64 { return s.first.cpu + s.p.cpu })
+		bothRSS := med(ss, func(s sample) float64 { return float64(max(s.first.rssKiB, s.p.rssKiB)) / 1024 })
+		fmt.Printf("| %s | %.0f | %s | %.2f | %s | %.0f | %+.0f | %.2f | %.0f | %s |\n", t.name,
 			med(ss, func(s sample) float64 { return float64(s.firstCounts["CopyObject"]) }), how,
-			med(ss, wall), reqText(m.counts), c, c-float64(b.objects), completeText(ss))
+			med(ss, wall), reqText(m.counts), c, c-float64(b.objects), bothCPU, bothRSS, completeText(ss))
 	}
 	if bf, _, _ := b.backfillAndPeers(res); bf != nil {
 		worst := 0.0

@@ -149,7 +149,7 @@ func run() error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "%s run %d: %.1f s, %.0f objects/s, peak RSS %.0f MB, replica %s\n", t.name, run+1, r.wall, float64(n)/r.wall, r.maxRSS, r.check)
+			fmt.Fprintf(os.Stderr, "%s run %d: %.1f s, %.0f objects/s, peak RSS %.0f MiB, replica %s\n", t.name, run+1, r.wall, float64(n)/r.wall, r.maxRSS, r.check)
 			rs = append(rs, r)
 		}
 		slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
@@ -169,7 +169,7 @@ func run() error {
 		float64(ms.HeapAlloc)/1e6, float64(heap0)/float64(n), (float64(ms.HeapAlloc)-float64(heap0))/float64(n*len(rows)))
 	fmt.Printf("\n%d objects, %s added latency per request, rate limits read %s / write %s per prefix (depth %d)\n\n",
 		n, c.latency, rate(*readRate), rate(*writeRate), *depth)
-	fmt.Println("| tool | wall s (startup + copies + exit) | objects/s | limit objects/s (conc/latency) | ratio | ratio in the copy phase | requests/s ÷ limit | avg in flight at the simulator | peak RSS MB (highest run) | CPU user+sys s | simulator CPU s | SlowDown | replica complete |")
+	fmt.Println("| tool | wall s (startup + copies + exit) | objects/s | limit objects/s (conc/latency) | ratio | ratio in the copy phase | requests/s ÷ limit | avg in flight at the simulator | peak RSS MiB (highest run) | CPU user+sys s | simulator CPU s | SlowDown | replica complete |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {
 		limit := float64(r.conc) / max(c.latency.Seconds(), 1e-9)
@@ -188,8 +188,9 @@ func run() error {
 		fmt.Printf("\n(the targets, 90%% of the limit and peak RSS under 200 MB, are set for 1,000,000 objects or more; %d is a check of the rig, not a verdict)\n", n)
 	} else if c.latency > 0 {
 		ratio := float64(n) / b.wall / (float64(b.conc) / c.latency.Seconds())
-		fmt.Printf("\nbackfill targets (median of %d runs): objects/s >= 90%% of the limit: %s (%.1f%%; slowest run %.1f%%); peak RSS < 200 MB: %s (%.0f MB)\n",
-			max(*runs, 1), met(ratio >= 0.9), 100*ratio, 100*worst[b.name]/(float64(b.conc)/c.latency.Seconds()), met(b.maxRSS < 200), b.maxRSS)
+		fmt.Printf("\nbackfill targets (median of %d runs): objects/s >= 90%% of the limit: %s (%.1f%%; slowest run %.1f%%); peak RSS < 200 MB: %s (%.0f MiB = %.0f MB)\n",
+			max(*runs, 1), met(ratio >= 0.9), 100*ratio, 100*worst[b.name]/(float64(b.conc)/c.latency.Seconds()),
+			met(b.maxRSS*1.048576 < 200), b.maxRSS, b.maxRSS*1.048576)
 	}
 	fmt.Printf("machine: %d CPUs, load average %s before the runs, %s after (other work on it slows every tool)\n",
 		runtime.NumCPU(), load0, loadavg())
@@ -250,7 +251,7 @@ type result struct {
 	startup   float64 // from the start to the first copy request
 	copyPhase float64 // from the first copy request to the last answer
 	tail      float64 // from the last copy answer to the exit
-	maxRSS    float64 // MB
+	maxRSS    float64 // MiB (VmHWM kB / 1024)
 	user, sys float64
 	simCPU    float64
 	slow      int64
