@@ -32,7 +32,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,7 +102,7 @@ func run() error {
 	flag.DurationVar(&cfg.otherLatency, "scenario-latency", 25*time.Millisecond, "added latency per request in the rerun, resume and slowdown scenarios")
 	flag.Float64Var(&cfg.ceiling, "ceiling", 300, "slowdown scenario: requests/s above which the proxy answers 503 SlowDown")
 	scen := flag.String("scenarios", "fresh,rerun,resume,slowdown", "scenarios to run, comma-separated")
-	flag.StringVar(&cfg.only, "only", "", "run only the tools whose name contains this")
+	flag.StringVar(&cfg.only, "only", "", "run only the tools whose name contains this (several: separated by |)")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "a tool run still going after this is killed (and reported incomplete)")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the object keys, sizes and contents")
 	flag.BoolVar(&cfg.timeline, "timeline", false, "slowdown scenario: print each run's answers per second (others/503s) to stderr")
@@ -170,7 +173,7 @@ func run() error {
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
 		sources: map[string]map[string]listed{}}
 	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {
-		if cfg.only == "" || strings.Contains(t.name, cfg.only) {
+		if cfg.only == "" || slices.ContainsFunc(strings.Split(cfg.only, "|"), func(o string) bool { return strings.Contains(t.name, o) }) {
 			b.tools = append(b.tools, t)
 		}
 	}
@@ -263,7 +266,9 @@ func (b *bench) done(bucket, checkpoint string) error {
 // first, and returns what it cost and the requests it made.
 func (b *bench) exec(t tool, endpoint, src, dst, checkpoint string, interruptWhen func() bool) (proc, map[string]int, error) {
 	b.proxy.Reset()
+	server0, harness0 := procCPU(b.srv.PID()), selfCPU()
 	p, err := execute(t.cmd(endpoint, src, dst, checkpoint), interruptWhen, b.timeout)
+	p.serverCPU, p.harnessCPU = procCPU(b.srv.PID())-server0, selfCPU()-harness0
 	if err != nil {
 		return p, nil, fmt.Errorf("%s: %w", t.name, err)
 	}
@@ -280,6 +285,31 @@ func (b *bench) verify(src, dst string) (check, error) {
 		return check{}, err
 	}
 	return compare(b.sources[src], got), nil
+}
+
+// procCPU is process pid's user+sys CPU seconds so far, from
+// /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ), or 0.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil || pid == 0 {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its ')' are plain.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64) // field 14
+	stime, _ := strconv.ParseFloat(f[12], 64) // field 15
+	return (utime + stime) / 100
+}
+
+// selfCPU is this process's user+sys CPU seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return tv(ru.Utime) + tv(ru.Stime)
 }
 
 func version(bin string, args ...string) string {

@@ -60,21 +60,24 @@ func (b *bench) fresh(lat time.Duration) error {
 		return err
 	}
 	fmt.Printf("\n## fresh copy, %d objects, %s added latency per request, median of %d run(s)\n\n", b.objects, lat, b.runs)
-	fmt.Println("| tool | median wall s | objects/s | CPU s | peak RSS MiB | requests by op | complete |")
-	fmt.Println("|---|---:|---:|---:|---:|---|---|")
+	fmt.Println("| tool | median wall s | objects/s | CPU s | versitygw CPU s | proxy+bench CPU s | peak RSS MiB | requests by op | complete |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---|---|")
+	serverCPU := func(s sample) float64 { return s.p.serverCPU }
+	harnessCPU := func(s sample) float64 { return s.p.harnessCPU }
 	for i, t := range b.tools {
 		ss := res[i]
 		if t.missing != "" {
-			skipped(t, 7)
+			skipped(t, 9)
 			continue
 		}
 		if !allComplete(ss) { // an incomplete replica is no speed
-			fmt.Printf("| %s | - | - | %.2f | %.0f | %s | %s |\n", t.name, med(ss, cpu), med(ss, rss), reqText(medianRun(ss).counts), completeText(ss))
+			fmt.Printf("| %s | - | - | %.2f | %.2f | %.2f | %.0f | %s | %s |\n", t.name, med(ss, cpu), med(ss, serverCPU), med(ss, harnessCPU),
+				med(ss, rss), reqText(medianRun(ss).counts), completeText(ss))
 			continue
 		}
 		w := med(ss, wall)
-		fmt.Printf("| %s | %.2f | %.0f | %.2f | %.0f | %s | %s |\n", t.name, w, float64(b.objects)/w,
-			med(ss, cpu), med(ss, rss), reqText(medianRun(ss).counts), completeText(ss))
+		fmt.Printf("| %s | %.2f | %.0f | %.2f | %.2f | %.2f | %.0f | %s | %s |\n", t.name, w, float64(b.objects)/w,
+			med(ss, cpu), med(ss, serverCPU), med(ss, harnessCPU), med(ss, rss), reqText(medianRun(ss).counts), completeText(ss))
 	}
 	bf, best, bestWall, excluded := b.peersBy(res)
 	if len(excluded) > 0 {

@@ -85,6 +85,8 @@ func withEnv(c *exec.Cmd, env []string) *exec.Cmd {
 type proc struct {
 	wall        float64 // seconds
 	cpu         float64 // user+sys seconds
+	serverCPU   float64 // versitygw's user+sys seconds during the run
+	harnessCPU  float64 // this process's (the proxy's, mostly) user+sys seconds during the run
 	rssKiB      int64   // peak resident set (ru_maxrss, KiB on Linux)
 	exit        string  // "" for exit status 0
 	interrupted bool    // SIGINT was sent

@@ -230,6 +230,14 @@ func (s *Server) versionsDir() string        { return filepath.Join(s.dir, "vers
 func (s *Server) awsConfigFile() string      { return filepath.Join(s.dir, "aws", "config") }
 func (s *Server) awsCredentialsFile() string { return filepath.Join(s.dir, "aws", "credentials") }
 
+// PID is the versitygw process's id (0 before it started).
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Output returns the last 16 KiB versitygw wrote to stdout and stderr.
 func (s *Server) Output() string { return s.out.String() }
 
