@@ -67,9 +67,11 @@ func medianRun(ss []sample) sample {
 	return c[(len(c)-1)/2]
 }
 
-func wall(s sample) float64 { return s.p.wall }
-func cpu(s sample) float64  { return s.p.cpu }
-func rss(s sample) float64  { return float64(s.p.rssKiB) / 1024 }
+func wall(s sample) float64       { return s.p.wall }
+func cpu(s sample) float64        { return s.p.cpu }
+func serverCPU(s sample) float64  { return s.p.serverCPU }
+func harnessCPU(s sample) float64 { return s.p.harnessCPU }
+func rss(s sample) float64        { return float64(s.p.rssKiB) / 1024 }
 
 // allComplete reports whether every run left a complete replica.
 func allComplete(ss []sample) bool {

@@ -62,8 +62,6 @@ func (b *bench) fresh(lat time.Duration) error {
 	fmt.Printf("\n## fresh copy, %d objects, %s added latency per request, median of %d run(s)\n\n", b.objects, lat, b.runs)
 	fmt.Println("| tool | median wall s | objects/s | CPU s | versitygw CPU s | proxy+bench CPU s | peak RSS MiB | requests by op | complete |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---|---|")
-	serverCPU := func(s sample) float64 { return s.p.serverCPU }
-	harnessCPU := func(s sample) float64 { return s.p.harnessCPU }
 	for i, t := range b.tools {
 		ss := res[i]
 		if t.missing != "" {

@@ -92,13 +92,6 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-// rootIsError reports whether the XML document b's root element is named
-// Error (in any case, any namespace prefix), as the SDK's check decides.
-func rootIsError(b []byte) bool {
-	_, isError := rootElement(b)
-	return isError
-}
-
 // rootElement finds the start of the XML document b's root element and
 // says whether it is named Error, as the SDK's decoder would name it.
 // Like that decoder it passes over a byte-order mark, text, the XML

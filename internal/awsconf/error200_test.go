@@ -38,6 +38,12 @@ func sdkRootIsError(b []byte) (bool, error) {
 	return strings.EqualFold(t.Name.Local, "Error"), nil
 }
 
+// rootIsError is rootElement's verdict alone, the part the SDK's check has.
+func rootIsError(b []byte) bool {
+	_, isError := rootElement(b)
+	return isError
+}
+
 var rootSeeds = []string{
 	copyOK, copyError, "", "   ", "<Error/>", "<error>", "<ERROR >", "<s3:Error xmlns:s3='x'>",
 	"<Errors>", "<ErrorX/>", "<Err>", "\xef\xbb\xbf<Error>", "<!-- <Error> --><CopyObjectResult>",
