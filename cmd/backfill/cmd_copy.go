@@ -294,7 +294,9 @@ func runCopy(c *cli.Context) error {
 	if err != nil {
 		return fail(err)
 	}
-	dst, err := awsconf.New(ctx, ao, dstSide, r.to.Bucket)
+	dao := ao
+	dao.CopyOutputUnread = true // the engine reads only CopyObject's error
+	dst, err := awsconf.New(ctx, dao, dstSide, r.to.Bucket)
 	if err != nil {
 		return fail(err)
 	}

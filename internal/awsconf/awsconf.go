@@ -37,6 +37,10 @@ type Options struct {
 	Connections int
 	// Requests, when set, counts the operations the clients call.
 	Requests *Requests
+	// CopyOutputUnread says the caller reads nothing from CopyObject's
+	// output but the error: a finished copy's result document is checked
+	// but not decoded, and the output is empty (copyresult.go).
+	CopyOutputUnread bool
 }
 
 // ErrNoCredentials is returned by CheckCredentials when the SDK's chain
@@ -104,6 +108,9 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		so.EndpointResolverV2 = newEndpointCache(so.EndpointResolverV2)
 		so.APIOptions = append(so.APIOptions, swap200ErrorCheck)
+		if o.CopyOutputUnread {
+			so.APIOptions = append(so.APIOptions, skipCopyOutput) // after swap200ErrorCheck, which it needs
+		}
 		if endpoint != "" {
 			so.BaseEndpoint = aws.String(endpoint)
 			so.UsePathStyle = true

@@ -2,6 +2,7 @@ package awsconf
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 // (the SDK's middleware, signing and XML, with backfill's endpoint cache
 // and 200-error check) against a loopback server that answers at once.
 // cpu-µs/op is the process's CPU per copy, the server's share included.
+// It runs with the SDK decoding the answer and with CopyOutputUnread.
 //
 //	go test -run XXX -bench CopyObject -benchtime 20000x -count 5 ./internal/awsconf/
 func BenchmarkCopyObject(b *testing.B) {
@@ -28,10 +30,18 @@ func BenchmarkCopyObject(b *testing.B) {
 	b.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	b.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	b.Setenv("AWS_REGION", "us-east-1")
-	c, err := New(context.Background(), Options{Endpoint: srv.URL, Connections: 64}, Side{}, "")
-	if err != nil {
-		b.Fatal(err)
+	for _, unread := range []bool{false, true} {
+		b.Run(fmt.Sprintf("CopyOutputUnread=%v", unread), func(b *testing.B) {
+			c, err := New(context.Background(), Options{Endpoint: srv.URL, Connections: 64, CopyOutputUnread: unread}, Side{}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchmarkCopies(b, c)
+		})
 	}
+}
+
+func benchmarkCopies(b *testing.B, c *Client) {
 	in := &s3.CopyObjectInput{
 		Bucket:            aws.String("replica"),
 		Key:               aws.String("shows/s01/e02/frames/000123.dpx"),

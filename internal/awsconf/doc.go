@@ -19,12 +19,17 @@
 //   - A custom endpoint implies path-style addressing.
 //   - When no region is set anywhere and no endpoint is given, the bucket's
 //     own region is looked up (one HeadBucket).
-//   - Two cuts in the SDK's per-request work, each checked against the
+//   - Three cuts in the SDK's per-request work, each checked against the
 //     SDK's own answer in tests: endpoint resolutions are cached per bucket
 //     and settings (endpoint.go; S3's rules do not read the key), and the
 //     copies' "200 OK with an Error body" check reads the root element
 //     without a second XML decoder (error200.go). Both keep the SDK's
 //     behaviour: same endpoints, same retried 500 for such an answer.
+//     With Options.CopyOutputUnread (the engine's destination client), a
+//     CopyObject answered with a whole CopyObjectResult document returns an
+//     empty output without decoding it; every other answer goes to the
+//     SDK's deserializer, so errors and retries are the SDK's
+//     (copyresult.go).
 //   - Credentials are never logged or stored; CheckCredentials only reports
 //     whether they could be found.
 package awsconf

@@ -69,38 +69,49 @@ func (error200) HandleDeserialize(ctx context.Context, in middleware.Deserialize
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return out, md, nil
 	}
-	body, readErr := io.ReadAll(resp.Body)
+	b, readErr := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	found, isError := rootElement(body)
-	switch {
-	case readErr != nil && !found:
+	root, found := rootElement(b)
+	if readErr != nil && !found {
 		// As the SDK's check does: the read error, for the retryer to judge.
 		return out, md, readErr
-	case readErr != nil:
-		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{readErr}))
-	default:
-		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	if isError || !found {
+	resp.Body = &readBody{r: bytes.NewReader(b), b: b, err: readErr, root: root}
+	if !found || bytes.EqualFold(root, []byte("Error")) {
 		resp.StatusCode = 500
 	}
 	return out, md, nil
 }
 
-// errReader fails every read with err.
-type errReader struct{ err error }
+// readBody is an answer's body after error200 read it: its bytes, then the
+// read error that ended them (if any), with the root element's local name
+// for the deserializer after it (copyresult.go).
+type readBody struct {
+	r    *bytes.Reader
+	b    []byte // all of it
+	err  error  // the read error after the bytes, or nil
+	root []byte // the root element's local name; nil if none
+}
 
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+func (b *readBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF && b.err != nil {
+		err = b.err
+	}
+	return n, err
+}
+
+func (b *readBody) Close() error { return nil }
 
 // rootElement finds the start of the XML document b's root element and
-// says whether it is named Error, as the SDK's decoder would name it.
-// Like that decoder it passes over a byte-order mark, text, the XML
-// declaration, processing instructions, comments, CDATA and a DOCTYPE.
-func rootElement(b []byte) (found, isError bool) {
+// returns its local name, as the SDK's decoder would name it. Like that
+// decoder it passes over a byte-order mark, text, the XML declaration,
+// processing instructions, comments, CDATA and a DOCTYPE.
+func rootElement(b []byte) (name []byte, found bool) {
 	for {
 		i := bytes.IndexByte(b, '<')
 		if i < 0 || i+1 >= len(b) {
-			return false, false
+			return nil, false
 		}
 		b = b[i:]
 		var skip int
@@ -123,10 +134,10 @@ func rootElement(b []byte) (found, isError bool) {
 			if space, local, ok := bytes.Cut(name, []byte(":")); ok && len(space) > 0 && len(local) > 0 {
 				name = local
 			}
-			return true, bytes.EqualFold(name, []byte("Error"))
+			return name, true
 		}
 		if skip < 0 {
-			return false, false
+			return nil, false
 		}
 		b = b[skip:]
 	}

@@ -1,6 +1,7 @@
 package awsconf
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -40,8 +41,8 @@ func sdkRootIsError(b []byte) (bool, error) {
 
 // rootIsError is rootElement's verdict alone, the part the SDK's check has.
 func rootIsError(b []byte) bool {
-	_, isError := rootElement(b)
-	return isError
+	root, _ := rootElement(b)
+	return bytes.EqualFold(root, []byte("Error"))
 }
 
 var rootSeeds = []string{
