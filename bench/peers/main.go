@@ -187,7 +187,7 @@ func run() error {
 	}
 
 	fmt.Printf("# backfill vs peers\n\n%d CPUs, %s memory, %s; %s; %s; %s; versitygw %s; backfill %s\n", runtime.NumCPU(), memTotal(), runtime.Version(),
-		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), version("cat", filepath.Join(filepath.Dir(os.Getenv("BACKFILL_VERSITYGW")), ".versitygw-version")),
+		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), versitygwVersion(),
 		version("git", "describe", "--always", "--dirty"))
 	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
 		if err := b.seedPrimary(primary, cfg.objects); err != nil {
@@ -310,6 +310,20 @@ func selfCPU() float64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// versitygwVersion is the version `make tools` recorded beside the binary
+// the harness runs.
+func versitygwVersion() string {
+	bin, err := s3test.Binary()
+	if err != nil {
+		return "not found"
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(bin), ".versitygw-version"))
+	if err != nil {
+		return bin + " (version not recorded)"
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func version(bin string, args ...string) string {
