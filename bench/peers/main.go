@@ -264,7 +264,13 @@ func (b *bench) done(bucket, checkpoint string) error {
 
 // exec runs one tool once through endpoint with the proxy's counts reset
 // first, and returns what it cost and the requests it made.
+//
+// The disk is written out first (sync): the kernel flushes what a run
+// wrote, and the files the previous replica's emptying removed, about 30 s
+// later, and that work would otherwise land, on the same 2 cores, in
+// whichever tool's run came next.
 func (b *bench) exec(t tool, endpoint, src, dst, checkpoint string, interruptWhen func() bool) (proc, map[string]int, error) {
+	syscall.Sync()
 	b.proxy.Reset()
 	server0, harness0 := procCPU(b.srv.PID()), selfCPU()
 	p, err := execute(t.cmd(endpoint, src, dst, checkpoint), interruptWhen, b.timeout)

@@ -38,9 +38,9 @@ func skipCopyOutput(stack *middleware.Stack) error {
 }
 
 // copyOutputUnread settles a CopyObject whose answer is a CopyObjectResult
-// document, from its start tag to its end tag, without decoding it: the call returns an empty
-// CopyObjectOutput (with its ResultMetadata), for a caller that reads
-// nothing from it but the error. Decoding the document (a second XML
+// document, from its start tag to its end tag, without decoding it: the
+// call returns an empty CopyObjectOutput (with its ResultMetadata: request
+// and host IDs), for a caller that reads nothing from it but the error. Decoding the document (a second XML
 // decoder with a 4 KiB buffer, a ring buffer, the headers) was about a
 // tenth of a small copy's CPU and a quarter of its allocated bytes.
 //
@@ -86,8 +86,8 @@ func endsRoot(b []byte) bool {
 		return false
 	}
 	name := b[i+2 : len(b)-1]
-	if _, local, ok := bytes.Cut(name, []byte(":")); ok {
-		name = local
+	if space, local, ok := bytes.Cut(name, []byte(":")); ok && len(space) > 0 && len(local) > 0 {
+		name = local // as rootElement names the start tag
 	}
 	return bytes.Equal(name, copyObjectResult)
 }

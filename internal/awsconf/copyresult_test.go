@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -20,13 +21,19 @@ type answer struct {
 	name    string
 	status  int
 	body    string
-	cutAt   int // when > 0: Content-Length claims more, and the body stops after cutAt bytes
-	attempt int // attempts the client makes
+	cutAt   int  // when > 0: Content-Length claims more, and the body stops after cutAt bytes
+	attempt int  // attempts the client makes
+	fast    bool // settled without decoding (copyOutputUnread's own path)
+	hangUp  bool // the server closes the connection before answering
 }
 
 var copyAnswers = []answer{
-	{name: "copied", status: 200, body: copyOK},
-	{name: "copied, prefixed root", status: 200, body: `<s3:CopyObjectResult xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>"abc"</ETag></s3:CopyObjectResult>`},
+	{name: "copied", status: 200, body: copyOK, fast: true},
+	{name: "copied, prefixed root", status: 200, fast: true,
+		body: `<s3:CopyObjectResult xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/"><ETag>"abc"</ETag></s3:CopyObjectResult>`},
+	{name: "copied after heartbeat spaces", status: 200, body: "   \n   \n" + copyOK + "\n", fast: true},
+	{name: "connection closed before the answer", hangUp: true},
+	{name: "connection closed before the answer, retried", hangUp: true, attempt: 2},
 	{name: "200 with Error", status: 200, body: copyError},
 	{name: "200 with Error, retried", status: 200, body: copyError, attempt: 3},
 	{name: "200 empty", status: 200, body: ""},
@@ -53,6 +60,13 @@ func serve(t *testing.T, a answer, calls *atomic.Int32) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		io.Copy(io.Discard, r.Body)
+		if a.hangUp {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
 		w.Header().Set("x-amz-request-id", "REQ1")
 		w.Header().Set("x-amz-id-2", "HOST1")
 		w.Header().Set("Content-Type", "application/xml")
@@ -89,6 +103,16 @@ func TestCopyOutputUnreadMatchesTheSDK(t *testing.T) {
 			if err == nil && (out == nil || sdkOut == nil) {
 				t.Fatalf("no output: ours %v, the SDK's %v", out, sdkOut)
 			}
+			if err == nil {
+				// The SDK's deserializer always fills CopyObjectResult from
+				// a document; copyOutputUnread leaves it nil.
+				if fast := out.CopyObjectResult == nil; fast != a.fast {
+					t.Errorf("settled without decoding: %v, want %v", fast, a.fast)
+				}
+				if id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); id != "REQ1" {
+					t.Errorf("request ID %q in the output's metadata, want REQ1", id)
+				}
+			}
 			if ourCalls.Load() != sdkCalls.Load() {
 				t.Errorf("%d requests; the SDK made %d", ourCalls.Load(), sdkCalls.Load())
 			}
@@ -112,7 +136,7 @@ func notDecoded(t *testing.T, a answer) {
 	var calls atomic.Int32
 	url := serve(t, a, &calls).URL
 	if _, err := testClient(t, url, 1).CopyObject(t.Context(), copyInput()); err == nil {
-		t.Fatal("the SDK decoded a bad date; the test needs an answer it fails")
+		t.Fatal("the SDK decoded the answer; the test needs one it fails")
 	}
 	out, err := unreadClient(t, url, 1).CopyObject(t.Context(), copyInput())
 	if err != nil {

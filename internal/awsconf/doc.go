@@ -23,13 +23,15 @@
 //     SDK's own answer in tests: endpoint resolutions are cached per bucket
 //     and settings (endpoint.go; S3's rules do not read the key), and the
 //     copies' "200 OK with an Error body" check reads the root element
-//     without a second XML decoder (error200.go). Both keep the SDK's
+//     without a second XML decoder (error200.go). These two keep the SDK's
 //     behaviour: same endpoints, same retried 500 for such an answer.
 //     With Options.CopyOutputUnread (the engine's destination client), a
 //     CopyObject answered with a whole CopyObjectResult document returns an
 //     empty output without decoding it; every other answer goes to the
 //     SDK's deserializer, so errors and retries are the SDK's
-//     (copyresult.go).
+//     (copyresult.go). The one difference is deliberate: a whole
+//     CopyObjectResult the SDK cannot decode (a malformed field) counts as
+//     the copy it reports, where the SDK would fail it.
 //   - Credentials are never logged or stored; CheckCredentials only reports
 //     whether they could be found.
 package awsconf
