@@ -1,6 +1,8 @@
 package awsconf
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -110,4 +112,102 @@ func TestSendLimitRisesWhenRoomReturns(t *testing.T) {
 	if after := l.Rate(); after < 5*before {
 		t.Errorf("rate %.0f -> %.0f after the ceiling went from 100 to 1000/s", before, after)
 	}
+}
+
+// limited is a sendLimit already throttled to rate, with no tokens yet.
+func limited(rate float64) *sendLimit {
+	l := newSendLimit(time.Now)
+	l.rate, l.lastFill = rate, time.Now()
+	return l
+}
+
+// TestSendLimitWakesAboutTwicePerToken: 256 callers waiting on a limited
+// rate look for a token about twice per token granted, not each of them
+// for every token (the thundering herd that was 43% of a throttled run's
+// CPU). Counts are checked, not times.
+func TestSendLimitWakesAboutTwicePerToken(t *testing.T) {
+	l := limited(4000)
+	const callers, each = 256, 4
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			for range each {
+				if _, err := l.wait(t.Context()); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if granted := callers * each; l.polls > 4*granted {
+		t.Errorf("%d looks for %d tokens: waiters wake for tokens that are not theirs", l.polls, granted)
+	}
+	if len(l.queue) != 0 {
+		t.Errorf("%d callers left in the queue", len(l.queue))
+	}
+}
+
+// TestSendLimitQueueIsFirstComeFirstServed: waiters get tokens in the
+// order they came; a cancelled one, head or not, leaves the queue and the
+// others go on.
+func TestSendLimitQueueIsFirstComeFirstServed(t *testing.T) {
+	l := limited(0.001) // no token while the queue forms
+	var (
+		mu    sync.Mutex
+		order []int
+		wg    sync.WaitGroup
+	)
+	cancels := make([]context.CancelFunc, 6)
+	for i := range 6 {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancels[i] = cancel
+		wg.Go(func() {
+			if _, err := l.wait(ctx); err == nil {
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+			}
+		})
+		for queued(l) != i+1 { // each caller in the queue before the next comes
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	cancels[3]() // one in the middle
+	for queued(l) != 5 {
+		time.Sleep(100 * time.Microsecond)
+	}
+	l.mu.Lock()
+	l.rate = 1000 // tokens flow; the head (0) still sleeps on its old wait
+	l.mu.Unlock()
+	cancels[0]() // the head leaves and wakes the next
+	wg.Wait()
+	for _, c := range cancels {
+		c()
+	}
+	if want := []int{1, 2, 4, 5}; !equalInts(order, want) {
+		t.Errorf("tokens went to %v, want %v", order, want)
+	}
+	if n := queued(l); n != 0 {
+		t.Errorf("%d callers left in the queue", n)
+	}
+}
+
+func queued(l *sendLimit) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
