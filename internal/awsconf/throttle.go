@@ -2,6 +2,7 @@ package awsconf
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -100,8 +101,8 @@ func newSendLimit(now func() time.Time) *sendLimit { return &sendLimit{now: now}
 // they become the head. So a token costs about two wake-ups. (Each waiter
 // sleeping until the next token would wake all 256 of the default
 // concurrency for every token: measured, 43% of a throttled run's CPU.)
-// Tokens are still taken only when they are there, in the order the
-// callers came, as take does.
+// Tokens are taken as take takes them (only when the bucket has one), by
+// the waiters in the order they came.
 func (l *sendLimit) wait(ctx context.Context) (time.Time, error) {
 	l.mu.Lock()
 	if len(l.queue) == 0 && l.takeLocked() == 0 {
@@ -122,6 +123,10 @@ func (l *sendLimit) wait(ctx context.Context) (time.Time, error) {
 	case <-w.ready:
 	}
 	for {
+		if ctx.Err() != nil { // cancelled: no token for a request that will not go
+			l.leave(w)
+			return time.Time{}, ctx.Err()
+		}
 		l.mu.Lock()
 		d := l.takeLocked()
 		if d == 0 {
@@ -164,10 +169,10 @@ func (l *sendLimit) takeLocked() time.Duration {
 	return max(time.Duration((1-l.tokens)/l.rate*float64(time.Second)), time.Microsecond)
 }
 
-// popLocked removes the head of the queue, which got its token, and wakes
-// the next.
+// popLocked removes the head of the queue (it got its token, or left) and
+// wakes the next.
 func (l *sendLimit) popLocked() {
-	l.queue = append(l.queue[:0], l.queue[1:]...)
+	l.queue = slices.Delete(l.queue, 0, 1)
 	if len(l.queue) > 0 {
 		close(l.queue[0].ready)
 	}
@@ -182,7 +187,7 @@ func (l *sendLimit) leave(w *waiter) {
 			if i == 0 {
 				l.popLocked()
 			} else {
-				l.queue = append(l.queue[:i], l.queue[i+1:]...)
+				l.queue = slices.Delete(l.queue, i, i+1)
 			}
 			return
 		}

@@ -128,6 +128,7 @@ func limited(rate float64) *sendLimit {
 func TestSendLimitWakesAboutTwicePerToken(t *testing.T) {
 	l := limited(4000)
 	const callers, each = 256, 4
+	start := time.Now()
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Go(func() {
@@ -139,6 +140,11 @@ func TestSendLimitWakesAboutTwicePerToken(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The queue still holds the rate: no faster than the burst plus 4000/s
+	// (a lower bound, which a loaded machine cannot break).
+	if took, least := time.Since(start), time.Duration(float64(callers*each-200)/4000*float64(time.Second)); took < least*9/10 {
+		t.Errorf("%d tokens in %v; the rate allows them in no less than %v", callers*each, took, least)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if granted := callers * each; l.polls > 4*granted {
@@ -170,16 +176,14 @@ func TestSendLimitQueueIsFirstComeFirstServed(t *testing.T) {
 				mu.Unlock()
 			}
 		})
-		for queued(l) != i+1 { // each caller in the queue before the next comes
-			time.Sleep(100 * time.Microsecond)
-		}
+		waitQueued(t, l, i+1) // each caller in the queue before the next comes
 	}
 	cancels[3]() // one in the middle
-	for queued(l) != 5 {
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitQueued(t, l, 5)
 	l.mu.Lock()
-	l.rate = 1000 // tokens flow; the head (0) still sleeps on its old wait
+	// Tokens flow, one per 20 ms (each caller records its turn long before
+	// the next token); the head (0) still sleeps on its old wait.
+	l.rate, l.tokens, l.lastFill = 50, 0, time.Now()
 	l.mu.Unlock()
 	cancels[0]() // the head leaves and wakes the next
 	wg.Wait()
@@ -191,6 +195,16 @@ func TestSendLimitQueueIsFirstComeFirstServed(t *testing.T) {
 	}
 	if n := queued(l); n != 0 {
 		t.Errorf("%d callers left in the queue", n)
+	}
+}
+
+// waitQueued waits until n callers are in l's queue.
+func waitQueued(t *testing.T, l *sendLimit, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); queued(l) != n; time.Sleep(100 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callers in the queue, want %d", queued(l), n)
+		}
 	}
 }
 
