@@ -40,9 +40,10 @@ func skipCopyOutput(stack *middleware.Stack) error {
 // copyOutputUnread settles a CopyObject whose answer is a CopyObjectResult
 // document, from its start tag to its end tag, without decoding it: the
 // call returns an empty CopyObjectOutput (with its ResultMetadata: request
-// and host IDs), for a caller that reads nothing from it but the error. Decoding the document (a second XML
-// decoder with a 4 KiB buffer, a ring buffer, the headers) was about a
-// tenth of a small copy's CPU and a quarter of its allocated bytes.
+// and host IDs), for a caller that reads nothing from it but the error.
+// Decoding the document (a second XML decoder with a 4 KiB buffer, a ring
+// buffer, the headers) was about a tenth of a small copy's CPU and a
+// quarter of its allocated bytes.
 //
 // Every other answer goes to the SDK's deserializer as it came: an error
 // status (a 200 with an Error body has been turned into a 500 by error200

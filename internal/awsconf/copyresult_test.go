@@ -1,7 +1,6 @@
 package awsconf
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -204,15 +203,7 @@ func requireUnread(t *testing.T) func(*s3.Options) {
 }
 
 func unreadClient(t *testing.T, url string, attempts int) *Client {
-	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	c, err := New(context.Background(), Options{Endpoint: url, MaxAttempts: attempts, CopyOutputUnread: true}, Side{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return optionsClient(t, Options{Endpoint: url, MaxAttempts: attempts, CopyOutputUnread: true})
 }
 
 // replaceHost puts ours's endpoint where sdk's appears in s: the two

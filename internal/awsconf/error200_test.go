@@ -195,10 +195,16 @@ func TestUploadPartCopy200ErrorIsRetried(t *testing.T) {
 }
 
 func testClient(t *testing.T, url string, attempts int) *Client {
+	return optionsClient(t, Options{Endpoint: url, MaxAttempts: attempts})
+}
+
+// optionsClient is a client made with o and test credentials.
+func optionsClient(t *testing.T, o Options) *Client {
+	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	t.Setenv("AWS_REGION", "us-east-1")
-	c, err := New(context.Background(), Options{Endpoint: url, MaxAttempts: attempts}, Side{}, "")
+	c, err := New(context.Background(), o, Side{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
