@@ -45,7 +45,7 @@ func run() error {
 	defer os.RemoveAll(dir)
 
 	ctx := context.Background()
-	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{})
 	if err != nil {
 		return err
 	}

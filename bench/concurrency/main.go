@@ -43,7 +43,7 @@ func run() error {
 	flag.Parse()
 
 	ctx := context.Background()
-	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{})
 	if err != nil {
 		return err
 	}

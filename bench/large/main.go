@@ -56,7 +56,7 @@ func run() error {
 		return err
 	}
 	ctx := context.Background()
-	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{})
 	if err != nil {
 		return err
 	}

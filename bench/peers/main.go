@@ -20,7 +20,8 @@
 //
 // The source objects are written straight into the server's folder (with the
 // ETag extended attribute versitygw serves), so seeding makes no requests;
-// every copy is a real server-side copy. Peers that are not installed are
+// every copy is a real server-side copy. That folder is on tmpfs by default
+// (-server-dir; see serverParent for why), the checkpoints on disk. Peers that are not installed are
 // skipped and reported as such (apt-get install -y awscli rclone).
 package main
 
@@ -63,6 +64,7 @@ type config struct {
 	timeout                 time.Duration
 	seed                    uint64
 	timeline                bool
+	serverDir               string
 }
 
 // bench is the running set-up every scenario uses.
@@ -94,7 +96,7 @@ const (
 func run() error {
 	var cfg config
 	flag.IntVar(&cfg.objects, "objects", 20000, "objects in the primary bucket (fresh, rerun, resume)")
-	flag.IntVar(&cfg.ceilingObjects, "ceiling-objects", 6000, "objects in the primary bucket of the slowdown scenario")
+	flag.IntVar(&cfg.ceilingObjects, "ceiling-objects", 0, "objects in the primary bucket of the slowdown scenario (default: -objects)")
 	minSize := flag.String("min-size", "4KiB", "smallest object")
 	maxSize := flag.String("max-size", "64KiB", "largest object")
 	flag.IntVar(&cfg.runs, "runs", 3, "runs per tool per scenario (medians reported)")
@@ -106,6 +108,7 @@ func run() error {
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "a tool run still going after this is killed (and reported incomplete)")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the object keys, sizes and contents")
 	flag.BoolVar(&cfg.timeline, "timeline", false, "slowdown scenario: print each run's answers per second (others/503s) to stderr")
+	flag.StringVar(&cfg.serverDir, "server-dir", "tmpfs", "where versitygw keeps its buckets: tmpfs (/dev/shm, or disk when it is missing or too small), disk (the temporary folder), or a folder")
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
 	bfArgs := flag.String("backfill-args", "", "extra backfill copy flags, space-separated")
 	allowMissing := flag.Bool("allow-missing", false, "run even when a peer (aws, rclone) is not installed (its rows say skipped)")
@@ -124,6 +127,9 @@ func run() error {
 		if !set["runs"] {
 			cfg.runs = 1
 		}
+	}
+	if cfg.ceilingObjects == 0 {
+		cfg.ceilingObjects = cfg.objects
 	}
 	var err error
 	if cfg.minSize, err = parseSize(*minSize); err != nil {
@@ -160,7 +166,8 @@ func run() error {
 	}
 
 	ctx := context.Background()
-	srv, proxy, stop, err := s3test.StartWithProxy(ctx)
+	parent, where := serverParent(cfg)
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{TempParent: parent})
 	if err != nil {
 		return err
 	}
@@ -189,6 +196,7 @@ func run() error {
 	fmt.Printf("# backfill vs peers\n\n%d CPUs, %s memory, %s; %s; %s; %s; versitygw %s; backfill %s\n", runtime.NumCPU(), memTotal(), runtime.Version(),
 		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), versitygwVersion(),
 		version("git", "describe", "--always", "--dirty"))
+	fmt.Printf("\nversitygw's buckets: %s (%s); checkpoints: %s\n", srv.RootDir, where, dir)
 	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
 		if err := b.seedPrimary(primary, cfg.objects); err != nil {
 			return err

@@ -55,9 +55,12 @@ type Server struct {
 
 // Options configure Start. The zero value is fine.
 type Options struct {
-	Binary string    // versitygw to run; default: Binary()
-	Dir    string    // working folder (kept on Stop); default: a new os.MkdirTemp folder (removed on Stop)
-	Stderr io.Writer // receives versitygw's stdout and stderr; default: discarded (the tail is kept for error messages)
+	Binary string // versitygw to run; default: Binary()
+	Dir    string // working folder (kept on Stop); default: a new os.MkdirTemp folder (removed on Stop)
+	// TempParent is where that default folder is made (the benchmarks put
+	// the server on tmpfs with it); default: os.TempDir(). Unused with Dir.
+	TempParent string
+	Stderr     io.Writer // receives versitygw's stdout and stderr; default: discarded (the tail is kept for error messages)
 }
 
 // Binary finds the versitygw binary: $BACKFILL_VERSITYGW if set, else
@@ -117,7 +120,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		dir:       opts.Dir,
 	}
 	if s.dir == "" {
-		d, err := os.MkdirTemp("", "s3test-")
+		d, err := os.MkdirTemp(opts.TempParent, "s3test-")
 		if err != nil {
 			return nil, fmt.Errorf("s3test: %w", err)
 		}
@@ -417,10 +420,10 @@ func (t *tailBuffer) String() string {
 	return strings.TrimSpace(t.buf.String())
 }
 
-// StartWithProxy starts a server and a Proxy in front of it, for programs
-// (the demo, the benchmarks) rather than tests; stop stops both.
-func StartWithProxy(ctx context.Context) (srv *Server, proxy *Proxy, stop func(), err error) {
-	if srv, err = Start(ctx, Options{}); err != nil {
+// StartWithProxy starts a server with opts and a Proxy in front of it, for
+// programs (the demo, the benchmarks) rather than tests; stop stops both.
+func StartWithProxy(ctx context.Context, opts Options) (srv *Server, proxy *Proxy, stop func(), err error) {
+	if srv, err = Start(ctx, opts); err != nil {
 		return nil, nil, nil, err
 	}
 	if proxy, err = NewProxy(srv.Endpoint); err != nil {
