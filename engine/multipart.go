@@ -350,7 +350,8 @@ func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, par
 	}
 	_, err := e.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.opts.Dest.Bucket),
 		Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID), MultipartUpload: &types.CompletedMultipartUpload{Parts: list},
-		ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+		// S3 refuses to complete parts that do not add up to the source's size.
+		MpuObjectSize: aws.Int64(up.Size), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
 	return err
 }
 

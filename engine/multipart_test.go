@@ -91,6 +91,9 @@ func TestMultipartCopyCarriesEverything(t *testing.T) {
 	if fc.mp.ops[0] != "CreateMultipartUpload" || fc.mp.ops[len(fc.mp.ops)-1] != "CompleteMultipartUpload" || len(fc.calls) != 0 {
 		t.Errorf("ops %v, CopyObject calls %d", fc.mp.ops, len(fc.calls))
 	}
+	if aws.ToInt64(fc.mp.done.MpuObjectSize) != 23<<20 {
+		t.Errorf("complete's object size %v, want the source's %d", fc.mp.done.MpuObjectSize, 23<<20)
+	}
 }
 
 func TestFailedPartAbortsTheUpload(t *testing.T) {
