@@ -21,7 +21,8 @@
 // The source objects are written straight into the server's folder (with the
 // ETag extended attribute versitygw serves), so seeding makes no requests;
 // every copy is a real server-side copy. That folder is on tmpfs by default
-// (-server-dir; see serverParent for why), the checkpoints on disk. Peers that are not installed are
+// (-server-dir; see serverParent for why), the checkpoints in the temporary
+// folder. Peers that are not installed are
 // skipped and reported as such (apt-get install -y awscli rclone).
 package main
 
@@ -31,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -108,7 +110,7 @@ func run() error {
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "a tool run still going after this is killed (and reported incomplete)")
 	flag.Uint64Var(&cfg.seed, "seed", 1, "seed of the object keys, sizes and contents")
 	flag.BoolVar(&cfg.timeline, "timeline", false, "slowdown scenario: print each run's answers per second (others/503s) to stderr")
-	flag.StringVar(&cfg.serverDir, "server-dir", "tmpfs", "where versitygw keeps its buckets: tmpfs (/dev/shm, or disk when it is missing or too small), disk (the temporary folder), or a folder")
+	flag.StringVar(&cfg.serverDir, "server-dir", "tmpfs", "where versitygw keeps its buckets: tmpfs (/dev/shm; the temporary folder when that is missing, too small or takes no user xattrs), disk (the temporary folder), or a folder")
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
 	bfArgs := flag.String("backfill-args", "", "extra backfill copy flags, space-separated")
 	allowMissing := flag.Bool("allow-missing", false, "run even when a peer (aws, rclone) is not installed (its rows say skipped)")
@@ -121,7 +123,7 @@ func run() error {
 		if !set["objects"] {
 			cfg.objects = 300
 		}
-		if !set["ceiling-objects"] {
+		if !set["ceiling-objects"] && !set["objects"] {
 			cfg.ceilingObjects = 600
 		}
 		if !set["runs"] {
@@ -166,7 +168,10 @@ func run() error {
 	}
 
 	ctx := context.Background()
-	parent, where := serverParent(cfg)
+	parent, where, err := serverParent(cfg)
+	if err != nil {
+		return err
+	}
 	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{TempParent: parent})
 	if err != nil {
 		return err
@@ -177,6 +182,17 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// On tmpfs the buckets are gigabytes of memory: an interrupted bench
+	// removes them, and the checkpoints, before it exits.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "peers: %v: stopping versitygw and removing its buckets\n", sig)
+		stop()
+		os.RemoveAll(dir)
+		os.Exit(130)
+	}()
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
 		sources: map[string]map[string]listed{}}
 	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {
@@ -196,7 +212,7 @@ func run() error {
 	fmt.Printf("# backfill vs peers\n\n%d CPUs, %s memory, %s; %s; %s; %s; versitygw %s; backfill %s\n", runtime.NumCPU(), memTotal(), runtime.Version(),
 		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), versitygwVersion(),
 		version("git", "describe", "--always", "--dirty"))
-	fmt.Printf("\nversitygw's buckets: %s (%s); checkpoints: %s\n", srv.RootDir, where, dir)
+	fmt.Printf("\nversitygw's buckets: in %s; checkpoints: in %s\n", where, describe(dir))
 	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
 		if err := b.seedPrimary(primary, cfg.objects); err != nil {
 			return err
@@ -260,7 +276,8 @@ func (b *bench) replica() (bucket, checkpoint string, err error) {
 	return bucket, filepath.Join(b.dir, bucket+".db"), b.srv.CreateBucket(b.ctx, bucket, false)
 }
 
-// done empties a replica and removes its checkpoint, to keep the disk small.
+// done empties a replica and removes its checkpoint, to keep the server's
+// folder (memory, on tmpfs) and the temporary folder small.
 func (b *bench) done(bucket, checkpoint string) error {
 	if matches, _ := filepath.Glob(checkpoint + "*"); len(matches) > 0 {
 		for _, m := range matches {
@@ -273,7 +290,8 @@ func (b *bench) done(bucket, checkpoint string) error {
 // exec runs one tool once through endpoint with the proxy's counts reset
 // first, and returns what it cost and the requests it made.
 //
-// The disk is written out first (sync): the kernel flushes what a run
+// The disk is written out first (sync), for the checkpoints and, with
+// -server-dir disk, the buckets: the kernel flushes what a run
 // wrote, and the files the previous replica's emptying removed, about 30 s
 // later, and that work would otherwise land, on the same 2 cores, in
 // whichever tool's run came next.

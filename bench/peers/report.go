@@ -27,7 +27,8 @@ func (b *bench) each(label string, one func(t tool) (sample, error)) ([][]sample
 	res := make([][]sample, len(b.tools))
 	for r := range b.runs {
 		// The order turns each round, so no tool always follows the same
-		// one (whose writes the disk may still be flushing).
+		// one (whose after-effects, such as freed memory or a disk still
+		// flushing, the next run may meet).
 		for k := range b.tools {
 			i := (k + r) % len(b.tools)
 			t := b.tools[i]

@@ -101,7 +101,7 @@ func seedBucket(ctx context.Context, srv *s3test.Server, bucket string, objs []s
 }
 
 // emptyBucket removes every object of bucket from the server's folder (the
-// bucket itself stays), to keep the disk small between runs.
+// bucket itself stays), to keep the server's folder small between runs.
 func emptyBucket(srv *s3test.Server, bucket string) error {
 	root := filepath.Join(srv.RootDir, bucket)
 	ents, err := os.ReadDir(root)

@@ -421,7 +421,7 @@ func (t *tailBuffer) String() string {
 }
 
 // StartWithProxy starts a server with opts and a Proxy in front of it, for
-// programs (the demo, the benchmarks) rather than tests; stop stops both.
+// programs (the benchmarks) rather than tests; stop stops both.
 func StartWithProxy(ctx context.Context, opts Options) (srv *Server, proxy *Proxy, stop func(), err error) {
 	if srv, err = Start(ctx, opts); err != nil {
 		return nil, nil, nil, err
