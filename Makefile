@@ -55,9 +55,10 @@ bench: bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventor
 peer-tools:
 	@command -v rclone >/dev/null && [ -x /usr/bin/aws ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli rclone) || echo "could not install awscli/rclone: their rows are skipped"
 
-# backfill vs aws s3 sync and rclone copy, 20,000 objects of 4-64 KiB:
-# fresh at 0 and 25 ms (each followed by its re-run), interrupted and
-# resumed, and under a 300 requests/s SlowDown ceiling; medians of 3 runs.
+# backfill vs aws s3 sync and rclone copy, 20,000 objects of 4-64 KiB, with
+# versitygw's buckets on tmpfs (-server-dir): fresh at 0 and 25 ms (each
+# followed by its re-run), interrupted and resumed, and under a 300
+# requests/s SlowDown ceiling; medians of 3 runs.
 bench-peers: build $(VERSITYGW) peer-tools
 	$(GO) run ./bench/peers
 
