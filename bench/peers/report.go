@@ -40,8 +40,8 @@ func (b *bench) each(label string, one func(t tool) (sample, error)) ([][]sample
 				return nil, err
 			}
 			res[i] = append(res[i], s)
-			fmt.Fprintf(os.Stderr, "[%s] %s, run %d/%d: %.2f s, %d requests, CopyObject %d, complete: %s\n",
-				label, t.name, r+1, b.runs, s.p.wall, total(s.counts), s.counts["CopyObject"], s.chk)
+			fmt.Fprintf(os.Stderr, "[%s] %s, run %d/%d: %.2f s (CPU: tool %.2f s, versitygw %.2f s, proxy+bench %.2f s), %d requests, CopyObject %d, complete: %s\n",
+				label, t.name, r+1, b.runs, s.p.wall, cpu(s), serverCPU(s), harnessCPU(s), total(s.counts), s.counts["CopyObject"], s.chk)
 		}
 	}
 	return res, nil
@@ -209,4 +209,29 @@ func met(ok bool) string {
 		return "met"
 	}
 	return "**NOT met**"
+}
+
+// roundRatios says, round by round, how much faster backfill was than
+// peer, and the median of those ratios. Each round runs the tools back to
+// back, so a ratio of one round compares them on the machine as it was
+// then; on a machine whose speed drifts during the bench, these pairs
+// show what the ratio of the medians (the verdict) can hide. It is
+// printed beside the verdict, not instead of it.
+func roundRatios(bf, peer []sample) string {
+	n := min(len(bf), len(peer))
+	if n == 0 {
+		return "per round: no pair of runs"
+	}
+	r := make([]float64, n)
+	parts := make([]string, n)
+	for i := range n {
+		r[i] = peer[i].p.wall / bf[i].p.wall
+		parts[i] = fmt.Sprintf("%.2f", r[i])
+	}
+	sort.Float64s(r)
+	m := r[n/2]
+	if n%2 == 0 {
+		m = (r[n/2-1] + r[n/2]) / 2
+	}
+	return fmt.Sprintf("per round (the peer's wall time / backfill's, same round): %s; their median %.2fx", strings.Join(parts, ", "), m)
 }

@@ -106,6 +106,11 @@ func (b *bench) fresh(lat time.Duration) error {
 			verdict = ": " + met(bestWall/bfWall >= 1.5)
 		}
 		fmt.Printf("backfill / best peer (%s) at %s: %.2fx %s%s\n", best, lat, bestWall/bfWall, target("≥1.5x"), verdict)
+		for i, t := range b.tools {
+			if t.name == best {
+				fmt.Println(roundRatios(bf, res[i]))
+			}
+		}
 	}
 	for i, t := range b.tools {
 		if t.name == "aws s3 sync" && len(res[i]) > 0 && allComplete(bf) {
