@@ -43,7 +43,7 @@ test-large: $(VERSITYGW)
 demo: build $(VERSITYGW)
 	$(GO) run ./internal/demo
 
-# Measurements behind BENCHMARKS.md. `make bench` runs them all (about two
+# Measurements behind BENCHMARKS.md. `make bench` runs them all (about three
 # hours on 2 cores, most of it the peers' slower runs); each part has its
 # own target. Each prints a markdown table; see BENCHMARKS.md for the method
 # and the results. The peer tools come from Debian packages, installed here

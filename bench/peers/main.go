@@ -191,7 +191,11 @@ func run() error {
 		fmt.Fprintf(os.Stderr, "peers: %v: stopping versitygw and removing its buckets\n", sig)
 		stop()
 		os.RemoveAll(dir)
-		os.Exit(130)
+		code := 130
+		if sig == syscall.SIGTERM {
+			code = 143
+		}
+		os.Exit(code)
 	}()
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
 		sources: map[string]map[string]listed{}}

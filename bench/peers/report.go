@@ -212,11 +212,14 @@ func met(ok bool) string {
 }
 
 // roundRatios says, round by round, how much faster backfill was than
-// peer, and the median of those ratios. Each round runs the tools back to
-// back, so a ratio of one round compares them on the machine as it was
-// then; on a machine whose speed drifts during the bench, these pairs
-// show what the ratio of the medians (the verdict) can hide. It is
-// printed beside the verdict, not instead of it.
+// peer, and the median of those ratios (for an even count, the mean of
+// the middle two). A round runs each tool once, so the two runs of a pair
+// are close in time: back to back when only these two tools run, minutes
+// apart in a full run, where the other tools' runs come between. On a
+// machine whose speed drifts during the bench, these pairs show what the
+// ratio of the medians (the verdict) can hide. It is printed beside the
+// verdict, not instead of it. Runs pair by index: each appends one sample
+// per tool and round, and stops the bench on any error.
 func roundRatios(bf, peer []sample) string {
 	n := min(len(bf), len(peer))
 	if n == 0 {

@@ -51,9 +51,16 @@ func serverParent(cfg config) (parent, where string, err error) {
 
 // tmpfsUnfit says why /dev/shm cannot hold the bench's buckets, or "".
 func tmpfsUnfit(cfg config) string {
-	// Both primaries and one replica at a time, with room to spare.
-	need := uint64(cfg.objects+cfg.ceilingObjects+max(cfg.objects, cfg.ceilingObjects)) *
-		uint64(cfg.minSize+cfg.maxSize) / 2 * 5 / 4
+	// The primaries of the scenarios selected and one replica at a time,
+	// with room to spare.
+	var objects, replica int
+	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
+		objects, replica = cfg.objects, cfg.objects
+	}
+	if cfg.scenarios["slowdown"] {
+		objects, replica = objects+cfg.ceilingObjects, max(replica, cfg.ceilingObjects)
+	}
+	need := uint64(objects+replica) * uint64(cfg.minSize+cfg.maxSize) / 2 * 5 / 4
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(shm, &st); err != nil {
 		return fmt.Sprintf("%s: %v", shm, err)
