@@ -180,6 +180,9 @@ func TestResumedUploadCopiesOnlyMissingParts(t *testing.T) {
 	if n := len(fc.mp.done.MultipartUpload.Parts); n != 5 {
 		t.Errorf("completed with %d parts", n)
 	}
+	if got := aws.ToInt64(fc.mp.done.MpuObjectSize); got != 23<<20 {
+		t.Errorf("a resumed upload completed with object size %d, want the source's %d", got, 23<<20)
+	}
 	if _, ok, _ := cp.Upload("movie.mov", ""); ok {
 		t.Error("the completed upload is still recorded")
 	}
