@@ -35,6 +35,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ import (
 
 func main() {
 	if err := run(); err != nil {
+		if stopping.Load() {
+			select {} // interrupted: the signal handler cleans up and exits with its code
+		}
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -114,6 +118,7 @@ func run() error {
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
 	bfArgs := flag.String("backfill-args", "", "extra backfill copy flags, space-separated")
 	allowMissing := flag.Bool("allow-missing", false, "run even when a peer (aws, rclone) is not installed (its rows say skipped)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the bench's own process (the proxy, mostly) to this file")
 	quick := flag.Bool("quick", false, "smoke test: 300 objects, 600 under the ceiling, 1 run (unless those flags are given)")
 	flag.Parse()
 
@@ -167,6 +172,17 @@ func run() error {
 		return fmt.Errorf("%w (run make build first)", err)
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	parent, where, err := serverParent(cfg)
 	if err != nil {
@@ -183,20 +199,29 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	// On tmpfs the buckets are gigabytes of memory: an interrupted bench
-	// removes them, and the checkpoints, before it exits.
-	sigs := make(chan os.Signal, 1)
+	// kills the tool it is running, removes the buckets and the checkpoints,
+	// and exits. A second signal exits at once.
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "peers: %v: stopping versitygw and removing its buckets\n", sig)
-		stop()
-		os.RemoveAll(dir)
 		code := 130
 		if sig == syscall.SIGTERM {
 			code = 143
 		}
+		go func() {
+			<-sigs
+			fmt.Fprintf(os.Stderr, "peers: second signal: exiting now; %s and %s may be left behind\n", filepath.Dir(srv.RootDir), dir)
+			os.Exit(code)
+		}()
+		fmt.Fprintf(os.Stderr, "peers: %v: stopping the tool running, versitygw, and removing its buckets\n", sig)
+		stopping.Store(true)
+		killRunning()
+		stop()
+		os.RemoveAll(dir)
 		os.Exit(code)
 	}()
+	warnStale(parent, filepath.Dir(srv.RootDir))
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
 		sources: map[string]map[string]listed{}}
 	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {

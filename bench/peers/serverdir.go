@@ -45,6 +45,9 @@ func serverParent(cfg config) (parent, where string, err error) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return "", "", fmt.Errorf("-server-dir %s: not a folder (%v)", dir, err)
 		}
+		if why := xattrUnfit(dir); why != "" {
+			return "", "", fmt.Errorf("-server-dir %s: versitygw cannot keep its buckets there: %s", dir, why)
+		}
 		return dir, describe(dir), nil
 	}
 }
@@ -75,16 +78,27 @@ func tmpfsUnfit(cfg config) string {
 	if avail := memAvailable(); avail > 0 && avail < need+(2<<30) {
 		return fmt.Sprintf("%d MiB of memory available, the buckets need about %d MiB and the tools 2 GiB", avail>>20, need>>20)
 	}
+	// tmpfs pages count against the memory limit of the cgroup whose
+	// process wrote them: versitygw, which runs in this one.
+	if room, limited := cgroupRoom(); limited && room < need+(2<<30) {
+		return fmt.Sprintf("this cgroup's memory limit leaves %d MiB, the buckets need about %d MiB and the tools 2 GiB", room>>20, need>>20)
+	}
 	// versitygw keeps ETags and metadata in extended attributes, which tmpfs
 	// takes for user.* names only since Linux 6.6.
-	f, err := os.CreateTemp(shm, "xattr-probe-")
+	return xattrUnfit(shm)
+}
+
+// xattrUnfit says why dir's file system cannot hold versitygw's buckets
+// (it keeps ETags and metadata in user.* extended attributes), or "".
+func xattrUnfit(dir string) string {
+	f, err := os.CreateTemp(dir, "xattr-probe-")
 	if err != nil {
-		return fmt.Sprintf("%s: %v", shm, err)
+		return fmt.Sprintf("%s: %v", dir, err)
 	}
 	f.Close()
 	defer os.Remove(f.Name())
 	if err := syscall.Setxattr(f.Name(), "user.backfill-bench", []byte("1"), 0); err != nil {
-		return fmt.Sprintf("%s takes no extended attributes (%v)", shm, err)
+		return fmt.Sprintf("%s takes no extended attributes (%v)", dir, err)
 	}
 	return ""
 }
@@ -114,4 +128,31 @@ func memAvailable() uint64 {
 		}
 	}
 	return 0
+}
+
+// warnStale says on stderr which earlier servers' folders are still in
+// parent (the temporary folder when ""), besides ours: a bench or test
+// killed with SIGKILL cannot remove its own, and on tmpfs each holds its
+// buckets in memory. They are not removed here: another bench or test may
+// be using them.
+func warnStale(parent, ours string) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(parent, "s3test-*"))
+	for _, d := range dirs {
+		if d == ours {
+			continue
+		}
+		var size int64
+		filepath.WalkDir(d, func(_ string, e os.DirEntry, err error) error { //nolint:errcheck // a size for a warning
+			if err == nil && e.Type().IsRegular() {
+				if info, err := e.Info(); err == nil {
+					size += info.Size()
+				}
+			}
+			return nil
+		})
+		fmt.Fprintf(os.Stderr, "peers: %s (%d MiB) is another versitygw's folder, perhaps left by a killed bench or test; remove it if nothing uses it\n", d, size>>20)
+	}
 }

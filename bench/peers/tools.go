@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -81,6 +83,23 @@ func withEnv(c *exec.Cmd, env []string) *exec.Cmd {
 	return c
 }
 
+// running is the tool process the bench is running now, if any; stopping
+// says the bench was interrupted, so no tool may start and a tool that just
+// started is killed.
+var (
+	running  atomic.Pointer[os.Process]
+	stopping atomic.Bool
+)
+
+// killRunning kills the tool process running now, for an interrupted bench.
+// Ctrl-C in a terminal reaches it anyway (same process group); SIGTERM to
+// the bench alone does not.
+func killRunning() {
+	if p := running.Load(); p != nil {
+		p.Kill() //nolint:errcheck // it may have just ended
+	}
+}
+
 // proc is what one process run cost.
 type proc struct {
 	wall        float64 // seconds
@@ -100,9 +119,17 @@ type proc struct {
 func execute(cmd *exec.Cmd, interruptWhen func() bool, timeout time.Duration) (proc, error) {
 	out := &tail{max: 8 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
+	if stopping.Load() {
+		return proc{}, errors.New("the bench was interrupted")
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return proc{}, err
+	}
+	running.Store(cmd.Process)
+	defer running.Store(nil)
+	if stopping.Load() { // the signal came between Start and Store
+		killRunning()
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

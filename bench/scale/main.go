@@ -192,6 +192,19 @@ func run() error {
 			max(*runs, 1), met(ratio >= 0.9), 100*ratio, 100*worst[b.name]/(float64(b.conc)/c.latency.Seconds()),
 			met(b.maxRSS*1.048576 < 200), b.maxRSS, b.maxRSS*1.048576)
 	}
+	if *writeRate > 0 && *depth == 0 {
+		// One prefix for the whole bucket: the write limit, not
+		// concurrency/latency, is the ceiling (scenario (d) at scale).
+		ideal := float64(n) / *writeRate
+		fmt.Printf("\nthe whole bucket is one prefix, so its write limit is the ceiling: ideal N/limit = %.1f s\n", ideal)
+		for i, r := range rows {
+			verdict := ""
+			if i == 0 {
+				verdict = fmt.Sprintf(" (target <= 1.25x with a complete replica: %s)", met(r.wall/ideal <= 1.25 && strings.HasPrefix(r.check, "yes")))
+			}
+			fmt.Printf("%s: %.1f s = %.2fx the ideal, %d SlowDown answers, replica %s%s\n", r.name, r.wall, r.wall/ideal, r.slow, r.check, verdict)
+		}
+	}
 	fmt.Printf("machine: %d CPUs, load average %s before the runs, %s after (other work on it slows every tool)\n",
 		runtime.NumCPU(), load0, loadavg())
 	fmt.Println("\n| tool | requests by operation | requests per object | CopyObject per object |")
