@@ -71,7 +71,7 @@ bench-scale: build peer-tools
 	$(GO) run ./bench/scale -objects 1000000 -latency 50ms -runs 3
 	$(GO) run ./bench/scale -objects 2000 -size-kib 64 -peers -runs 3
 	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -runs 3
-	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -prefix-depth 0 -runs 3
+	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -prefix-depth 1 -runs 3
 
 bench-concurrency: build $(VERSITYGW)
 	@echo "## concurrency sweep, 25 ms per request"

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/backfill-dev/backfill/bench/internal/serverdir"
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
@@ -40,14 +41,24 @@ func run() error {
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (absolute or relative to the working directory)")
 	extra := flag.String("args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
 	ab := flag.String("ab", "", "A/B mode: at the first level, alternate runs without and with these flags (e.g. --no-checkpoint) and compare")
+	serverDir := flag.String("server-dir", "tmpfs", "where versitygw keeps its buckets: tmpfs (/dev/shm; the temporary folder when that is missing, too small or takes no user xattrs), disk (the temporary folder), or a folder")
 	flag.Parse()
 
 	ctx := context.Background()
-	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{})
+	// The primary and one replica at a time (each is removed after its run),
+	// objects of 34 KiB on average.
+	need := uint64(*objects) * 2 * 34 << 10
+	parent, where, err := serverdir.Parent(*serverDir, need, os.Stderr)
+	if err != nil {
+		return err
+	}
+	srv, proxy, stop, err := s3test.StartWithProxy(ctx, s3test.Options{TempParent: parent})
 	if err != nil {
 		return err
 	}
 	defer stop()
+	serverdir.WarnStale(parent, filepath.Dir(srv.RootDir), os.Stderr)
+	fmt.Printf("versitygw's buckets: in %s\n\n", where)
 	c := srv.Client("")
 	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
 		return err
@@ -90,10 +101,16 @@ func run() error {
 		cmd := exec.Command(*bin, args...)
 		cmd.Env = srv.Env(proxy.URL())
 		start := time.Now()
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		wall := time.Since(start).Seconds()
+		// The replica's folder goes at once (outside the timing): on tmpfs
+		// every replica kept would hold its objects in memory.
+		if rerr := os.RemoveAll(filepath.Join(srv.RootDir, bucket)); rerr != nil {
+			return 0, rerr
+		}
+		if err != nil {
 			return 0, fmt.Errorf("%v: %s", err, out)
 		}
-		wall := time.Since(start).Seconds()
 		var rf struct{ Copied int }
 		b, _ := os.ReadFile(rep)
 		if err := json.Unmarshal(b, &rf); err != nil || rf.Copied != *objects {
@@ -133,24 +150,35 @@ func run() error {
 		return nil
 	}
 
-	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level, extra flags %q\n\n", *objects, *latency, *runs, *extra)
-	fmt.Println("| --concurrency | median wall s | objects/s | ideal conc/latency |")
-	fmt.Println("|---:|---:|---:|---:|")
-	for _, ls := range strings.Split(*levels, ",") {
-		n, err := strconv.Atoi(ls)
-		if err != nil {
-			return err
+	fmt.Printf("%d objects (4-64 KiB), %s added latency per request, %d runs per level (the levels take turns, one run each per round), extra flags %q\n\n", *objects, *latency, *runs, *extra)
+	lv := strings.Split(*levels, ",")
+	walls := make([][]float64, len(lv))
+	for _, ls := range lv {
+		if _, err := strconv.Atoi(ls); err != nil {
+			return fmt.Errorf("-levels: %q is not a number", ls)
 		}
-		var walls []float64
-		for range *runs {
+	}
+	// Round by round, so a drift in the machine's speed hits every level
+	// alike instead of the levels measured last.
+	for range *runs {
+		for i, ls := range lv {
 			w, err := once(ls, *extra)
 			if err != nil {
 				return err
 			}
-			walls = append(walls, w)
+			walls[i] = append(walls[i], w)
 		}
-		med := median(walls)
-		fmt.Printf("| %d | %.2f | %.0f | %s |\n", n, med, float64(*objects)/med, ideal(n))
+	}
+	fmt.Println("| --concurrency | median wall s | objects/s | ideal conc/latency | runs (s) |")
+	fmt.Println("|---:|---:|---:|---:|---|")
+	for i, ls := range lv {
+		n, _ := strconv.Atoi(ls)
+		each := make([]string, len(walls[i]))
+		for j, w := range walls[i] {
+			each[j] = fmt.Sprintf("%.2f", w)
+		}
+		med := median(append([]float64(nil), walls[i]...))
+		fmt.Printf("| %d | %.2f | %.0f | %s | %s |\n", n, med, float64(*objects)/med, ideal(n), strings.Join(each, ", "))
 	}
 	return nil
 }

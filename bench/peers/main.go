@@ -21,7 +21,7 @@
 // The source objects are written straight into the server's folder (with the
 // ETag extended attribute versitygw serves), so seeding makes no requests;
 // every copy is a real server-side copy. That folder is on tmpfs by default
-// (-server-dir; see serverParent for why), the checkpoints in the temporary
+// (-server-dir; see package bench/internal/serverdir for why), the checkpoints in the temporary
 // folder. Peers that are not installed are
 // skipped and reported as such (apt-get install -y awscli rclone).
 package main
@@ -44,14 +44,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/backfill-dev/backfill/bench/internal/serverdir"
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
 func main() {
-	if err := run(); err != nil {
-		if stopping.Load() {
-			select {} // interrupted: the signal handler cleans up and exits with its code
-		}
+	err := run()
+	if stopping.Load() {
+		select {} // interrupted: the signal handler cleans up and exits with its code
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -210,8 +212,12 @@ func run() error {
 			code = 143
 		}
 		go func() {
-			<-sigs
-			fmt.Fprintf(os.Stderr, "peers: second signal: exiting now; %s and %s may be left behind\n", filepath.Dir(srv.RootDir), dir)
+			sig := <-sigs
+			if pid := srv.PID(); pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // it may be gone already
+			}
+			fmt.Fprintf(os.Stderr, "peers: %v again: killed versitygw, exiting now; %s and %s may be left behind\n", sig, filepath.Dir(srv.RootDir), dir)
+			pprof.StopCPUProfile()
 			os.Exit(code)
 		}()
 		fmt.Fprintf(os.Stderr, "peers: %v: stopping the tool running, versitygw, and removing its buckets\n", sig)
@@ -219,9 +225,10 @@ func run() error {
 		killRunning()
 		stop()
 		os.RemoveAll(dir)
+		pprof.StopCPUProfile() // deferred calls do not run on os.Exit; a no-op without -cpuprofile
 		os.Exit(code)
 	}()
-	warnStale(parent, filepath.Dir(srv.RootDir))
+	serverdir.WarnStale(parent, filepath.Dir(srv.RootDir), prefixed{os.Stderr})
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
 		sources: map[string]map[string]listed{}}
 	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {
@@ -241,7 +248,7 @@ func run() error {
 	fmt.Printf("# backfill vs peers\n\n%d CPUs, %s memory, %s; %s; %s; %s; versitygw %s; backfill %s\n", runtime.NumCPU(), memTotal(), runtime.Version(),
 		version("uname", "-sr"), version("/usr/bin/aws", "--version"), version("rclone", "version"), versitygwVersion(),
 		version("git", "describe", "--always", "--dirty"))
-	fmt.Printf("\nversitygw's buckets: in %s; checkpoints: in %s\n", where, describe(dir))
+	fmt.Printf("\nversitygw's buckets: in %s; checkpoints: in %s\n", where, serverdir.Describe(dir))
 	if cfg.scenarios["fresh"] || cfg.scenarios["rerun"] || cfg.scenarios["resume"] {
 		if err := b.seedPrimary(primary, cfg.objects); err != nil {
 			return err

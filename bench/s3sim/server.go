@@ -113,6 +113,9 @@ func (s *Sim) Close() error {
 // SetLatency changes the delay slept before every answer.
 func (s *Sim) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
+// PrefixOf is key's rate-limit prefix: its first PrefixDepth segments.
+func (s *Sim) PrefixOf(key string) string { return prefixOf(key, s.opts.PrefixDepth) }
+
 // SetRateLimits changes the per-prefix limits (requests/s; 0 = unlimited)
 // and the burst (0 = one second of the rate). Token buckets start full.
 func (s *Sim) SetRateLimits(read, write, burst float64) { s.limits.set(read, write, burst) }
