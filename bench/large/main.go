@@ -120,7 +120,7 @@ func run() error {
 			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
 				"--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
 		}},
-		{"backfill --multipart-threshold 256MiB", func(dst string) *exec.Cmd {
+		{"backfill --multipart-threshold 256MiB --part-size 128MiB", func(dst string) *exec.Cmd {
 			n++
 			return withEnv(exec.Command(bin, "copy", "--from", "s3://primary", "--to", "s3://"+dst, "--no-progress",
 				"--multipart-threshold", "256MiB", "--part-size", "128MiB", "--checkpoint", filepath.Join(dir, fmt.Sprintf("cp%d.db", n))), env)
@@ -146,19 +146,28 @@ func run() error {
 			return withEnv(exec.Command(rcloneBin, "copy", "s3:primary", "s3:"+dst), rcloneEnv)
 		}})
 	}
-	fmt.Printf("%d objects of %d MiB, %s added latency, %d run(s) per tool\n\n", *objects, *sizeMiB, *latency, *runs)
-	fmt.Println("| tool | median wall s | MiB/s | requests | complete |")
-	fmt.Println("|---|---:|---:|---|---|")
+	fmt.Printf("%d objects of %d MiB, %s added latency, %d run(s) per tool (the tools take turns, one run each per round)\n\n", *objects, *sizeMiB, *latency, *runs)
 	c := srv.Client("")
 	seq := 0
+	var chosen []tool
 	for _, t := range tools {
-		if *only != "" && !strings.Contains(t.name, *only) {
-			continue
+		if *only == "" || strings.Contains(t.name, *only) {
+			chosen = append(chosen, t)
 		}
-		var walls []float64
-		var counts map[string]int
-		complete := true
-		for range *runs {
+	}
+	type tally struct {
+		walls    []float64
+		counts   map[string]int
+		complete bool
+	}
+	res := make([]tally, len(chosen))
+	for i := range res {
+		res[i].complete = true
+	}
+	// Round by round, so a drift in the machine's (and its disk's) speed
+	// hits every tool alike.
+	for round := range *runs {
+		for i, t := range chosen {
 			seq++
 			dst := fmt.Sprintf("replica-%d", seq)
 			if err := srv.CreateBucket(ctx, dst, false); err != nil {
@@ -171,20 +180,30 @@ func run() error {
 			wall := time.Since(start).Seconds()
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n%s\n", t.name, err, out)
-				complete = false
+				res[i].complete = false
 			}
-			counts = proxy.Counts()
+			res[i].counts = proxy.Counts()
 			ok, err := whole(ctx, c, dst, *objects, size)
 			if err != nil {
 				return err
 			}
-			complete = complete && ok
-			walls = append(walls, wall)
+			res[i].complete = res[i].complete && ok
+			res[i].walls = append(res[i].walls, wall)
+			fmt.Fprintf(os.Stderr, "round %d, %s: %.1f s, complete %v\n", round+1, t.name, wall, ok)
 			os.RemoveAll(filepath.Join(srv.RootDir, dst, "movies")) // free the disk for the next run
 		}
+	}
+	fmt.Println("| tool | median wall s | MiB/s | requests | complete | runs (s) |")
+	fmt.Println("|---|---:|---:|---|---|---|")
+	for i, t := range chosen {
+		each := make([]string, len(res[i].walls))
+		for j, w := range res[i].walls {
+			each[j] = fmt.Sprintf("%.1f", w)
+		}
+		walls := append([]float64(nil), res[i].walls...)
 		sort.Float64s(walls)
 		med := walls[len(walls)/2]
-		fmt.Printf("| %s | %.1f | %.0f | %s | %v |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(counts), complete)
+		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), res[i].complete, strings.Join(each, ", "))
 	}
 	return nil
 }
