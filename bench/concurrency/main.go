@@ -6,16 +6,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +44,7 @@ func run() error {
 	runs := flag.Int("runs", 3, "runs per level (median reported)")
 	bin := flag.String("backfill", "bin/backfill", "backfill binary (absolute or relative to the working directory)")
 	extra := flag.String("args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
-	ab := flag.String("ab", "", "A/B mode: at the first level, alternate runs without and with these flags (e.g. --no-checkpoint) and compare")
+	ab := flag.String("ab", "", "A/B mode: at the first level, alternate runs without and with these flags (each pair's order alternating) (e.g. --no-checkpoint) and compare")
 	serverDir := flag.String("server-dir", "tmpfs", "where versitygw keeps its buckets: tmpfs (/dev/shm; the temporary folder when that is missing, too small or takes no user xattrs), disk (the temporary folder), or a folder")
 	flag.Parse()
 
@@ -58,6 +62,24 @@ func run() error {
 	}
 	defer stop()
 	serverdir.WarnStale(parent, filepath.Dir(srv.RootDir), os.Stderr)
+	// On tmpfs the buckets are memory: an interrupted bench kills the
+	// backfill it is running and removes them before it exits.
+	var running atomic.Pointer[os.Process]
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "concurrency: %v: stopping backfill and versitygw, removing the buckets\n", sig)
+		if p := running.Load(); p != nil {
+			p.Kill() //nolint:errcheck // it may have just ended
+		}
+		stop()
+		code := 130
+		if sig == syscall.SIGTERM {
+			code = 143
+		}
+		os.Exit(code)
+	}()
 	fmt.Printf("versitygw's buckets: in %s\n\n", where)
 	c := srv.Client("")
 	if err := srv.CreateBucket(ctx, "primary", false); err != nil {
@@ -101,7 +123,14 @@ func run() error {
 		cmd := exec.Command(*bin, args...)
 		cmd.Env = srv.Env(proxy.URL())
 		start := time.Now()
-		out, err := cmd.CombinedOutput()
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Start()
+		if err == nil {
+			running.Store(cmd.Process)
+			err = cmd.Wait()
+			running.Store(nil)
+		}
 		wall := time.Since(start).Seconds()
 		// The replica's folder goes at once (outside the timing): on tmpfs
 		// every replica kept would hold its objects in memory.
@@ -109,7 +138,7 @@ func run() error {
 			return 0, rerr
 		}
 		if err != nil {
-			return 0, fmt.Errorf("%v: %s", err, out)
+			return 0, fmt.Errorf("%v: %s", err, out.String())
 		}
 		var rf struct{ Copied int }
 		b, _ := os.ReadFile(rep)
@@ -118,7 +147,13 @@ func run() error {
 		}
 		return wall, nil
 	}
-	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
+	median := func(v []float64) float64 { // of an even count: the mean of the middle two
+		sort.Float64s(v)
+		if len(v)%2 == 0 {
+			return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		}
+		return v[len(v)/2]
+	}
 	ideal := func(n int) string {
 		if *latency > 0 {
 			return fmt.Sprintf("%.0f", float64(n)/latency.Seconds())
@@ -130,22 +165,37 @@ func run() error {
 		level := strings.Split(*levels, ",")[0]
 		fmt.Printf("%d objects (4-64 KiB), %s added latency per request, --concurrency %s, %d alternating runs each\n\n", *objects, *latency, level, *runs)
 		var a, b []float64
-		for range *runs {
-			wa, err := once(level, *extra)
-			if err != nil {
-				return err
+		for i := range *runs {
+			// Each pair's order alternates, so neither side always runs first.
+			var wa, wb float64
+			var err error
+			if i%2 == 0 {
+				if wa, err = once(level, *extra); err == nil {
+					wb, err = once(level, *extra+" "+*ab)
+				}
+			} else {
+				if wb, err = once(level, *extra+" "+*ab); err == nil {
+					wa, err = once(level, *extra)
+				}
 			}
-			wb, err := once(level, *extra+" "+*ab)
 			if err != nil {
 				return err
 			}
 			a, b = append(a, wa), append(b, wb)
 		}
+		list := func(v []float64) string {
+			each := make([]string, len(v))
+			for i, w := range v {
+				each[i] = fmt.Sprintf("%.2f", w)
+			}
+			return strings.Join(each, ", ")
+		}
+		la, lb := list(a), list(b)
 		ma, mb := median(a), median(b)
-		fmt.Println("| flags | median wall s | objects/s |")
-		fmt.Println("|---|---:|---:|")
-		fmt.Printf("| %s | %.2f | %.0f |\n", strings.TrimSpace("(default) "+*extra), ma, float64(*objects)/ma)
-		fmt.Printf("| %s | %.2f | %.0f |\n", strings.TrimSpace(*extra+" "+*ab), mb, float64(*objects)/mb)
+		fmt.Println("| flags | median wall s | objects/s | runs (s), pair by pair |")
+		fmt.Println("|---|---:|---:|---|")
+		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace("(default) "+*extra), ma, float64(*objects)/ma, la)
+		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace(*extra+" "+*ab), mb, float64(*objects)/mb, lb)
 		fmt.Printf("\ndefault / (%s) throughput: %.1f%%\n", *ab, 100*mb/ma)
 		return nil
 	}

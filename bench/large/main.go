@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -146,6 +147,9 @@ func run() error {
 			return withEnv(exec.Command(rcloneBin, "copy", "s3:primary", "s3:"+dst), rcloneEnv)
 		}})
 	}
+	rev, _ := exec.Command("git", "describe", "--always", "--dirty").Output()
+	fmt.Printf("%d CPUs, %s, %s/%s; backfill %s; versitygw on %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		strings.TrimSpace(string(rev)), srv.RootDir)
 	fmt.Printf("%d objects of %d MiB, %s added latency, %d run(s) per tool (the tools take turns, one run each per round)\n\n", *objects, *sizeMiB, *latency, *runs)
 	c := srv.Client("")
 	seq := 0
@@ -203,6 +207,9 @@ func run() error {
 		walls := append([]float64(nil), res[i].walls...)
 		sort.Float64s(walls)
 		med := walls[len(walls)/2]
+		if len(walls)%2 == 0 { // the mean of the middle two
+			med = (walls[len(walls)/2-1] + walls[len(walls)/2]) / 2
+		}
 		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), res[i].complete, strings.Join(each, ", "))
 	}
 	return nil

@@ -207,6 +207,7 @@ func run() error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		sig := <-sigs
+		stopping.Store(true) // first: main must not exit 0 while this cleans up
 		code := 130
 		if sig == syscall.SIGTERM {
 			code = 143
@@ -221,7 +222,6 @@ func run() error {
 			os.Exit(code)
 		}()
 		fmt.Fprintf(os.Stderr, "peers: %v: stopping the tool running, versitygw, and removing its buckets\n", sig)
-		stopping.Store(true)
 		killRunning()
 		stop()
 		os.RemoveAll(dir)

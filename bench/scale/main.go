@@ -177,8 +177,8 @@ func run() error {
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("simulator heap after the runs %.0f MB: %.0f bytes per source object, %.0f per copied one\n",
 		float64(ms.HeapAlloc)/1e6, float64(heap0)/float64(n), (float64(ms.HeapAlloc)-float64(heap0))/float64(n*len(rows)))
-	fmt.Printf("\n%d objects, %s added latency per request, rate limits read %s / write %s per prefix (depth %d: the keys fall in %d prefixes)\n\n",
-		n, c.latency, rate(*readRate), rate(*writeRate), *depth, len(prefixes))
+	fmt.Printf("\n%d objects, %s added latency per request, rate limits read %s / write %s per prefix (depth %d: the keys fall in %d prefix%s)\n\n",
+		n, c.latency, rate(*readRate), rate(*writeRate), *depth, len(prefixes), map[bool]string{true: "", false: "es"}[len(prefixes) == 1])
 	fmt.Println("| tool | wall s (startup + copies + exit) | objects/s | limit objects/s (conc/latency) | ratio | ratio in the copy phase | requests/s ÷ limit | avg in flight at the simulator | peak RSS MiB (highest run) | CPU user+sys s | simulator CPU s | SlowDown | replica complete |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {

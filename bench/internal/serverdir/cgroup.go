@@ -15,10 +15,9 @@ import (
 // It reads cgroup v1's memory controller when this process has one (a
 // hybrid layout keeps memory there even beside a v2 line), else cgroup v2.
 // Usage leaves out inactive file pages, which the kernel reclaims before
-// it refuses memory. v1 takes the hierarchical limit from memory.stat; v2
-// walks from the cgroup up to the mount's root and keeps the least room.
-// A cgroup whose own folder is not visible (its own cgroup namespace) is
-// read at the mount's root.
+// it refuses memory. Both walk from the cgroup up to the mount's root and
+// keep the least room. A cgroup whose own folder is not visible (its own
+// cgroup namespace) is read at the mount's root.
 func cgroupRoom() (room uint64, limited bool) {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
@@ -44,36 +43,32 @@ func cgroupRoomAt(self, sys string) (room uint64, limited bool) {
 		}
 	}
 	if v1 != "" {
-		root := filepath.Join(sys, "memory")
-		for _, dir := range []string{filepath.Join(root, v1), root} {
-			limit, err := readUint(filepath.Join(dir, "memory.limit_in_bytes"))
-			if err != nil {
-				continue
-			}
-			stat := readStat(filepath.Join(dir, "memory.stat"))
-			if h, ok := stat["hierarchical_memory_limit"]; ok {
-				limit = min(limit, h)
-			}
-			usage, _ := readUint(filepath.Join(dir, "memory.usage_in_bytes"))
-			return roomUnder(limit, usage, stat["total_inactive_file"])
-		}
-		return 0, false
+		return walkUp(filepath.Join(sys, "memory"), v1, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
 	}
 	if v2 == "" {
 		return 0, false
 	}
-	dir := filepath.Join(sys, v2)
+	return walkUp(sys, v2, "memory.max", "memory.current", "inactive_file")
+}
+
+// walkUp reads the limit and usage at each level from the cgroup's folder
+// under root up to root itself, and keeps the least room: a parent's limit
+// counts its children's usage too (v1 with use_hierarchy, which every
+// current system has, and v2). A cgroup whose own folder is not visible is
+// read at root.
+func walkUp(root, path, limitFile, usageFile, inactive string) (room uint64, limited bool) {
+	dir := filepath.Join(root, path)
 	if _, err := os.Stat(dir); err != nil {
-		dir = sys
+		dir = root
 	}
 	for {
-		if limit, err := readUint(filepath.Join(dir, "memory.max")); err == nil {
-			usage, _ := readUint(filepath.Join(dir, "memory.current"))
-			if r, ok := roomUnder(limit, usage, readStat(filepath.Join(dir, "memory.stat"))["inactive_file"]); ok && (!limited || r < room) {
+		if limit, err := readUint(filepath.Join(dir, limitFile)); err == nil {
+			usage, _ := readUint(filepath.Join(dir, usageFile))
+			if r, ok := roomUnder(limit, usage, readStat(filepath.Join(dir, "memory.stat"))[inactive]); ok && (!limited || r < room) {
 				room, limited = r, true
 			}
 		}
-		if dir == sys || len(dir) <= len(sys) {
+		if len(dir) <= len(root) {
 			return room, limited
 		}
 		dir = filepath.Dir(dir)

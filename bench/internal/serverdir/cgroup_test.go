@@ -44,10 +44,11 @@ func TestCgroupRoom(t *testing.T) {
 		{"v1 unlimited", "5:cpuacct,memory:/job\n", map[string]string{
 			"memory/job/memory.limit_in_bytes": "9223372036854771712\n", "memory/job/memory.usage_in_bytes": "1\n",
 		}, 0, false},
-		{"v1 leaf unlimited, hierarchical limit", "4:memory:/job\n", map[string]string{
-			"memory/job/memory.limit_in_bytes": "9223372036854771712\n", "memory/job/memory.usage_in_bytes": "1073741824\n",
-			"memory/job/memory.stat": "cache 0\nhierarchical_memory_limit 4294967296\ntotal_inactive_file 536870912\n",
-		}, 3*gib + gib/2, true},
+		{"v1 leaf unlimited, parent limited and used by siblings too", "4:memory:/pod/job\n", map[string]string{
+			"memory/pod/job/memory.limit_in_bytes": "9223372036854771712\n", "memory/pod/job/memory.usage_in_bytes": "1073741824\n",
+			"memory/pod/memory.limit_in_bytes": "4294967296\n", "memory/pod/memory.usage_in_bytes": "3221225472\n",
+			"memory/pod/memory.stat": "cache 0\ntotal_inactive_file 536870912\n",
+		}, gib + gib/2, true},
 		{"hybrid: v1 memory wins over the v2 line", "4:memory:/job\n0::/job\n", map[string]string{
 			"memory/job/memory.limit_in_bytes": "2147483648\n", "memory/job/memory.usage_in_bytes": "1073741824\n",
 			"job/memory.max": "max\n",
