@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -27,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/backfill-dev/backfill/bench/internal/serverdir"
+	"github.com/backfill-dev/backfill/bench/internal/stats"
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
@@ -147,13 +147,6 @@ func run() error {
 		}
 		return wall, nil
 	}
-	median := func(v []float64) float64 { // of an even count: the mean of the middle two
-		sort.Float64s(v)
-		if len(v)%2 == 0 {
-			return (v[len(v)/2-1] + v[len(v)/2]) / 2
-		}
-		return v[len(v)/2]
-	}
 	ideal := func(n int) string {
 		if *latency > 0 {
 			return fmt.Sprintf("%.0f", float64(n)/latency.Seconds())
@@ -183,19 +176,11 @@ func run() error {
 			}
 			a, b = append(a, wa), append(b, wb)
 		}
-		list := func(v []float64) string {
-			each := make([]string, len(v))
-			for i, w := range v {
-				each[i] = fmt.Sprintf("%.2f", w)
-			}
-			return strings.Join(each, ", ")
-		}
-		la, lb := list(a), list(b)
-		ma, mb := median(a), median(b)
+		ma, mb := stats.Median(a), stats.Median(b)
 		fmt.Println("| flags | median wall s | objects/s | runs (s), pair by pair |")
 		fmt.Println("|---|---:|---:|---|")
-		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace("(default) "+*extra), ma, float64(*objects)/ma, la)
-		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace(*extra+" "+*ab), mb, float64(*objects)/mb, lb)
+		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace("(default) "+*extra), ma, float64(*objects)/ma, stats.List(a, "%.2f"))
+		fmt.Printf("| %s | %.2f | %.0f | %s |\n", strings.TrimSpace(*extra+" "+*ab), mb, float64(*objects)/mb, stats.List(b, "%.2f"))
 		fmt.Printf("\ndefault / (%s) throughput: %.1f%%\n", *ab, 100*mb/ma)
 		return nil
 	}
@@ -223,12 +208,8 @@ func run() error {
 	fmt.Println("|---:|---:|---:|---:|---|")
 	for i, ls := range lv {
 		n, _ := strconv.Atoi(ls)
-		each := make([]string, len(walls[i]))
-		for j, w := range walls[i] {
-			each[j] = fmt.Sprintf("%.2f", w)
-		}
-		med := median(append([]float64(nil), walls[i]...))
-		fmt.Printf("| %d | %.2f | %.0f | %s | %s |\n", n, med, float64(*objects)/med, ideal(n), strings.Join(each, ", "))
+		med := stats.Median(walls[i])
+		fmt.Printf("| %d | %.2f | %.0f | %s | %s |\n", n, med, float64(*objects)/med, ideal(n), stats.List(walls[i], "%.2f"))
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/backfill-dev/backfill/bench/internal/stats"
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
@@ -200,17 +201,8 @@ func run() error {
 	fmt.Println("| tool | median wall s | MiB/s | requests | complete | runs (s) |")
 	fmt.Println("|---|---:|---:|---|---|---|")
 	for i, t := range chosen {
-		each := make([]string, len(res[i].walls))
-		for j, w := range res[i].walls {
-			each[j] = fmt.Sprintf("%.1f", w)
-		}
-		walls := append([]float64(nil), res[i].walls...)
-		sort.Float64s(walls)
-		med := walls[len(walls)/2]
-		if len(walls)%2 == 0 { // the mean of the middle two
-			med = (walls[len(walls)/2-1] + walls[len(walls)/2]) / 2
-		}
-		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), res[i].complete, strings.Join(each, ", "))
+		med := stats.Median(res[i].walls)
+		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), res[i].complete, stats.List(res[i].walls, "%.1f"))
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/backfill-dev/backfill/bench/internal/stats"
 )
 
 // sample is one run of one tool in one scenario. p, counts and chk are the
@@ -226,15 +228,8 @@ func roundRatios(bf, peer []sample) string {
 		return "per round: no pair of runs"
 	}
 	r := make([]float64, n)
-	parts := make([]string, n)
 	for i := range n {
 		r[i] = peer[i].p.wall / bf[i].p.wall
-		parts[i] = fmt.Sprintf("%.2f", r[i])
 	}
-	sort.Float64s(r)
-	m := r[n/2]
-	if n%2 == 0 {
-		m = (r[n/2-1] + r[n/2]) / 2
-	}
-	return fmt.Sprintf("per round (the peer's wall time / backfill's, same round): %s; their median %.2fx", strings.Join(parts, ", "), m)
+	return fmt.Sprintf("per round (the peer's wall time / backfill's, same round): %s; their median %.2fx", stats.List(r, "%.2f"), stats.Median(r))
 }
