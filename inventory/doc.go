@@ -8,8 +8,14 @@
 // ("folders") in parallel so one long listing does not starve the copiers.
 // Each shard is listed on both sides at once and the two sorted streams are
 // merge-joined by relative key, so the replica's state comes from listing it,
-// never from a HEAD per key, and memory holds at most a page per side per
-// shard.
+// never from a HEAD per key. Both sides' pages are asked for together, and
+// each side's next page is fetched while the current one is joined, so a
+// shard waits for S3 about once per page, not twice; memory holds at most
+// two pages per side per shard. The cost: a shard that goes flat asks the
+// replica for one page it drops (its "/" page, asked for while the source's
+// decided), and the replica's pages run at most one ahead of what the join
+// needs. A shard that ends early (an error, a stop) cancels the pages it
+// asked for ahead and waits for them: no request outlives Stream.
 //
 // Algorithm (Lister.Stream):
 //

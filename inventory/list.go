@@ -139,65 +139,13 @@ func (l *Lister) Stream(ctx context.Context, out chan<- Entry) error {
 
 // listShard lists one shard on both sides and joins them.
 func (l *Lister) listShard(ctx context.Context, s shard, deep bool, q *shardQueue, out chan<- Entry) error {
-	// Child shards discovered by the last page: each is announced before it
-	// is queued (so its own entries can never overtake the announcement)
-	// and before the objects of the page that found it.
-	var found []string
-	newSrc := func(delim string) *pager {
-		p := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
-			owner: l.ExpectedSourceOwner, pageSize: l.PageSize}
-		if s.after != "" {
-			p.startAfter = l.SourcePfx + s.after
-		}
-		if delim != "" {
-			p.onPrefix = func(pfx string) {
-				rel := pfx[len(l.SourcePfx):]
-				if l.Known == nil || !l.Known(rel) {
-					found = append(found, rel)
-				}
-			}
-		}
-		return p
-	}
-	if s.mode == ModeUndecided && deep {
-		// Below the fan-out depth a shard is flat; say so like any other
-		// decision, so a resumed run lists it flat whatever its defaults.
-		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: true}); err != nil {
-			return err
-		}
-		s.mode = ModeFlat
-	}
-	var src *pager
-	switch s.mode {
-	case ModeFlat:
-		src = newSrc("")
-	case ModeDelimited:
-		src = newSrc("/")
-	default:
-		// Decide by the first page, and say so before anything else of
-		// this shard, so a resumed run lists it the same way.
-		src = newSrc("/")
-		truncated, prefixes, err := src.peek(ctx)
-		if err != nil {
-			return err
-		}
-		flat := truncated && prefixes >= FlatAbove || q.count() >= MaxShards
-		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: flat}); err != nil {
-			return err
-		}
-		if flat {
-			found = found[:0]
-			src = newSrc("")
-		}
-	}
-	delim := src.delim
-	var dst *pager
-	if l.Replica != nil {
-		dst = &pager{api: l.Replica, bucket: l.ReplicaBkt, prefix: l.ReplicaPfx + s.rel, delim: delim,
-			owner: l.ExpectedReplicaOwner, pageSize: l.PageSize}
-		if s.after != "" {
-			dst.startAfter = l.ReplicaPfx + s.after
-		}
+	sh := &shardLists{l: l, s: s}
+	// Pages asked for ahead are cancelled and waited for when the shard
+	// ends, however it ends: no request outlives the listing.
+	defer sh.close()
+	src, dst, err := sh.open(ctx, deep, q, out)
+	if err != nil {
+		return err
 	}
 	var (
 		d    Object
@@ -215,13 +163,13 @@ func (l *Lister) listShard(ctx context.Context, s shard, deep bool, q *shardQueu
 		if err != nil {
 			return err
 		}
-		for _, f := range found {
+		for _, f := range sh.found {
 			if err := send(ctx, out, Entry{Kind: KindShardFound, Shard: f, Depth: s.depth + 1}); err != nil {
 				return err
 			}
 			q.add(shard{rel: f, depth: s.depth + 1})
 		}
-		found = found[:0]
+		sh.found = sh.found[:0]
 		if !ok {
 			return nil
 		}
@@ -242,6 +190,115 @@ func (l *Lister) listShard(ctx context.Context, s shard, deep bool, q *shardQueu
 		if err := send(ctx, out, e); err != nil {
 			return err
 		}
+	}
+}
+
+// shardLists are the pagers of one shard.
+type shardLists struct {
+	l *Lister
+	s shard
+	// found are child shards discovered by the last page: each is
+	// announced before it is queued (so its own entries can never overtake
+	// the announcement) and before the objects of the page that found it.
+	found  []string
+	pagers []*pager
+}
+
+// open decides how the shard is listed (flat, or by "/" folders) and
+// returns its source pager and its replica pager (nil when the lister
+// does not look at the replica), both with their first pages asked for.
+func (sh *shardLists) open(ctx context.Context, deep bool, q *shardQueue, out chan<- Entry) (src, dst *pager, err error) {
+	s := sh.s
+	if s.mode == ModeUndecided && deep {
+		// Below the fan-out depth a shard is flat; say so like any other
+		// decision, so a resumed run lists it flat whatever its defaults.
+		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: true}); err != nil {
+			return nil, nil, err
+		}
+		s.mode = ModeFlat
+	}
+	switch s.mode {
+	case ModeFlat:
+		src, dst = sh.source(""), sh.replica("")
+	case ModeDelimited:
+		src, dst = sh.source("/"), sh.replica("/")
+	default:
+		// Decide by the first page, and say so before anything else of
+		// this shard, so a resumed run lists it the same way. The
+		// replica's first page is asked for meanwhile, by "/" as most
+		// shards above the fan-out depth stay (not once the shards are
+		// at their bound: then every new one goes flat).
+		src = sh.source("/")
+		src.ahead = false // until the decision: a flat shard drops this pager
+		if q.count() < MaxShards {
+			dst = sh.replica("/")
+			dst.prefetch(ctx)
+		}
+		truncated, prefixes, err := src.peek(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		flat := truncated && prefixes >= FlatAbove || q.count() >= MaxShards
+		if !flat {
+			src.ahead = true
+			src.prefetch(ctx) // the second page, while the decision is sent
+		}
+		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: flat}); err != nil {
+			return nil, nil, err
+		}
+		if flat {
+			sh.found = sh.found[:0]
+			src.drop()
+			dst.drop()
+			src, dst = sh.source(""), sh.replica("")
+		} else if dst == nil {
+			dst = sh.replica("/")
+		}
+	}
+	// Both sides' first (or next) pages at once: one wait, not two.
+	src.prefetch(ctx)
+	dst.prefetch(ctx)
+	return src, dst, nil
+}
+
+func (sh *shardLists) source(delim string) *pager {
+	l, s := sh.l, sh.s
+	p := &pager{api: l.Source, bucket: l.SourceBkt, prefix: l.SourcePfx + s.rel, delim: delim,
+		owner: l.ExpectedSourceOwner, pageSize: l.PageSize, ahead: true}
+	if s.after != "" {
+		p.startAfter = l.SourcePfx + s.after
+	}
+	if delim != "" {
+		p.onPrefix = func(pfx string) {
+			rel := pfx[len(l.SourcePfx):]
+			if l.Known == nil || !l.Known(rel) {
+				sh.found = append(sh.found, rel)
+			}
+		}
+	}
+	sh.pagers = append(sh.pagers, p)
+	return p
+}
+
+// replica is nil (a pager that lists nothing) when the lister does not
+// look at the replica.
+func (sh *shardLists) replica(delim string) *pager {
+	l, s := sh.l, sh.s
+	if l.Replica == nil {
+		return nil
+	}
+	p := &pager{api: l.Replica, bucket: l.ReplicaBkt, prefix: l.ReplicaPfx + s.rel, delim: delim,
+		owner: l.ExpectedReplicaOwner, pageSize: l.PageSize, ahead: true}
+	if s.after != "" {
+		p.startAfter = l.ReplicaPfx + s.after
+	}
+	sh.pagers = append(sh.pagers, p)
+	return p
+}
+
+func (sh *shardLists) close() {
+	for _, p := range sh.pagers {
+		p.drop()
 	}
 }
 
@@ -277,12 +334,27 @@ type pager struct {
 	// startAfter is the full key a resumed listing starts after.
 	startAfter string
 
+	// ahead: once a page is taken, the next one is fetched at once
+	// (prefetch), so that the listing waits for S3 once per page, not
+	// once per page and side.
+	ahead bool
+
 	page          []types.Object
 	token         *string
 	started       bool
 	last          string
 	seen          bool
 	firstPrefixes int // folders in the first page
+	// pending is the page being fetched, if any; its goroutine sends one
+	// result and ends (the channel has room for it, so a pager dropped
+	// with a page in flight leaves nothing blocked). cancelReq cancels it.
+	pending   chan pageResult
+	cancelReq context.CancelFunc
+}
+
+type pageResult struct {
+	resp *s3.ListObjectsV2Output
+	err  error
 }
 
 func (p *pager) next(ctx context.Context) (Object, bool, error) {
@@ -316,8 +388,62 @@ func (p *pager) next(ctx context.Context) (Object, bool, error) {
 	}, true, nil
 }
 
-// fetch gets the next page.
+// fetch gets the next page: the one prefetch asked for, or a new request.
 func (p *pager) fetch(ctx context.Context) error {
+	p.prefetch(ctx)
+	if p.pending == nil { // the listing has ended
+		p.page = nil
+		return nil
+	}
+	r := <-p.pending // the request ends when the context prefetch had does
+	p.pending = nil
+	p.cancelReq()
+	if r.err != nil {
+		return &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: r.err}
+	}
+	resp := r.resp
+	p.token = nil
+	if aws.ToBool(resp.IsTruncated) && resp.NextContinuationToken != nil {
+		p.token = resp.NextContinuationToken
+	}
+	if p.onPrefix != nil {
+		for _, cp := range resp.CommonPrefixes {
+			if pfx := aws.ToString(cp.Prefix); strings.HasPrefix(pfx, p.prefix) && len(pfx) > len(p.prefix) {
+				p.onPrefix(pfx)
+			}
+		}
+	}
+	if !p.started {
+		p.firstPrefixes = len(resp.CommonPrefixes)
+	}
+	p.started = true
+	p.page = resp.Contents
+	if p.ahead {
+		p.prefetch(ctx)
+	}
+	return nil
+}
+
+// drop cancels the page being fetched, if any, waits for its request to
+// end, and lets go of the pager's pages.
+func (p *pager) drop() {
+	if p == nil {
+		return
+	}
+	if p.pending != nil {
+		p.cancelReq()
+		<-p.pending
+		p.pending = nil
+	}
+	p.page = nil
+}
+
+// prefetch starts fetching the next page, unless one is on its way or the
+// listing has ended. A nil pager lists nothing.
+func (p *pager) prefetch(ctx context.Context) {
+	if p == nil || p.pending != nil || p.started && p.token == nil {
+		return
+	}
 	// URL-encoded, so that keys with characters XML 1.0 cannot carry
 	// (control characters) come through intact; decodeKeys decodes them.
 	in := &s3.ListObjectsV2Input{
@@ -338,30 +464,17 @@ func (p *pager) fetch(ctx context.Context) error {
 	if p.owner != "" {
 		in.ExpectedBucketOwner = aws.String(p.owner)
 	}
-	resp, err := p.api.ListObjectsV2(ctx, in)
-	if err == nil {
-		err = decodeKeys(resp)
-	}
-	if err != nil {
-		return &ListError{Bucket: p.bucket, Prefix: p.prefix, Err: err}
-	}
-	p.token = nil
-	if aws.ToBool(resp.IsTruncated) && resp.NextContinuationToken != nil {
-		p.token = resp.NextContinuationToken
-	}
-	if p.onPrefix != nil {
-		for _, cp := range resp.CommonPrefixes {
-			if pfx := aws.ToString(cp.Prefix); strings.HasPrefix(pfx, p.prefix) && len(pfx) > len(p.prefix) {
-				p.onPrefix(pfx)
-			}
+	ch := make(chan pageResult, 1)
+	ctx, p.cancelReq = context.WithCancel(ctx)
+	p.pending = ch
+	api := p.api
+	go func() {
+		resp, err := api.ListObjectsV2(ctx, in)
+		if err == nil {
+			err = decodeKeys(resp)
 		}
-	}
-	if !p.started {
-		p.firstPrefixes = len(resp.CommonPrefixes)
-	}
-	p.started = true
-	p.page = resp.Contents
-	return nil
+		ch <- pageResult{resp, err}
+	}()
 }
 
 // decodeKeys decodes the keys and prefixes of a page S3 URL-encoded. It

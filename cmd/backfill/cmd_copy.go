@@ -300,10 +300,7 @@ func runCopy(c *cli.Context) error {
 	if err != nil {
 		return fail(err)
 	}
-	if err := preflight(ctx, srcC, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
-		return fail(err)
-	}
-	if err := preflight(ctx, dst, r.to, r.opts.ExpectedDestOwner, "destination"); err != nil {
+	if err := preflightBoth(ctx, srcC, dst, r); err != nil {
 		return fail(err)
 	}
 
@@ -516,13 +513,46 @@ func runCopy(c *cli.Context) error {
 	return nil
 }
 
-// preflight makes sure credentials exist and the bucket answers a listing
-// before any copy starts, so a run-level problem stops the run with one
-// clear message.
-func preflight(ctx context.Context, c *awsconf.Client, u s3url.URL, owner, side string) error {
+// preflightBoth makes sure credentials exist and the buckets answer a
+// listing before any copy starts, so a run-level problem stops the run
+// with one clear message. Credentials are checked one side after the other
+// (an interactive credential_process asks once at a time), the buckets
+// both at once (one round trip, not two). A source that fails is the error
+// reported, and the destination's look is cancelled.
+func preflightBoth(ctx context.Context, src, dst *awsconf.Client, r *copyRun) error {
+	if err := checkCredentials(ctx, src, r.from, "source"); err != nil {
+		return err
+	}
+	if err := checkCredentials(ctx, dst, r.to, "destination"); err != nil {
+		return err
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var dstErr error
+	dstLooked := make(chan struct{})
+	go func() {
+		defer close(dstLooked)
+		dstErr = preflight(dctx, dst, r.to, r.opts.ExpectedDestOwner, "destination")
+	}()
+	if err := preflight(ctx, src, r.from, r.opts.ExpectedSourceOwner, "source"); err != nil {
+		cancel()
+		<-dstLooked
+		return err
+	}
+	<-dstLooked
+	return dstErr
+}
+
+func checkCredentials(ctx context.Context, c *awsconf.Client, u s3url.URL, side string) error {
 	if err := c.CheckCredentials(ctx); err != nil {
 		return fmt.Errorf("%s %s: %w (set AWS_PROFILE, --%s-profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)", side, u, err, shortSide(side))
 	}
+	return nil
+}
+
+// preflight lists at most one object of the bucket: a missing bucket or a
+// denied listing fails here, clearly.
+func preflight(ctx context.Context, c *awsconf.Client, u s3url.URL, owner, side string) error {
 	l := &inventory.Lister{Source: c, SourceBkt: u.Bucket, SourcePfx: u.Prefix, PageSize: 1, ExpectedSourceOwner: owner}
 	err := l.Probe(ctx)
 	if err == nil {
