@@ -53,7 +53,7 @@ BENCH_OBJECTS ?= 5000
 bench: bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventory bench-large
 
 peer-tools:
-	@command -v rclone >/dev/null && [ -x /usr/bin/aws ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli rclone) || echo "could not install awscli/rclone: their rows are skipped"
+	@command -v rclone >/dev/null && [ -x /usr/bin/aws ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli rclone) || echo "could not install awscli/rclone: bench-scale and bench-large skip them; bench-peers stops (go run ./bench/peers -allow-missing runs without them)"
 
 # backfill vs aws s3 sync and rclone copy, 20,000 objects of 4-64 KiB, with
 # versitygw's buckets on tmpfs (-server-dir): fresh at 0 and 25 ms (each
