@@ -153,6 +153,13 @@ func (b *bench) rerun() error {
 		if s.chk, err = b.verify(primary, dst); err != nil {
 			return s, err
 		}
+		if strings.HasPrefix(t.name, "backfill") { // as in fresh
+			rs, err := b.resetRerun(t, dst, cp, s.first, s.firstCounts, s.firstChk)
+			if err != nil {
+				return s, err
+			}
+			b.resetReruns = append(b.resetReruns, rs)
+		}
 		return s, b.done(dst, cp)
 	})
 	if err != nil {
@@ -242,6 +249,13 @@ func (b *bench) resume() error {
 		}
 		if s.chk, err = b.verify(primary, dst); err != nil {
 			return s, err
+		}
+		if strings.HasPrefix(t.name, "backfill") { // as in fresh
+			rs, err := b.resetRerun(t, dst, cp, s.first, s.firstCounts, s.firstChk)
+			if err != nil {
+				return s, err
+			}
+			b.resetReruns = append(b.resetReruns, rs)
 		}
 		return s, b.done(dst, cp)
 	})
