@@ -250,13 +250,6 @@ func (b *bench) resume() error {
 		if s.chk, err = b.verify(primary, dst); err != nil {
 			return s, err
 		}
-		if strings.HasPrefix(t.name, "backfill") { // as in fresh
-			rs, err := b.resetRerun(t, dst, cp, s.first, s.firstCounts, s.firstChk)
-			if err != nil {
-				return s, err
-			}
-			b.resetReruns = append(b.resetReruns, rs)
-		}
 		return s, b.done(dst, cp)
 	})
 	if err != nil {
