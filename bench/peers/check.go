@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -40,29 +41,103 @@ func list(ctx context.Context, c *s3.Client, bucket string) (map[string]listed, 
 	return m, nil
 }
 
+// sampleEvery is how often, in key order, a source object is also compared
+// with its copy by HeadObject: 200 objects of the default 20,000.
+const sampleEvery = 100
+
+// headed is what HeadObject tells of an object beyond the listing.
+type headed struct {
+	contentType string
+	metadata    map[string]string
+}
+
+// sampleKeys returns every sampleEvery-th key of src in key order.
+func sampleKeys(src map[string]listed) []string {
+	keys := make([]string, 0, len(src))
+	for k := range src {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for i := 0; i < len(keys); i += sampleEvery {
+		out = append(out, keys[i])
+	}
+	return out
+}
+
+// heads asks HeadObject of each key of bucket that listed holds (one the
+// replica lacks is the listing's "missing", not asked again). c talks to the
+// server directly, as list's does.
+func heads(ctx context.Context, c *s3.Client, bucket string, keys []string, listed map[string]listed) (map[string]headed, error) {
+	m := make(map[string]headed, len(keys))
+	for _, k := range keys {
+		if _, ok := listed[k]; !ok {
+			continue
+		}
+		out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+		if err != nil {
+			return nil, fmt.Errorf("head s3://%s/%s: %w", bucket, k, err)
+		}
+		m[k] = headed{contentType: aws.ToString(out.ContentType), metadata: out.Metadata}
+	}
+	return m, nil
+}
+
 // check is how a replica compares with its source.
 type check struct {
 	objects  int // in the source
 	missing  int // in the source, not in the replica
 	differ   int // in both, with another size or (single-part) ETag
 	extra    int // in the replica only
+	sampled  int // compared by HeadObject too
+	lost     int // of those, copies without the source's Content-Type or user metadata
 	mismatch []string
 }
 
-func (c check) complete() bool { return c.missing == 0 && c.differ == 0 }
+func (c check) complete() bool { return c.missing == 0 && c.differ == 0 && c.lost == 0 }
 
-// failed is how many source objects the replica does not hold intact.
-func (c check) failed() int { return c.missing + c.differ }
+// failed is how many source objects the replica does not hold intact (of
+// those whose headers were compared, for lost headers).
+func (c check) failed() int { return c.missing + c.differ + c.lost }
 
 func (c check) String() string {
 	if c.complete() {
 		return "yes"
 	}
 	s := fmt.Sprintf("no: %d missing, %d differ", c.missing, c.differ)
+	if c.lost > 0 {
+		s += fmt.Sprintf(", %d of %d sampled lost Content-Type or metadata", c.lost, c.sampled)
+	}
 	if len(c.mismatch) > 0 {
 		s += " (e.g. " + strings.Join(c.mismatch, "; ") + ")"
 	}
 	return s
+}
+
+// compareHeads adds to c how the sampled copies' Content-Type and user
+// metadata compare with their sources'. A key absent from replica was
+// counted missing by compare.
+func (c *check) compareHeads(src, replica map[string]headed) {
+	keys := make([]string, 0, len(src))
+	for k := range src {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r, ok := replica[k]
+		if !ok {
+			continue
+		}
+		c.sampled++
+		s := src[k]
+		if r.contentType != s.contentType || !maps.Equal(r.metadata, s.metadata) {
+			c.lost++
+			if len(c.mismatch) < 3 {
+				c.mismatch = append(c.mismatch, fmt.Sprintf("%s: Content-Type %q metadata %v vs %q %v",
+					k, r.contentType, r.metadata, s.contentType, s.metadata))
+			}
+		}
+	}
 }
 
 // compare checks replica against src: the same keys, each with the same size

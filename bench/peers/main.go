@@ -4,7 +4,8 @@
 // (default 20,000 of 4-64 KiB) in a local versitygw behind the harness's
 // latency and fault proxy. For every tool it measures wall time, objects/s,
 // CPU time, peak RSS, the S3 requests by operation (counted by the proxy) and
-// whether the replica really matches the primary, in four scenarios:
+// whether the replica really matches the primary (every key's size and ETag,
+// and a sample's Content-Type and user metadata), in four scenarios:
 //
 //	fresh     a fresh copy at each -latency (default 0 and 25 ms per request)
 //	rerun     the same command again once the copy is complete
@@ -19,7 +20,8 @@
 //	go run ./bench/peers -scenarios fresh -latency 25ms -only rclone
 //
 // The source objects are written straight into the server's folder (with the
-// ETag extended attribute versitygw serves), so seeding makes no requests;
+// ETag, Content-Type and user-metadata extended attributes versitygw serves),
+// so seeding makes no requests;
 // every copy is a real server-side copy. That folder is on tmpfs by default
 // (-server-dir; see package bench/internal/serverdir for why), the checkpoints in the temporary
 // folder. Peers that are not installed are
@@ -86,6 +88,7 @@ type bench struct {
 	tools   []tool
 	seq     int
 	sources map[string]map[string]listed
+	sampled map[string]map[string]headed // by bucket: a sample of sources' HeadObject answers
 	// reruns: the re-runs made right after the fresh copies at the
 	// scenario latency (one copy serves both tables), by tool.
 	reruns [][]sample
@@ -230,7 +233,7 @@ func run() error {
 	}()
 	serverdir.WarnStale(parent, filepath.Dir(srv.RootDir), prefixed{os.Stderr})
 	b := &bench{config: cfg, ctx: ctx, srv: srv, proxy: proxy, direct: srv.Client(""), dir: dir,
-		sources: map[string]map[string]listed{}}
+		sources: map[string]map[string]listed{}, sampled: map[string]map[string]headed{}}
 	for _, t := range tools(srv, backfill, strings.Fields(*bfArgs)) {
 		if cfg.only == "" || slices.ContainsFunc(strings.Split(cfg.only, "|"), func(o string) bool { return strings.Contains(t.name, o) }) {
 			b.tools = append(b.tools, t)
@@ -300,6 +303,9 @@ func (b *bench) seedPrimary(bucket string, n int) error {
 		return fmt.Errorf("seeded %d objects into %s but the server lists %d", n, bucket, len(src))
 	}
 	b.sources[bucket] = src
+	if b.sampled[bucket], err = heads(b.ctx, b.direct, bucket, sampleKeys(src), src); err != nil {
+		return err
+	}
 	fmt.Printf("\n%s: %d objects of %d-%d bytes, %.1f MiB (shows/, thumbs/, editorial/ by show and episode), seeded in %.1f s\n",
 		bucket, n, b.minSize, b.maxSize, float64(total)/(1<<20), time.Since(start).Seconds())
 	return nil
@@ -346,13 +352,25 @@ func (b *bench) exec(t tool, endpoint, src, dst, checkpoint string, interruptWhe
 	return p, b.proxy.Counts(), nil
 }
 
-// verify compares replica dst with source src.
+// verify compares replica dst with source src: every key's size and ETag
+// from the listings, and a sample's Content-Type and user metadata.
 func (b *bench) verify(src, dst string) (check, error) {
 	got, err := list(b.ctx, b.direct, dst)
 	if err != nil {
 		return check{}, err
 	}
-	return compare(b.sources[src], got), nil
+	c := compare(b.sources[src], got)
+	srcHeads := b.sampled[src]
+	keys := make([]string, 0, len(srcHeads))
+	for k := range srcHeads {
+		keys = append(keys, k)
+	}
+	dstHeads, err := heads(b.ctx, b.direct, dst, keys, got)
+	if err != nil {
+		return check{}, err
+	}
+	c.compareHeads(srcHeads, dstHeads)
+	return c, nil
 }
 
 // procCPU is process pid's user+sys CPU seconds so far, from

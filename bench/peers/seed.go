@@ -53,7 +53,8 @@ func mediaMix(n, minSize, maxSize int, seed uint64) []seedObject {
 // seedBucket creates bucket and writes the objects straight into its folder
 // in versitygw's posix backend (which serves files placed there as objects),
 // with the ETag versitygw serves set to the content's real MD5, as S3's is
-// for a single-part object. Far faster than one PutObject per object.
+// for a single-part object, a Content-Type by extension and user metadata.
+// Far faster than one PutObject per object.
 func seedBucket(ctx context.Context, srv *s3test.Server, bucket string, objs []seedObject, seed uint64) (int64, error) {
 	if err := srv.CreateBucket(ctx, bucket, false); err != nil {
 		return 0, err
@@ -90,14 +91,45 @@ func seedBucket(ctx context.Context, srv *s3test.Server, bucket string, objs []s
 					return err
 				}
 				etag := fmt.Sprintf("%x", md5.Sum(b))
-				if err := syscall.Setxattr(path, "user.etag", []byte(etag), 0); err != nil {
-					return fmt.Errorf("user xattrs are needed on %s: %w", srv.RootDir, err)
+				for _, x := range [][2]string{
+					{"user.etag", etag},
+					{"user.content-type", contentType(o.key)},
+					{"user.metadata", userMetadata(o.key)},
+				} {
+					if err := syscall.Setxattr(path, x[0], []byte(x[1]), 0); err != nil {
+						return fmt.Errorf("user xattrs are needed on %s: %w", srv.RootDir, err)
+					}
 				}
 			}
 			return nil
 		})
 	}
 	return total, g.Wait()
+}
+
+// contentType is the Content-Type a seeded object is served with, by the
+// key's extension, as a studio's upload tool would set it.
+func contentType(key string) string {
+	switch filepath.Ext(key) {
+	case ".dpx":
+		return "image/x-dpx"
+	case ".jpg":
+		return "image/jpeg"
+	case ".pdf":
+		return "application/pdf"
+	}
+	return "application/octet-stream"
+}
+
+// userMetadata is a seeded object's user metadata (x-amz-meta-*), in the JSON
+// form versitygw's posix backend keeps in the user.metadata attribute: the
+// show and episode from the key, which a copy must keep.
+func userMetadata(key string) string {
+	parts := strings.Split(key, "/")
+	if len(parts) < 3 {
+		return `{"origin":"bench"}`
+	}
+	return fmt.Sprintf(`{"origin":"bench","show":%q,"episode":%q}`, parts[1], parts[2])
 }
 
 // emptyBucket removes every object of bucket from the server's folder (the
