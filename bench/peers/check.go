@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -89,19 +88,27 @@ type check struct {
 	missing  int // in the source, not in the replica
 	differ   int // in both, with another size or (single-part) ETag
 	extra    int // in the replica only
-	sampled  int // compared by HeadObject too
-	lost     int // of those, copies without the source's Content-Type or user metadata
+	sampled  int // also compared by HeadObject (those not missing or differing)
+	lost     int // of those, copies that lost or changed the Content-Type or a user-metadata key
+	gained   int // of those, copies with user-metadata keys the source lacks (not a failure)
+	gainedEg string
+	bad      map[string]bool // keys counted missing or differing
 	mismatch []string
 }
 
+// complete is whether the replica holds every source object intact: each
+// key with its size and ETag, and no sampled copy without its headers.
 func (c check) complete() bool { return c.missing == 0 && c.differ == 0 && c.lost == 0 }
 
-// failed is how many source objects the replica does not hold intact (of
-// those whose headers were compared, for lost headers).
-func (c check) failed() int { return c.missing + c.differ + c.lost }
+// failed is how many source objects the listing shows not held intact. Lost
+// headers are not in it: they are counted on a sample only (lost of sampled).
+func (c check) failed() int { return c.missing + c.differ }
 
 func (c check) String() string {
 	if c.complete() {
+		if c.gained > 0 {
+			return fmt.Sprintf("yes; %d of %d sampled gained user metadata (e.g. %s)", c.gained, c.sampled, c.gainedEg)
+		}
 		return "yes"
 	}
 	s := fmt.Sprintf("no: %d missing, %d differ", c.missing, c.differ)
@@ -115,8 +122,11 @@ func (c check) String() string {
 }
 
 // compareHeads adds to c how the sampled copies' Content-Type and user
-// metadata compare with their sources'. A key absent from replica was
-// counted missing by compare.
+// metadata compare with their sources'. A copy lost its headers when its
+// Content-Type differs or a source metadata key is absent or has another
+// value; keys it has beyond the source's (rclone adds "mtime" when it sets a
+// modification time) are counted as gained. Keys compare counted missing or
+// differing are skipped, so no object is counted twice.
 func (c *check) compareHeads(src, replica map[string]headed) {
 	keys := make([]string, 0, len(src))
 	for k := range src {
@@ -125,16 +135,32 @@ func (c *check) compareHeads(src, replica map[string]headed) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		r, ok := replica[k]
-		if !ok {
+		if !ok || c.bad[k] {
 			continue
 		}
 		c.sampled++
 		s := src[k]
-		if r.contentType != s.contentType || !maps.Equal(r.metadata, s.metadata) {
+		kept := r.contentType == s.contentType
+		for mk, mv := range s.metadata {
+			if v, ok := r.metadata[mk]; !ok || v != mv {
+				kept = false
+			}
+		}
+		if !kept {
 			c.lost++
 			if len(c.mismatch) < 3 {
 				c.mismatch = append(c.mismatch, fmt.Sprintf("%s: Content-Type %q metadata %v vs %q %v",
 					k, r.contentType, r.metadata, s.contentType, s.metadata))
+			}
+			continue
+		}
+		for mk := range r.metadata {
+			if _, ok := s.metadata[mk]; !ok {
+				c.gained++
+				if c.gainedEg == "" {
+					c.gainedEg = mk
+				}
+				break
 			}
 		}
 	}
@@ -143,7 +169,7 @@ func (c *check) compareHeads(src, replica map[string]headed) {
 // compare checks replica against src: the same keys, each with the same size
 // and, where the replica's ETag is a single-part one (no "-"), the same ETag.
 func compare(src, replica map[string]listed) check {
-	c := check{objects: len(src)}
+	c := check{objects: len(src), bad: map[string]bool{}}
 	keys := make([]string, 0, len(src))
 	for k := range src {
 		keys = append(keys, k)
@@ -155,8 +181,10 @@ func compare(src, replica map[string]listed) check {
 		switch {
 		case !ok:
 			c.missing++
+			c.bad[k] = true
 		case r.size != s.size || (!strings.Contains(r.etag, "-") && r.etag != s.etag):
 			c.differ++
+			c.bad[k] = true
 			if len(c.mismatch) < 3 {
 				c.mismatch = append(c.mismatch, fmt.Sprintf("%s: %d %s vs %d %s", k, r.size, r.etag, s.size, s.etag))
 			}

@@ -32,6 +32,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -305,6 +306,14 @@ func (b *bench) seedPrimary(bucket string, n int) error {
 	b.sources[bucket] = src
 	if b.sampled[bucket], err = heads(b.ctx, b.direct, bucket, sampleKeys(src), src); err != nil {
 		return err
+	}
+	// The check of the copies' headers is only as good as the source's: make
+	// sure the server serves what the seed set.
+	for k, h := range b.sampled[bucket] {
+		if h.contentType != contentType(k) || !maps.Equal(h.metadata, seedMetadata(k)) {
+			return fmt.Errorf("seeded s3://%s/%s with Content-Type %q and metadata %v, but the server serves %q and %v",
+				bucket, k, contentType(k), seedMetadata(k), h.contentType, h.metadata)
+		}
 	}
 	fmt.Printf("\n%s: %d objects of %d-%d bytes, %.1f MiB (shows/, thumbs/, editorial/ by show and episode), seeded in %.1f s\n",
 		bucket, n, b.minSize, b.maxSize, float64(total)/(1<<20), time.Since(start).Seconds())

@@ -361,13 +361,16 @@ func (b *bench) slowdown() error {
 			statusText(m.statuses), failed, med(ss, cpu), med(ss, rss), reqText(m.counts), completeText(ss))
 	}
 	if bf, _, _ := b.backfillAndPeers(res); bf != nil {
-		failed := 0
+		failed, lost := 0, ""
 		for _, s := range bf {
 			failed = max(failed, s.chk.failed())
+			if s.chk.lost > 0 {
+				lost = fmt.Sprintf(", and %d of %d sampled copies lost Content-Type or metadata", s.chk.lost, s.chk.sampled)
+			}
 		}
 		r := med(bf, wall) / ideal
-		fmt.Printf("\nbackfill under %g requests/s: %.2fx the ideal %.1f s (target ≤1.25x): %s; %d failed objects (target 0): %s; %.0f SlowDown answers\n",
-			b.ceiling, r, ideal, met(r <= 1.25), failed, met(failed == 0), med(bf, slow))
+		fmt.Printf("\nbackfill under %g requests/s: %.2fx the ideal %.1f s (target ≤1.25x): %s; %d failed objects%s (target 0): %s; %.0f SlowDown answers\n",
+			b.ceiling, r, ideal, met(r <= 1.25), failed, lost, met(failed == 0 && lost == ""), med(bf, slow))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -121,15 +122,24 @@ func contentType(key string) string {
 	return "application/octet-stream"
 }
 
-// userMetadata is a seeded object's user metadata (x-amz-meta-*), in the JSON
-// form versitygw's posix backend keeps in the user.metadata attribute: the
-// show and episode from the key, which a copy must keep.
-func userMetadata(key string) string {
-	parts := strings.Split(key, "/")
-	if len(parts) < 3 {
-		return `{"origin":"bench"}`
+// seedMetadata is a seeded object's user metadata (x-amz-meta-*): the show
+// and episode from the key, which a copy must keep.
+func seedMetadata(key string) map[string]string {
+	m := map[string]string{"origin": "bench"}
+	if parts := strings.Split(key, "/"); len(parts) >= 3 {
+		m["show"], m["episode"] = parts[1], parts[2]
 	}
-	return fmt.Sprintf(`{"origin":"bench","show":%q,"episode":%q}`, parts[1], parts[2])
+	return m
+}
+
+// userMetadata is seedMetadata(key) in the JSON form versitygw's posix
+// backend keeps in the user.metadata attribute (a map of string to string).
+func userMetadata(key string) string {
+	b, err := json.Marshal(seedMetadata(key))
+	if err != nil {
+		panic(err) // a map[string]string always marshals
+	}
+	return string(b)
 }
 
 // emptyBucket removes every object of bucket from the server's folder (the

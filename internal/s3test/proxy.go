@@ -273,10 +273,9 @@ func (p *Proxy) record(req Request) (slowDown bool) {
 }
 
 // bufferPool reuses the buffers ReverseProxy copies response bodies through.
-// Without one it allocates 32 KiB per response with a body (every CopyObject
-// answers with one, a HeadObject never does), which made the proxy, the
-// benchmarks' stand-in for the network, charge body-returning requests more
-// CPU than the others on the machine the tools run on.
+// Without one it allocates 32 KiB for every response, HEAD's included (it
+// copies http.NoBody through a fresh buffer too): CPU that the proxy, the
+// benchmarks' stand-in for the network, spent on the machine the tools run on.
 type bufferPool struct{}
 
 var proxyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
