@@ -110,3 +110,21 @@ func TestUserMetadataIsTheJSONOfSeedMetadata(t *testing.T) {
 		t.Fatalf("%v", m)
 	}
 }
+
+func TestCompleteTextNamesGainedKeys(t *testing.T) {
+	kept := check{objects: 2, sampled: 2}
+	gained := check{objects: 2, sampled: 2, gained: 1, gainedEg: "mtime"}
+	lost := check{objects: 2, sampled: 2, lost: 1}
+	for _, tc := range []struct {
+		ss   []sample
+		want string
+	}{
+		{[]sample{{chk: kept}, {chk: kept}}, "yes"},
+		{[]sample{{chk: kept}, {chk: gained}}, "yes; 1 of 2 sampled gained user metadata (e.g. mtime)"},
+		{[]sample{{chk: gained}, {chk: lost}}, "**1 of 2 runs incomplete**, no: 0 missing, 0 differ, 1 of 2 sampled lost Content-Type or metadata"},
+	} {
+		if got := completeText(tc.ss); got != tc.want {
+			t.Errorf("completeText = %q, want %q", got, tc.want)
+		}
+	}
+}

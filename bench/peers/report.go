@@ -86,8 +86,9 @@ func allComplete(ss []sample) bool {
 	return len(ss) > 0
 }
 
-// completeText is the complete column: yes, or how many runs fell short and
-// how, plus any run that exited non-zero without being interrupted.
+// completeText is the complete column: yes (with the sampled copies of the
+// first run whose copies gained user-metadata keys, if one did), or how many runs fell
+// short and how, plus any run that exited non-zero without being interrupted.
 func completeText(ss []sample) string {
 	bad, exits := 0, 0
 	var first check
@@ -109,6 +110,13 @@ func completeText(ss []sample) string {
 	t := "yes"
 	if bad > 0 {
 		t = fmt.Sprintf("**%d of %d runs incomplete**, %s", bad, len(ss), first)
+	} else {
+		for _, s := range ss {
+			if s.chk.gained > 0 {
+				t = s.chk.String() // "yes; k of m sampled gained user metadata (e.g. ...)"
+				break
+			}
+		}
 	}
 	if exits > 0 {
 		t += fmt.Sprintf(" (%d run(s) exited: %s)", exits, exit)
