@@ -2,12 +2,15 @@
 // between two buckets of a local versitygw, by backfill and by the tools a
 // user would pick instead (aws s3 sync from the awscli package, rclone copy),
 // with the requests each made (counted by the harness proxy), and checks
-// every replica is complete.
+// every replica is complete: each object there with its source's size,
+// Content-Type, user metadata and tags (check.go), which a copy in parts
+// must carry itself.
 //
 //	go run ./bench/large -objects 4 -size 1GiB -runs 1
 //
 // The source objects are sparse files placed in the server's folder (with
-// the ETag extended attribute versitygw reads), so seeding writes nothing;
+// the ETag, Content-Type and metadata extended attributes versitygw reads;
+// their tags are put through the API), so seeding writes nothing;
 // every copy writes the bytes for real. Peers missing from PATH are skipped
 // and reported as such (install: apt-get install -y awscli rclone).
 package main
@@ -28,6 +31,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/backfill-dev/backfill/bench/internal/stats"
 	"github.com/backfill-dev/backfill/internal/s3test"
@@ -91,9 +95,32 @@ func run() error {
 		for left := size - int64(len(head)); left > 0; left -= int64(len(zeros)) {
 			h.Write(zeros[:min(left, int64(len(zeros)))])
 		}
-		if err := syscall.Setxattr(path, "user.etag", []byte(fmt.Sprintf("%x", h.Sum(nil))), 0); err != nil {
-			return fmt.Errorf("user xattrs are needed: %w", err)
+		for _, x := range [][2]string{
+			{"user.etag", fmt.Sprintf("%x", h.Sum(nil))},
+			{"user.content-type", "video/quicktime"},
+			{"user.metadata", fmt.Sprintf(`{"origin":"bench","reel":"%d"}`, i)},
+		} {
+			if err := syscall.Setxattr(path, x[0], []byte(x[1]), 0); err != nil {
+				return fmt.Errorf("user xattrs are needed: %w", err)
+			}
 		}
+	}
+	// The tags go through the API: the copies must carry them too (a copy
+	// in parts carries nothing of its source by itself).
+	direct := srv.Client("")
+	for i := range *objects {
+		if _, err := direct.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("primary"),
+			Key: aws.String(fmt.Sprintf("movies/reel%d.mov", i)), Tagging: &types.Tagging{TagSet: []types.Tag{
+				{Key: aws.String("show"), Value: aws.String("bench")}, {Key: aws.String("reel"), Value: aws.String(fmt.Sprint(i))}}}}); err != nil {
+			return fmt.Errorf("tag the seeded objects: %w", err)
+		}
+	}
+	source, err := describe(ctx, direct, "primary", *objects, size)
+	if err != nil {
+		return err
+	}
+	if bad := seededWrong(source, *objects); bad != "" {
+		return fmt.Errorf("versitygw does not serve the seeded headers and tags back: %s", bad)
 	}
 	env := srv.Env(proxy.URL())
 	dir, err := os.MkdirTemp("", "bench-large-")
@@ -164,6 +191,8 @@ func run() error {
 		walls    []float64
 		counts   map[string]int
 		complete bool
+		why      string // the first run's differences, when one was incomplete
+		gained   string // the first run's metadata or tags beyond the source's
 	}
 	res := make([]tally, len(chosen))
 	for i := range res {
@@ -181,28 +210,40 @@ func run() error {
 			proxy.Reset()
 			cmd := t.cmd(dst)
 			start := time.Now()
-			out, err := cmd.CombinedOutput()
+			out, runErr := cmd.CombinedOutput()
 			wall := time.Since(start).Seconds()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %v\n%s\n", t.name, err, out)
-				res[i].complete = false
+			if runErr != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n%s\n", t.name, runErr, out)
 			}
 			res[i].counts = proxy.Counts()
-			ok, err := whole(ctx, c, dst, *objects, size)
+			replica, err := describe(ctx, c, dst, *objects, size)
 			if err != nil {
 				return err
 			}
-			res[i].complete = res[i].complete && ok
+			why, gained := differences(source, replica)
+			if gained != "" && res[i].gained == "" {
+				res[i].gained = gained
+			}
+			if runErr != nil && why == "" {
+				why = "exited with " + runErr.Error()
+			}
+			if why != "" {
+				res[i].complete = false
+				if res[i].why == "" {
+					res[i].why = why
+				}
+			}
 			res[i].walls = append(res[i].walls, wall)
-			fmt.Fprintf(os.Stderr, "round %d, %s: %.1f s, complete %v\n", round+1, t.name, wall, ok)
+			fmt.Fprintf(os.Stderr, "round %d, %s: %.1f s, complete %v %s\n", round+1, t.name, wall, why == "", why+gained)
 			os.RemoveAll(filepath.Join(srv.RootDir, dst, "movies")) // free the disk for the next run
 		}
 	}
+	fmt.Println("complete: every object there with the source's size, Content-Type, user metadata and tags, and the tool exited 0; keys a copy gained are named.")
 	fmt.Println("| tool | median wall s | MiB/s | requests | complete | runs (s) |")
 	fmt.Println("|---|---:|---:|---|---|---|")
 	for i, t := range chosen {
 		med := stats.Median(res[i].walls)
-		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), res[i].complete, stats.List(res[i].walls, "%.1f"))
+		fmt.Printf("| %s | %.1f | %.0f | %s | %v | %s |\n", t.name, med, float64(int64(*objects)*size>>20)/med, countText(res[i].counts), completeText(res[i].complete, res[i].why, res[i].gained), stats.List(res[i].walls, "%.1f"))
 	}
 	return nil
 }
@@ -210,20 +251,6 @@ func run() error {
 func withEnv(c *exec.Cmd, env []string) *exec.Cmd {
 	c.Env = env
 	return c
-}
-
-func whole(ctx context.Context, c *s3.Client, bucket string, n int, size int64) (bool, error) {
-	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	if err != nil {
-		return false, err
-	}
-	got := 0
-	for _, o := range out.Contents {
-		if aws.ToInt64(o.Size) == size {
-			got++
-		}
-	}
-	return got == n, nil
 }
 
 func countText(m map[string]int) string {

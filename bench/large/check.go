@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// object is what the check compares of a source and its copy: the size,
+// and what a copy in parts does not carry by itself (UploadPartCopy copies
+// bytes only): the Content-Type, the user metadata and the tags.
+type object struct {
+	size        int64
+	contentType string
+	metadata    map[string]string
+	tags        map[string]string
+}
+
+// describe lists bucket and asks HeadObject and GetObjectTagging of each
+// object in it, directly to versitygw (not through the proxy, so the tools'
+// request counts stay theirs). n and size bound what is expected: a bucket
+// holding more than n objects is listed whole anyway.
+func describe(ctx context.Context, c *s3.Client, bucket string, n int, size int64) (map[string]object, error) {
+	m := make(map[string]object, n)
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s: %w", bucket, err)
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+			if err != nil {
+				return nil, fmt.Errorf("head s3://%s/%s: %w", bucket, k, err)
+			}
+			t, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+			if err != nil {
+				return nil, fmt.Errorf("get the tags of s3://%s/%s: %w", bucket, k, err)
+			}
+			tags := map[string]string{}
+			for _, tg := range t.TagSet {
+				tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+			}
+			m[k] = object{size: aws.ToInt64(h.ContentLength), contentType: aws.ToString(h.ContentType), metadata: h.Metadata, tags: tags}
+		}
+	}
+	return m, nil
+}
+
+// seededWrong says what is wrong with the seeded source as the server
+// serves it ("" when all is well): the check compares only what is there.
+func seededWrong(src map[string]object, n int) string {
+	if len(src) != n {
+		return fmt.Sprintf("%d objects listed, %d seeded", len(src), n)
+	}
+	for k, o := range src {
+		if o.contentType != "video/quicktime" || o.metadata["origin"] != "bench" || o.metadata["reel"] == "" || o.tags["show"] != "bench" {
+			return fmt.Sprintf("%s: Content-Type %q, metadata %v, tags %v", k, o.contentType, o.metadata, o.tags)
+		}
+	}
+	return ""
+}
+
+// differences says how replica falls short of src ("" when it holds every
+// object with its size, Content-Type, user metadata and tags). A copy that
+// lost a metadata key or tag, or has another value for one, falls short;
+// keys it has beyond its source's (rclone adds "mtime" when it sets a
+// modification time) are reported in gained, not failed, as in bench/peers.
+func differences(src, replica map[string]object) (why, gained string) {
+	var diffs, extra []string
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		s := src[k]
+		r, ok := replica[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, k+" missing")
+		case r.size != s.size:
+			diffs = append(diffs, fmt.Sprintf("%s: %d bytes, not %d", k, r.size, s.size))
+		case r.contentType != s.contentType:
+			diffs = append(diffs, fmt.Sprintf("%s: Content-Type %q, not %q", k, r.contentType, s.contentType))
+		case !within(s.metadata, r.metadata):
+			diffs = append(diffs, fmt.Sprintf("%s: metadata %v, not %v", k, r.metadata, s.metadata))
+		case !within(s.tags, r.tags):
+			diffs = append(diffs, fmt.Sprintf("%s: tags %v, not %v", k, r.tags, s.tags))
+		default:
+			for _, mk := range slices.Sorted(maps.Keys(r.metadata)) {
+				if _, ok := s.metadata[mk]; !ok {
+					extra = append(extra, k+": metadata "+mk)
+				}
+			}
+			for _, tk := range slices.Sorted(maps.Keys(r.tags)) {
+				if _, ok := s.tags[tk]; !ok {
+					extra = append(extra, k+": tag "+tk)
+				}
+			}
+		}
+	}
+	return shorten(diffs), shorten(extra)
+}
+
+// within reports whether every key of a is in b with the same value.
+func within(a, b map[string]string) bool {
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func shorten(s []string) string {
+	if len(s) > 2 {
+		s = append(s[:2], fmt.Sprintf("and %d more", len(s)-2))
+	}
+	return strings.Join(s, "; ")
+}
+
+func completeText(complete bool, why, gained string) string {
+	switch {
+	case !complete:
+		return "no: " + why
+	case gained != "":
+		return "yes; gained " + gained
+	}
+	return "yes"
+}
