@@ -8,15 +8,25 @@
 //     ignored). Any credentials are accepted: the SigV4 signature is never
 //     checked. Request bodies (PutObject, UploadPart) are drained and
 //     hashed, aws-chunked framing (STREAMING-* payloads) decoded.
-//   - An object is (key, size, ETag, LastModified, storage class). No data,
-//     metadata, tags, ACLs or versions are kept. GetObject answers
+//   - An object is (key, size, ETag, LastModified, storage class,
+//     Content-Type, user metadata). No data, tags, ACLs or versions are
+//     kept. A write's Content-Type and x-amz-meta-* headers are kept
+//     (binary/octet-stream when none is given, as in S3); CopyObject keeps
+//     the source's unless x-amz-metadata-directive is REPLACE;
+//     CompleteMultipartUpload gives the object the headers of its
+//     CreateMultipartUpload, UploadPartCopy carries none. HeadObject and
+//     GetObject answer them. GetObject answers
 //     deterministic synthesized bytes of the object's size (Range honoured)
 //     which are not what was put and do not match the ETag.
 //   - Seed fills a bucket with n generated objects in one sorted, packed
 //     layer (about 16 bytes per object plus the key). Their ETag is a
-//     synthetic MD5 of key and size, their LastModified Options.SeedTime.
+//     synthetic MD5 of key and size, their LastModified Options.SeedTime,
+//     their Content-Type by extension (.dpx image/x-dpx, .jpg image/jpeg,
+//     .mov video/quicktime, .pdf application/pdf, else
+//     application/octet-stream) and their user metadata origin=s3sim; a
+//     copy shares its source's headers, so they cost a pointer per object.
 //     Objects written later (PutObject, CopyObject, CompleteMultipartUpload)
-//     live in a second sorted layer, about 56 bytes per object plus the key;
+//     live in a second sorted layer, about 64 bytes per object plus the key;
 //     a delete of a seeded object is a tombstone there.
 //   - Operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
 //     GetBucketLocation, GetBucketVersioning (never enabled), ListObjectsV2

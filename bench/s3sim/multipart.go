@@ -22,6 +22,7 @@ type upload struct {
 	id, bucket, key string
 	initiated       time.Time
 	class           uint8
+	meta            *meta // the object's headers, given when the upload began
 	mu              sync.Mutex
 	parts           map[int32]part
 	done            bool // completed or aborted
@@ -43,7 +44,7 @@ func (s *Sim) createUpload(rq *request) {
 		return
 	}
 	u := &upload{id: fmt.Sprintf("%016x%016x", s.upSeq.Add(1), rand.Uint64()), bucket: rq.bucket, key: rq.key,
-		initiated: time.Now().UTC(), class: class, parts: map[int32]part{}}
+		initiated: time.Now().UTC(), class: class, meta: metaFrom(rq.r.Header), parts: map[int32]part{}}
 	s.upMu.Lock()
 	s.uploads[u.id] = u
 	s.upMu.Unlock()
@@ -172,7 +173,7 @@ func (s *Sim) completeUpload(rq *request) {
 		h.Write(p.etag[:])
 		size += p.size
 	}
-	e := entry{key: u.key, size: size, mtime: time.Now().UnixNano(), parts: uint16(len(in.Parts)), class: u.class}
+	e := entry{key: u.key, size: size, mtime: time.Now().UnixNano(), parts: uint16(len(in.Parts)), class: u.class, meta: u.meta}
 	h.Sum(e.etag[:0])
 	u.done = true
 	s.upMu.Lock()

@@ -90,7 +90,7 @@ func (s *Sim) failPrecondition(rq *request, status int) {
 func objectHeaders(h http.Header, e *entry) {
 	h.Set("ETag", etagString(e.etag, e.parts))
 	h.Set("Last-Modified", time.Unix(0, e.mtime).UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", "application/octet-stream")
+	e.meta.setHeaders(h)
 	h.Set("Accept-Ranges", "bytes")
 	if e.class != 0 {
 		h.Set("x-amz-storage-class", storageClasses[e.class])
@@ -153,7 +153,7 @@ func (s *Sim) putObject(rq *request) {
 		s.fail(rq, http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header")
 		return
 	}
-	e := entry{key: rq.key, size: size, mtime: time.Now().UnixNano(), etag: sum, class: class}
+	e := entry{key: rq.key, size: size, mtime: time.Now().UnixNano(), etag: sum, class: class, meta: metaFrom(rq.r.Header)}
 	b.mu.Lock()
 	b.store(e)
 	b.mu.Unlock()
@@ -240,7 +240,10 @@ func (s *Sim) copyObject(rq *request) {
 		s.fail(rq, http.StatusBadRequest, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		return
 	}
-	e := entry{key: rq.key, size: src.size, mtime: time.Now().UnixNano(), etag: src.etag, class: class}
+	e := entry{key: rq.key, size: src.size, mtime: time.Now().UnixNano(), etag: src.etag, class: class, meta: src.meta}
+	if md == "REPLACE" {
+		e.meta = metaFrom(h)
+	}
 	if src.parts > 0 {
 		// A copy in one request is stored in one part: a new, single-part ETag.
 		e.etag = md5.Sum(append([]byte("copy:"), src.etag[:]...))

@@ -20,10 +20,12 @@ type Object struct {
 	ETag         string // quoted, as S3 sends it: "\"<32 hex>\"" or "\"<32 hex>-N\""
 	LastModified time.Time
 	StorageClass string
+	ContentType  string
+	Metadata     map[string]string // user metadata (x-amz-meta-*), names in lower case; nil when none
 }
 
 // entry is one written object (or a tombstone over a seeded one) in a
-// bucket's written layer. Stored by value: about 56 bytes plus the key.
+// bucket's written layer. Stored by value: about 64 bytes plus the key.
 type entry struct {
 	key   string
 	size  int64
@@ -32,6 +34,7 @@ type entry struct {
 	parts uint16   // 0: single-part ETag; N: "-N" suffix
 	class uint8    // index into storageClasses
 	dead  bool     // tombstone: deletes the seeded object with this key
+	meta  *meta    // Content-Type and user metadata; nil: defaultMeta
 }
 
 var storageClasses = []string{"STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -47,7 +50,8 @@ func classIndex(s string) (uint8, bool) {
 
 func (e *entry) object() Object {
 	return Object{Key: e.key, Size: e.size, ETag: etagString(e.etag, e.parts),
-		LastModified: time.Unix(0, e.mtime).UTC(), StorageClass: storageClasses[e.class]}
+		LastModified: time.Unix(0, e.mtime).UTC(), StorageClass: storageClasses[e.class],
+		ContentType: e.meta.get().contentType, Metadata: e.meta.userCopy()}
 }
 
 func etagString(sum [16]byte, parts uint16) string {
@@ -115,7 +119,7 @@ func (s *seeded) search(k string) int {
 
 func (s *seeded) entry(i int) entry {
 	k := s.key(i)
-	return entry{key: k, size: s.sizes[i], mtime: s.mtime, etag: seedETag(k, s.sizes[i])}
+	return entry{key: k, size: s.sizes[i], mtime: s.mtime, etag: seedETag(k, s.sizes[i]), meta: seedMeta(k)}
 }
 
 // seedETag is the synthetic ETag of a seeded object.

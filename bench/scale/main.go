@@ -1,7 +1,8 @@
 // Command scale measures backfill copying a million objects (default)
 // between two buckets of an in-memory S3 simulator (bench/s3sim) with an
 // added latency per request, against the theoretical limit
-// concurrency / latency, and checks the replica is whole.
+// concurrency / latency, and checks the replica is whole: every object with
+// its source's size, ETag, Content-Type and user metadata (verify).
 //
 //	make build && go run ./bench/scale                       # 1,000,000 objects, 50 ms, backfill's defaults
 //	go run ./bench/scale -objects 20000 -latency 50ms
@@ -389,13 +390,16 @@ func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan st
 }
 
 // verify compares the replica with primary inside the simulator: every
-// object there, with the source's size and ETag. A copy made in parts has
-// S3's "-N" ETag instead of the source's: for those only the size is
-// compared, and they are counted apart.
+// object there, with the source's size, ETag, Content-Type and user
+// metadata. A copy made in parts has S3's "-N" ETag instead of the
+// source's: for those the ETag is not compared, and they are counted apart.
+// A copy that lost or changed its source's Content-Type or a metadata key
+// makes the replica incomplete; keys it has beyond the source's are counted
+// as gained, not failed (as in bench/peers).
 func verify(sim *s3sim.Sim, dst string, n int) string {
 	count := sim.Len(dst)
-	same, inParts, bad := 0, 0, 0
-	var firstBad string
+	same, inParts, bad, lost, gained := 0, 0, 0, 0, 0
+	var firstBad, firstLost, firstGained string
 	sim.Walk(context.Background(), dst, "", func(o s3sim.Object) bool { //nolint:errcheck
 		src, ok := sim.Lookup("primary", o.Key)
 		switch {
@@ -407,6 +411,17 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 			if bad++; firstBad == "" {
 				firstBad = o.Key
 			}
+			return true
+		}
+		switch {
+		case o.ContentType != src.ContentType || !within(src.Metadata, o.Metadata):
+			if lost++; firstLost == "" {
+				firstLost = fmt.Sprintf("%s: Content-Type %q metadata %v, source %q %v", o.Key, o.ContentType, o.Metadata, src.ContentType, src.Metadata)
+			}
+		case len(o.Metadata) > len(src.Metadata):
+			if gained++; firstGained == "" {
+				firstGained = o.Key
+			}
 		}
 		return true
 	})
@@ -414,7 +429,14 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 	if inParts > 0 {
 		detail += fmt.Sprintf(", %d copied in parts (size matches, \"-N\" ETag)", inParts)
 	}
-	if count == n && same+inParts == n {
+	detail += "; Content-Type and metadata kept by all"
+	if lost > 0 {
+		detail = strings.TrimSuffix(detail, "; Content-Type and metadata kept by all") +
+			fmt.Sprintf("; %d lost Content-Type or metadata (first %s)", lost, firstLost)
+	} else if gained > 0 {
+		detail += fmt.Sprintf(" (%d gained metadata keys, first %q)", gained, firstGained)
+	}
+	if count == n && same+inParts == n && lost == 0 {
 		return "yes: " + detail
 	}
 	s := fmt.Sprintf("NO: %d objects of %d; %s", count, n, detail)
@@ -422,6 +444,16 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 		s += fmt.Sprintf("; %d differ or are extra (first %q)", bad, firstBad)
 	}
 	return s
+}
+
+// within reports whether every key of a is in b with the same value.
+func within(a, b map[string]string) bool {
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 func tail(s string, lines int) string {
