@@ -56,8 +56,9 @@ func run() error {
 	latency := flag.Duration("latency", 0, "added latency per request")
 	parts := flag.String("parts", "", "also time backfill multipart copies with these part sizes, e.g. 64MiB,256MiB")
 	only := flag.String("only", "", "run only the tools whose name contains this")
+	binFlag := flag.String("backfill", "bin/backfill", "backfill binary (built by make build)")
 	flag.Parse()
-	bin, err := filepath.Abs("bin/backfill")
+	bin, err := filepath.Abs(*binFlag)
 	if err != nil {
 		return err
 	}

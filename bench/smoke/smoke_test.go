@@ -1,0 +1,109 @@
+package smoke
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchPrograms runs each of `make bench`'s programs as `make bench`
+// does, with inputs small enough for seconds, and checks what it printed.
+func TestBenchPrograms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the benchmark programs")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	build := func(name, pkg string) string {
+		t.Helper()
+		out := filepath.Join(bin, name)
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		return out
+	}
+	backfill := build("backfill", "./cmd/backfill")
+	_, awsErr := exec.LookPath("/usr/bin/aws")
+	_, rcloneErr := exec.LookPath("rclone")
+	peers := awsErr == nil && rcloneErr == nil
+
+	// backfillRow matches a table row of backfill's whose replica column says
+	// complete ("yes", or "yes: ..."), e.g. "| backfill (defaults) | ... | yes |".
+	complete := regexp.MustCompile(`(?m)^\| backfill[^|]*\|.*\| yes[^|]*\|`)
+	// incomplete matches a cell saying otherwise ("no: 3 missing", "NO: ...").
+	incomplete := regexp.MustCompile(`\| (?i:no)[:| ]`)
+	for _, c := range []struct {
+		name, pkg string
+		args      []string
+		want      []string // each must appear in the standard output
+		rows      bool     // backfill's rows must show a complete replica
+	}{
+		{"peers", "./bench/peers", []string{"-quick", "-allow-missing", "-latency", "5ms", "-scenario-latency", "5ms"},
+			[]string{"## fresh copy, 300 objects", "## re-run after a complete copy", "## interrupted", "## SlowDown above"}, true},
+		{"scale", "./bench/scale", []string{"-objects", "1000", "-large", "1", "-latency", "5ms"},
+			[]string{"Content-Type and metadata kept by all", "copied in parts"}, true},
+		{"scale-limits", "./bench/scale", []string{"-objects", "5000", "-latency", "5ms", "-read-rate", "5500", "-write-rate", "2000", "-prefix-depth", "1"},
+			[]string{"the ideal"}, true},
+		{"concurrency", "./bench/concurrency", []string{"-objects", "300", "-latency", "5ms", "-levels", "16,64", "-runs", "1"},
+			[]string{"| 16 |", "| 64 |"}, false},
+		{"checkpoint", "./bench/checkpoint", []string{"-objects", "20000"}, []string{"checkpoint with 20000 done objects", "resume:"}, false},
+		{"inventory", "./bench/inventory", []string{"-rows", "20000", "-files", "2", "-formats", "csv,parquet"}, []string{"| csv | 20000 |", "| parquet | 20000 |"}, false},
+		{"large", "./bench/large", []string{"-objects", "2", "-size-mib", "100", "-parts", "32MiB", "-runs", "1"},
+			[]string{"UploadPartCopy", "Content-Type, user metadata and tags"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			prog := build(c.name, c.pkg)
+			args := c.args
+			if c.name != "inventory" {
+				args = append([]string{"-backfill", backfill}, args...)
+			}
+			if c.name == "scale" && peers {
+				args = append(args, "-peers")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, prog, args...)
+			cmd.Dir = root
+			cmd.Env = os.Environ()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", c.pkg, strings.Join(args, " "), err, stdout.String(), tail(stderr.String()))
+			}
+			out := stdout.String()
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("%s printed no %q:\n%s", c.pkg, w, out)
+				}
+			}
+			if c.rows {
+				if !complete.MatchString(out) {
+					t.Errorf("%s: no row of backfill's with a complete replica:\n%s", c.pkg, out)
+				}
+				for _, line := range strings.Split(out, "\n") {
+					if strings.HasPrefix(line, "| backfill") && incomplete.MatchString(line) {
+						t.Errorf("%s: backfill's replica incomplete: %s", c.pkg, line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return "..." + s[len(s)-4000:]
+	}
+	return s
+}
