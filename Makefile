@@ -63,13 +63,14 @@ bench-peers: build $(VERSITYGW) peer-tools
 	$(GO) run ./bench/peers
 
 # 1,000,000 objects on the in-memory S3 simulator at 50 ms per request,
-# median of 3 runs; aws s3 sync and rclone on it, to show the rig is fair;
+# median of 3 runs; aws s3 sync and rclone on it, to show the rig is fair
+# (with two 6 GiB objects, copied in parts, whose headers must arrive too);
 # then S3's per-prefix request limits (3,500 writes and 5,500 reads per
 # second): over prefixes two levels deep as S3 would partition them, and with
 # the whole bucket as one prefix, where the write limit is the ceiling.
 bench-scale: build peer-tools
 	$(GO) run ./bench/scale -objects 1000000 -latency 50ms -runs 3
-	$(GO) run ./bench/scale -objects 2000 -size-kib 64 -peers -runs 3
+	$(GO) run ./bench/scale -objects 2000 -size-kib 64 -large 2 -peers -runs 3
 	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -runs 3
 	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -prefix-depth 1 -runs 3
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -17,16 +18,17 @@ import (
 type object struct {
 	size        int64
 	contentType string
+	cacheCtl    string
+	disposition string
 	metadata    map[string]string
 	tags        map[string]string
 }
 
 // describe lists bucket and asks HeadObject and GetObjectTagging of each
 // object in it, directly to versitygw (not through the proxy, so the tools'
-// request counts stay theirs). n and size bound what is expected: a bucket
-// holding more than n objects is listed whole anyway.
-func describe(ctx context.Context, c *s3.Client, bucket string, n int, size int64) (map[string]object, error) {
-	m := make(map[string]object, n)
+// request counts stay theirs).
+func describe(ctx context.Context, c *s3.Client, bucket string) (map[string]object, error) {
+	m := map[string]object{}
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -47,11 +49,20 @@ func describe(ctx context.Context, c *s3.Client, bucket string, n int, size int6
 			for _, tg := range t.TagSet {
 				tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
 			}
-			m[k] = object{size: aws.ToInt64(h.ContentLength), contentType: aws.ToString(h.ContentType), metadata: h.Metadata, tags: tags}
+			m[k] = object{size: aws.ToInt64(h.ContentLength), contentType: aws.ToString(h.ContentType), cacheCtl: aws.ToString(h.CacheControl),
+				disposition: aws.ToString(h.ContentDisposition), metadata: h.Metadata, tags: tags}
 		}
 	}
 	return m, nil
 }
+
+// The seeded objects' headers. The Content-Type has a parameter no type
+// guesser adds, so a tool that sets one from the file name instead of
+// copying it shows; the Content-Disposition names each object's own file.
+const (
+	contentType  = "video/quicktime; codecs=apch"
+	cacheControl = "private, max-age=86400"
+)
 
 // seededWrong says what is wrong with the seeded source as the server
 // serves it ("" when all is well): the check compares only what is there.
@@ -60,8 +71,10 @@ func seededWrong(src map[string]object, n int) string {
 		return fmt.Sprintf("%d objects listed, %d seeded", len(src), n)
 	}
 	for k, o := range src {
-		if o.contentType != "video/quicktime" || o.metadata["origin"] != "bench" || o.metadata["reel"] == "" || o.tags["show"] != "bench" {
-			return fmt.Sprintf("%s: Content-Type %q, metadata %v, tags %v", k, o.contentType, o.metadata, o.tags)
+		if o.contentType != contentType || o.cacheCtl != cacheControl || !strings.Contains(o.disposition, path.Base(k)) ||
+			o.metadata["origin"] != "bench" || o.metadata["reel"] == "" || o.tags["show"] != "bench" || o.tags["reel"] != o.metadata["reel"] {
+			return fmt.Sprintf("%s: Content-Type %q, Cache-Control %q, Content-Disposition %q, metadata %v, tags %v",
+				k, o.contentType, o.cacheCtl, o.disposition, o.metadata, o.tags)
 		}
 	}
 	return ""
@@ -84,6 +97,9 @@ func differences(src, replica map[string]object) (why, gained string) {
 			diffs = append(diffs, fmt.Sprintf("%s: %d bytes, not %d", k, r.size, s.size))
 		case r.contentType != s.contentType:
 			diffs = append(diffs, fmt.Sprintf("%s: Content-Type %q, not %q", k, r.contentType, s.contentType))
+		case r.cacheCtl != s.cacheCtl || r.disposition != s.disposition:
+			diffs = append(diffs, fmt.Sprintf("%s: Cache-Control %q and Content-Disposition %q, not %q and %q",
+				k, r.cacheCtl, r.disposition, s.cacheCtl, s.disposition))
 		case !within(s.metadata, r.metadata):
 			diffs = append(diffs, fmt.Sprintf("%s: metadata %v, not %v", k, r.metadata, s.metadata))
 		case !within(s.tags, r.tags):
@@ -99,6 +115,11 @@ func differences(src, replica map[string]object) (why, gained string) {
 					extra = append(extra, k+": tag "+tk)
 				}
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(replica)) {
+		if _, ok := src[k]; !ok {
+			diffs = append(diffs, k+" is not in the source")
 		}
 	}
 	return shorten(diffs), shorten(extra)

@@ -7,7 +7,7 @@ import (
 
 func TestDifferences(t *testing.T) {
 	src := map[string]object{
-		"movies/reel0.mov": {size: 10, contentType: "video/quicktime", metadata: map[string]string{"origin": "bench", "reel": "0"},
+		"movies/reel0.mov": {size: 10, contentType: contentType, cacheCtl: cacheControl, disposition: `attachment; filename="reel0.mov"`, metadata: map[string]string{"origin": "bench", "reel": "0"},
 			tags: map[string]string{"show": "bench", "reel": "0"}},
 	}
 	same := func(f func(o *object)) map[string]object {
@@ -28,7 +28,9 @@ func TestDifferences(t *testing.T) {
 		{"whole", same(nil), "", ""},
 		{"missing", map[string]object{}, "reel0.mov missing", ""},
 		{"size", same(func(o *object) { o.size = 9 }), "9 bytes, not 10", ""},
-		{"content type", same(func(o *object) { o.contentType = "binary/octet-stream" }), "Content-Type", ""},
+		{"content type", same(func(o *object) { o.contentType = "video/quicktime" }), "Content-Type", ""},
+		{"cache control", same(func(o *object) { o.cacheCtl = "" }), "Cache-Control", ""},
+		{"disposition", same(func(o *object) { o.disposition = `attachment; filename="reel1.mov"` }), "Content-Disposition", ""},
 		{"metadata lost", same(func(o *object) { delete(o.metadata, "reel") }), "metadata", ""},
 		{"metadata changed", same(func(o *object) { o.metadata["reel"] = "1" }), "metadata", ""},
 		{"metadata gained", same(func(o *object) { o.metadata["mtime"] = "1" }), "", "metadata mtime"},
@@ -48,6 +50,14 @@ func TestDifferences(t *testing.T) {
 	}
 	if got := seededWrong(same(func(o *object) { o.tags = nil }), 1); got == "" {
 		t.Error("seededWrong accepted a source without its tags")
+	}
+	extra := same(nil)
+	extra["movies/reel9.mov"] = extra["movies/reel0.mov"]
+	if got, _ := differences(src, extra); !strings.Contains(got, "reel9.mov is not in the source") {
+		t.Errorf("differences with an extra object = %q", got)
+	}
+	if got := seededWrong(same(func(o *object) { o.tags["reel"] = "1" }), 1); got == "" {
+		t.Error("seededWrong accepted a reel tag unlike the reel metadata")
 	}
 	if got := seededWrong(src, 2); got == "" {
 		t.Error("seededWrong accepted a missing object")

@@ -3,16 +3,17 @@
 // user would pick instead (aws s3 sync from the awscli package, rclone copy),
 // with the requests each made (counted by the harness proxy), and checks
 // every replica is complete: each object there with its source's size,
-// Content-Type, user metadata and tags (check.go), which a copy in parts
-// must carry itself.
+// Content-Type, Cache-Control, Content-Disposition, user metadata and tags
+// (check.go), which a copy in parts must carry itself.
 //
-//	go run ./bench/large -objects 4 -size 1GiB -runs 1
+//	go run ./bench/large -objects 4 -size-mib 1024 -runs 1
 //
-// The source objects are sparse files placed in the server's folder (with
-// the ETag, Content-Type and metadata extended attributes versitygw reads;
-// their tags are put through the API), so seeding writes nothing;
-// every copy writes the bytes for real. Peers missing from PATH are skipped
-// and reported as such (install: apt-get install -y awscli rclone).
+// The source objects are sparse files placed in the server's folder, with
+// the extended attributes versitygw reads for their ETag, Content-Type,
+// Cache-Control, Content-Disposition and metadata (their tags are put
+// through the API), so seeding writes nothing; every copy writes the bytes
+// for real. Peers missing from PATH are skipped and reported as such
+// (install: apt-get install -y awscli rclone).
 package main
 
 import (
@@ -98,7 +99,9 @@ func run() error {
 		}
 		for _, x := range [][2]string{
 			{"user.etag", fmt.Sprintf("%x", h.Sum(nil))},
-			{"user.content-type", "video/quicktime"},
+			{"user.content-type", contentType},
+			{"user.cache-control", cacheControl},
+			{"user.content-disposition", fmt.Sprintf(`attachment; filename="reel%d.mov"`, i)},
 			{"user.metadata", fmt.Sprintf(`{"origin":"bench","reel":"%d"}`, i)},
 		} {
 			if err := syscall.Setxattr(path, x[0], []byte(x[1]), 0); err != nil {
@@ -116,7 +119,7 @@ func run() error {
 			return fmt.Errorf("tag the seeded objects: %w", err)
 		}
 	}
-	source, err := describe(ctx, direct, "primary", *objects, size)
+	source, err := describe(ctx, direct, "primary")
 	if err != nil {
 		return err
 	}
@@ -217,7 +220,7 @@ func run() error {
 				fmt.Fprintf(os.Stderr, "%s: %v\n%s\n", t.name, runErr, out)
 			}
 			res[i].counts = proxy.Counts()
-			replica, err := describe(ctx, c, dst, *objects, size)
+			replica, err := describe(ctx, c, dst)
 			if err != nil {
 				return err
 			}
@@ -239,7 +242,7 @@ func run() error {
 			os.RemoveAll(filepath.Join(srv.RootDir, dst, "movies")) // free the disk for the next run
 		}
 	}
-	fmt.Println("complete: every object there with the source's size, Content-Type, user metadata and tags, and the tool exited 0; keys a copy gained are named.")
+	fmt.Println("complete: every object there with the source's size, Content-Type, Cache-Control, Content-Disposition, user metadata and tags, and the tool exited 0; keys a copy gained are named.")
 	fmt.Println("| tool | median wall s | MiB/s | requests | complete | runs (s) |")
 	fmt.Println("|---|---:|---:|---|---|---|")
 	for i, t := range chosen {

@@ -9,8 +9,9 @@
 //     checked. Request bodies (PutObject, UploadPart) are drained and
 //     hashed, aws-chunked framing (STREAMING-* payloads) decoded.
 //   - An object is (key, size, ETag, LastModified, storage class,
-//     Content-Type, user metadata). No data, tags, ACLs or versions are
-//     kept. A write's Content-Type and x-amz-meta-* headers are kept
+//     Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+//     Content-Language, Expires, user metadata). No data, tags, ACLs or
+//     versions are kept. A write's content headers and x-amz-meta-* are kept
 //     (binary/octet-stream when none is given, as in S3); CopyObject keeps
 //     the source's unless x-amz-metadata-directive is REPLACE;
 //     CompleteMultipartUpload gives the object the headers of its
@@ -21,10 +22,14 @@
 //   - Seed fills a bucket with n generated objects in one sorted, packed
 //     layer (about 16 bytes per object plus the key). Their ETag is a
 //     synthetic MD5 of key and size, their LastModified Options.SeedTime,
-//     their Content-Type by extension (.dpx image/x-dpx, .jpg image/jpeg,
-//     .mov video/quicktime, .pdf application/pdf, else
-//     application/octet-stream) and their user metadata origin=s3sim; a
-//     copy shares its source's headers, so they cost a pointer per object.
+//     their Content-Type by extension with a parameter no type guesser
+//     adds (.dpx "image/x-dpx; source=s3sim"; also .jpg, .mov, .pdf, else
+//     application/octet-stream), Cache-Control "private, max-age=86400",
+//     and, from the key, Content-Disposition (inline, the file's name) and
+//     user metadata origin=s3sim and key-sum (a hash of the key), so a copy
+//     carrying another object's headers shows. A copy shares its source's
+//     headers (a copy to another key gets its own), so they cost a pointer
+//     per object.
 //     Objects written later (PutObject, CopyObject, CompleteMultipartUpload)
 //     live in a second sorted layer, about 64 bytes per object plus the key;
 //     a delete of a seeded object is a tombstone there.

@@ -11,8 +11,9 @@ import (
 )
 
 // TestMetadata: seeded objects are served with their headers; a copy keeps
-// them (COPY, the default) or takes the request's (REPLACE); a multipart
-// upload has the headers given when it began, whatever its parts' sources.
+// them (COPY, the default; to another key as well) or takes the request's
+// (REPLACE); a multipart upload has the headers given when it began,
+// whatever its parts' sources.
 func TestMetadata(t *testing.T) {
 	s, err := Start(Options{})
 	if err != nil {
@@ -24,68 +25,91 @@ func TestMetadata(t *testing.T) {
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("dst")}); err != nil {
 		t.Fatal(err)
 	}
-	const frame = "shows/s01/e02/frames/000007.dpx"
-	want := func(bucket, key, ctype string, md map[string]string) {
+	type headers struct {
+		ctype string
+		std   map[string]string // the content headers besides Content-Type
+		md    map[string]string
+	}
+	want := func(bucket, key string, w headers) {
 		t.Helper()
 		h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := aws.ToString(h.ContentType); got != ctype || !maps.Equal(h.Metadata, md) {
-			t.Errorf("HEAD %s/%s: Content-Type %q metadata %v, want %q %v", bucket, key, got, h.Metadata, ctype, md)
+		if aws.ToString(h.ContentType) != w.ctype || !maps.Equal(h.Metadata, w.md) ||
+			aws.ToString(h.CacheControl) != w.std["Cache-Control"] || aws.ToString(h.ContentDisposition) != w.std["Content-Disposition"] {
+			t.Errorf("HEAD %s/%s: Content-Type %q Cache-Control %q Content-Disposition %q metadata %v, want %+v", bucket, key,
+				aws.ToString(h.ContentType), aws.ToString(h.CacheControl), aws.ToString(h.ContentDisposition), h.Metadata, w)
 		}
 		o, ok := s.Lookup(bucket, key)
-		if !ok || o.ContentType != ctype || !maps.Equal(o.Metadata, md) {
-			t.Errorf("Lookup %s/%s: %v %+v", bucket, key, ok, o)
+		if !ok || o.ContentType != w.ctype || !maps.Equal(o.Metadata, w.md) || !maps.Equal(o.Headers, w.std) {
+			t.Errorf("Lookup %s/%s: %v %+v, want %+v", bucket, key, ok, o, w)
 		}
 	}
-	seeded := map[string]string{"origin": "s3sim"}
-	want("src", frame, "image/x-dpx", seeded)
-	want("src", "z/", "application/octet-stream", seeded)
+	const frame = "shows/s01/e02/frames/000007.dpx"
+	sum, _ := keyedHeaders(frame)
+	seeded := headers{ctype: "image/x-dpx; source=s3sim",
+		std: map[string]string{"Cache-Control": "private, max-age=86400", "Content-Disposition": `inline; filename="000007.dpx"`},
+		md:  map[string]string{"origin": "s3sim", "key-sum": sum}}
+	want("src", frame, seeded)
+	zsum, _ := keyedHeaders("z/")
+	want("src", "z/", headers{ctype: "application/octet-stream; source=s3sim",
+		std: map[string]string{"Cache-Control": "private, max-age=86400", "Content-Disposition": `inline; filename="z"`},
+		md:  map[string]string{"origin": "s3sim", "key-sum": zsum}})
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("dst"), Key: aws.String("put.pdf"),
-		ContentType: aws.String("application/pdf"), Metadata: map[string]string{"a": "1"}}); err != nil {
+		ContentType: aws.String("application/pdf"), ContentLanguage: aws.String("fr"), Metadata: map[string]string{"a": "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	want("dst", "put.pdf", "application/pdf", map[string]string{"a": "1"})
+	want("dst", "put.pdf", headers{ctype: "application/pdf", std: map[string]string{"Content-Language": "fr"}, md: map[string]string{"a": "1"}})
 
-	// COPY (also the default when no directive is sent).
-	for _, d := range []types.MetadataDirective{types.MetadataDirectiveCopy, ""} {
-		key := "copy-" + string(d) + ".dpx"
-		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String(key),
-			CopySource: aws.String("src/" + frame), MetadataDirective: d,
+	// COPY (also the default when no directive is sent), to the same key and
+	// to others: the source's headers, its own key's included.
+	for _, tc := range []struct {
+		key string
+		d   types.MetadataDirective
+	}{{frame, types.MetadataDirectiveCopy}, {"copy.dpx", types.MetadataDirectiveCopy}, {"default.dpx", ""}} {
+		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String(tc.key),
+			CopySource: aws.String("src/" + frame), MetadataDirective: tc.d,
 			ContentType: aws.String("text/plain"), Metadata: map[string]string{"ignored": "yes"}}); err != nil {
 			t.Fatal(err)
 		}
-		want("dst", key, "image/x-dpx", seeded)
+		want("dst", tc.key, seeded)
 	}
 	// REPLACE: the request's headers, nothing of the source's.
 	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced.dpx"),
 		CopySource: aws.String("src/" + frame), MetadataDirective: types.MetadataDirectiveReplace,
-		ContentType: aws.String("text/plain"), Metadata: map[string]string{"Show": "s01"}}); err != nil {
+		ContentType: aws.String("text/plain"), CacheControl: aws.String("no-cache"), Metadata: map[string]string{"Show": "s01"}}); err != nil {
 		t.Fatal(err)
 	}
-	want("dst", "replaced.dpx", "text/plain", map[string]string{"show": "s01"})
+	replaced := headers{ctype: "text/plain", std: map[string]string{"Cache-Control": "no-cache"}, md: map[string]string{"show": "s01"}}
+	want("dst", "replaced.dpx", replaced)
 	// REPLACE without headers: S3's defaults.
 	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("bare.dpx"),
 		CopySource: aws.String("src/" + frame), MetadataDirective: types.MetadataDirectiveReplace}); err != nil {
 		t.Fatal(err)
 	}
-	want("dst", "bare.dpx", "binary/octet-stream", nil)
+	want("dst", "bare.dpx", headers{ctype: "binary/octet-stream"})
 	// A copy of a copy keeps what the first one has.
 	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("again.dpx"),
 		CopySource: aws.String("dst/replaced.dpx")}); err != nil {
 		t.Fatal(err)
 	}
-	want("dst", "again.dpx", "text/plain", map[string]string{"show": "s01"})
+	want("dst", "again.dpx", replaced)
 
 	// Multipart: the headers of CreateMultipartUpload, not the part source's.
 	for _, tc := range []struct {
-		key, ctype string
-		md         map[string]string
-	}{{"mp-kept.dpx", "image/x-dpx", map[string]string{"origin": "s3sim"}}, {"mp-bare.dpx", "", nil}} {
-		in := &s3.CreateMultipartUploadInput{Bucket: aws.String("dst"), Key: aws.String(tc.key), Metadata: tc.md}
-		if tc.ctype != "" {
-			in.ContentType = aws.String(tc.ctype)
+		key string
+		w   headers
+	}{{"mp-kept.dpx", seeded}, {"mp-bare.dpx", headers{ctype: "binary/octet-stream"}}} {
+		in := &s3.CreateMultipartUploadInput{Bucket: aws.String("dst"), Key: aws.String(tc.key), Metadata: tc.w.md}
+		if tc.w.ctype != "binary/octet-stream" {
+			in.ContentType = aws.String(tc.w.ctype)
+		}
+		if v, ok := tc.w.std["Cache-Control"]; ok {
+			in.CacheControl = aws.String(v)
+		}
+		if v, ok := tc.w.std["Content-Disposition"]; ok {
+			in.ContentDisposition = aws.String(v)
 		}
 		up, err := c.CreateMultipartUpload(ctx, in)
 		if err != nil {
@@ -101,10 +125,6 @@ func TestMetadata(t *testing.T) {
 				{PartNumber: aws.Int32(1), ETag: pc.CopyPartResult.ETag}}}}); err != nil {
 			t.Fatal(err)
 		}
-		ctype := tc.ctype
-		if ctype == "" {
-			ctype = "binary/octet-stream"
-		}
-		want("dst", tc.key, ctype, tc.md)
+		want("dst", tc.key, tc.w)
 	}
 }

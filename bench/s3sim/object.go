@@ -90,7 +90,7 @@ func (s *Sim) failPrecondition(rq *request, status int) {
 func objectHeaders(h http.Header, e *entry) {
 	h.Set("ETag", etagString(e.etag, e.parts))
 	h.Set("Last-Modified", time.Unix(0, e.mtime).UTC().Format(http.TimeFormat))
-	e.meta.setHeaders(h)
+	e.meta.setHeaders(h, e.key)
 	h.Set("Accept-Ranges", "bytes")
 	if e.class != 0 {
 		h.Set("x-amz-storage-class", storageClasses[e.class])
@@ -241,8 +241,11 @@ func (s *Sim) copyObject(rq *request) {
 		return
 	}
 	e := entry{key: rq.key, size: src.size, mtime: time.Now().UnixNano(), etag: src.etag, class: class, meta: src.meta}
-	if md == "REPLACE" {
+	switch {
+	case md == "REPLACE":
 		e.meta = metaFrom(h)
+	case src.key != rq.key:
+		e.meta = src.meta.fixed(src.key) // a seeded source's headers follow its own key
 	}
 	if src.parts > 0 {
 		// A copy in one request is stored in one part: a new, single-part ETag.

@@ -21,6 +21,7 @@ type Object struct {
 	LastModified time.Time
 	StorageClass string
 	ContentType  string
+	Headers      map[string]string // Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires: those set
 	Metadata     map[string]string // user metadata (x-amz-meta-*), names in lower case; nil when none
 }
 
@@ -49,9 +50,11 @@ func classIndex(s string) (uint8, bool) {
 }
 
 func (e *entry) object() Object {
-	return Object{Key: e.key, Size: e.size, ETag: etagString(e.etag, e.parts),
+	o := Object{Key: e.key, Size: e.size, ETag: etagString(e.etag, e.parts),
 		LastModified: time.Unix(0, e.mtime).UTC(), StorageClass: storageClasses[e.class],
-		ContentType: e.meta.get().contentType, Metadata: e.meta.userCopy()}
+		ContentType: e.meta.get().contentType}
+	o.Headers, o.Metadata = e.meta.forKey(e.key)
+	return o
 }
 
 func etagString(sum [16]byte, parts uint16) string {

@@ -2,7 +2,8 @@
 // between two buckets of an in-memory S3 simulator (bench/s3sim) with an
 // added latency per request, against the theoretical limit
 // concurrency / latency, and checks the replica is whole: every object with
-// its source's size, ETag, Content-Type and user metadata (verify).
+// its source's size, ETag, Content-Type, content headers and user metadata
+// (verify).
 //
 //	make build && go run ./bench/scale                       # 1,000,000 objects, 50 ms, backfill's defaults
 //	go run ./bench/scale -objects 20000 -latency 50ms
@@ -390,12 +391,12 @@ func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan st
 }
 
 // verify compares the replica with primary inside the simulator: every
-// object there, with the source's size, ETag, Content-Type and user
-// metadata. A copy made in parts has S3's "-N" ETag instead of the
+// object there, with the source's size, ETag, Content-Type, other content
+// headers (Cache-Control, Content-Disposition, ...) and user metadata. A copy made in parts has S3's "-N" ETag instead of the
 // source's: for those the ETag is not compared, and they are counted apart.
-// A copy that lost or changed its source's Content-Type or a metadata key
-// makes the replica incomplete; keys it has beyond the source's are counted
-// as gained, not failed (as in bench/peers).
+// A copy that lost or changed its source's Content-Type, a content header or
+// a metadata key makes the replica incomplete; headers or keys it has
+// beyond the source's are counted as gained, not failed (as in bench/peers).
 func verify(sim *s3sim.Sim, dst string, n int) string {
 	count := sim.Len(dst)
 	same, inParts, bad, lost, gained := 0, 0, 0, 0, 0
@@ -414,11 +415,12 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 			return true
 		}
 		switch {
-		case o.ContentType != src.ContentType || !within(src.Metadata, o.Metadata):
+		case o.ContentType != src.ContentType || !within(src.Headers, o.Headers) || !within(src.Metadata, o.Metadata):
 			if lost++; firstLost == "" {
-				firstLost = fmt.Sprintf("%s: Content-Type %q metadata %v, source %q %v", o.Key, o.ContentType, o.Metadata, src.ContentType, src.Metadata)
+				firstLost = fmt.Sprintf("%s: Content-Type %q, headers %v, metadata %v; the source's %q, %v, %v", o.Key,
+					o.ContentType, o.Headers, o.Metadata, src.ContentType, src.Headers, src.Metadata)
 			}
-		case len(o.Metadata) > len(src.Metadata):
+		case len(o.Metadata) > len(src.Metadata) || len(o.Headers) > len(src.Headers):
 			if gained++; firstGained == "" {
 				firstGained = o.Key
 			}
@@ -429,12 +431,12 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 	if inParts > 0 {
 		detail += fmt.Sprintf(", %d copied in parts (size matches, \"-N\" ETag)", inParts)
 	}
-	detail += "; Content-Type and metadata kept by all"
+	detail += "; Content-Type, headers and metadata kept by all"
 	if lost > 0 {
-		detail = strings.TrimSuffix(detail, "; Content-Type and metadata kept by all") +
-			fmt.Sprintf("; %d lost Content-Type or metadata (first %s)", lost, firstLost)
+		detail = strings.TrimSuffix(detail, "; Content-Type, headers and metadata kept by all") +
+			fmt.Sprintf("; %d lost Content-Type, headers or metadata (first %s)", lost, firstLost)
 	} else if gained > 0 {
-		detail += fmt.Sprintf(" (%d gained metadata keys, first %q)", gained, firstGained)
+		detail += fmt.Sprintf(" (%d gained headers or metadata keys, first %q)", gained, firstGained)
 	}
 	if count == n && same+inParts == n && lost == 0 {
 		return "yes: " + detail
