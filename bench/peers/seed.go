@@ -109,17 +109,20 @@ func seedBucket(ctx context.Context, srv *s3test.Server, bucket string, objs []s
 }
 
 // contentType is the Content-Type a seeded object is served with, by the
-// key's extension, as a studio's upload tool would set it.
+// key's extension, as a studio's upload tool would set it, with a parameter
+// no type guesser adds: a tool that sets a type from the file name instead
+// of copying the source's shows.
 func contentType(key string) string {
+	t := "application/octet-stream"
 	switch filepath.Ext(key) {
 	case ".dpx":
-		return "image/x-dpx"
+		t = "image/x-dpx"
 	case ".jpg":
-		return "image/jpeg"
+		t = "image/jpeg"
 	case ".pdf":
-		return "application/pdf"
+		t = "application/pdf"
 	}
-	return "application/octet-stream"
+	return t + "; source=bench"
 }
 
 // seedMetadata is a seeded object's user metadata (x-amz-meta-*): the show
