@@ -60,7 +60,11 @@ func metaFrom(h http.Header) *meta {
 		m.contentType = defaultMeta.contentType
 	}
 	for _, name := range contentHeaders {
-		if v := h.Get(name); v != "" {
+		v := h.Get(name)
+		if name == "Content-Encoding" {
+			v = withoutChunked(v) // S3 keeps no transfer framing
+		}
+		if v != "" {
 			if m.headers == nil {
 				m.headers = map[string]string{}
 			}
@@ -79,6 +83,17 @@ func metaFrom(h http.Header) *meta {
 		return defaultMeta
 	}
 	return m
+}
+
+// withoutChunked is a Content-Encoding without its aws-chunked token.
+func withoutChunked(v string) string {
+	var kept []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" && !strings.EqualFold(t, "aws-chunked") {
+			kept = append(kept, t)
+		}
+	}
+	return strings.Join(kept, ",")
 }
 
 // get is m, or defaultMeta for an entry that has none.

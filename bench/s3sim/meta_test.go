@@ -3,6 +3,7 @@ package s3sim
 import (
 	"context"
 	"maps"
+	"net/http"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,5 +127,17 @@ func TestMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("dst", tc.key, tc.w)
+	}
+}
+
+func TestMetaFromDropsChunkedEncoding(t *testing.T) {
+	for in, want := range map[string]string{"aws-chunked": "", "gzip,aws-chunked": "gzip", "gzip": "gzip", "": ""} {
+		h := http.Header{}
+		if in != "" {
+			h.Set("Content-Encoding", in)
+		}
+		if got := metaFrom(h).headers["Content-Encoding"]; got != want {
+			t.Errorf("Content-Encoding %q: kept %q, want %q", in, got, want)
+		}
 	}
 }

@@ -352,8 +352,10 @@ func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time
 	}
 	r.check = verify(sim, t.dst, n)
 	if runErr != nil {
+		// The cell must not read as complete: the row takes any run's
+		// cell that does not start with "yes".
 		r.exitErr = runErr.Error()
-		r.check += fmt.Sprintf(" (%v)", runErr)
+		r.check = fmt.Sprintf("exited (%v); replica %s", runErr, r.check)
 	}
 	return r, nil
 }

@@ -21,11 +21,14 @@ func TestBackfillComplete(t *testing.T) {
 		{"exited", table("| backfill (defaults) | 1.0 | yes (1 run(s) exited: exit status 3) |"), false},
 		{"scale exit", "| tool | replica complete |\n|---|---|\n| backfill | yes: 2000 (exit status 1) |\n", false},
 		{"re-run incomplete", rerun + "| backfill --reset | 1.0 | yes | no: 1 missing |\n", false},
+		{"first run incomplete", rerun + "| backfill (defaults) | 1.0 | **no**: 3 missing | yes |\n", false},
+		{"killed", "| tool | replica complete |\n|---|---|\n| backfill | exited (signal: killed); replica yes: 2000 |\n", false},
+		{"killed, old form", "| tool | replica complete |\n|---|---|\n| backfill | yes: 2000 (signal: killed) |\n", false},
 		{"re-run complete", rerun + "| backfill --reset | 1.0 | yes | yes |\n", true},
 		{"no table", "nothing printed\n", false},
 		{"no completeness column", "| tool | requests |\n|---|---|\n| backfill | 3 |\n", false},
 	} {
-		if err := backfillComplete(c.out); (err == nil) != c.ok {
+		if _, err := backfillComplete(c.out); (err == nil) != c.ok {
 			t.Errorf("%s: backfillComplete = %v, want ok=%v", c.name, err, c.ok)
 		}
 	}
