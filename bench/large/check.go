@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/bench/internal/headers"
 )
 
 // object is what the check compares of a source and its copy: the size,
@@ -100,20 +102,16 @@ func differences(src, replica map[string]object) (why, gained string) {
 		case r.cacheCtl != s.cacheCtl || r.disposition != s.disposition:
 			diffs = append(diffs, fmt.Sprintf("%s: Cache-Control %q and Content-Disposition %q, not %q and %q",
 				k, r.cacheCtl, r.disposition, s.cacheCtl, s.disposition))
-		case !within(s.metadata, r.metadata):
+		case !headers.Kept(s.metadata, r.metadata):
 			diffs = append(diffs, fmt.Sprintf("%s: metadata %v, not %v", k, r.metadata, s.metadata))
-		case !within(s.tags, r.tags):
+		case !headers.Kept(s.tags, r.tags):
 			diffs = append(diffs, fmt.Sprintf("%s: tags %v, not %v", k, r.tags, s.tags))
 		default:
-			for _, mk := range slices.Sorted(maps.Keys(r.metadata)) {
-				if _, ok := s.metadata[mk]; !ok {
-					extra = append(extra, k+": metadata "+mk)
-				}
+			for _, mk := range headers.Gained(s.metadata, r.metadata) {
+				extra = append(extra, k+": metadata "+mk)
 			}
-			for _, tk := range slices.Sorted(maps.Keys(r.tags)) {
-				if _, ok := s.tags[tk]; !ok {
-					extra = append(extra, k+": tag "+tk)
-				}
+			for _, tk := range headers.Gained(s.tags, r.tags) {
+				extra = append(extra, k+": tag "+tk)
 			}
 		}
 	}
@@ -123,16 +121,6 @@ func differences(src, replica map[string]object) (why, gained string) {
 		}
 	}
 	return shorten(diffs), shorten(extra)
-}
-
-// within reports whether every key of a is in b with the same value.
-func within(a, b map[string]string) bool {
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func shorten(s []string) string {

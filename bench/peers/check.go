@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/backfill-dev/backfill/bench/internal/headers"
 )
 
 type listed struct {
@@ -140,13 +142,7 @@ func (c *check) compareHeads(src, replica map[string]headed) {
 		}
 		c.sampled++
 		s := src[k]
-		kept := r.contentType == s.contentType
-		for mk, mv := range s.metadata {
-			if v, ok := r.metadata[mk]; !ok || v != mv {
-				kept = false
-			}
-		}
-		if !kept {
+		if r.contentType != s.contentType || !headers.Kept(s.metadata, r.metadata) {
 			c.lost++
 			if len(c.mismatch) < 3 {
 				c.mismatch = append(c.mismatch, fmt.Sprintf("%s: Content-Type %q metadata %v vs %q %v",
@@ -154,13 +150,10 @@ func (c *check) compareHeads(src, replica map[string]headed) {
 			}
 			continue
 		}
-		for mk := range r.metadata {
-			if _, ok := s.metadata[mk]; !ok {
-				c.gained++
-				if c.gainedEg == "" {
-					c.gainedEg = mk
-				}
-				break
+		if extra := headers.Gained(s.metadata, r.metadata); len(extra) > 0 {
+			c.gained++
+			if c.gainedEg == "" {
+				c.gainedEg = extra[0]
 			}
 		}
 	}

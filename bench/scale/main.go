@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/backfill-dev/backfill/bench/internal/headers"
 	"github.com/backfill-dev/backfill/bench/internal/peak"
 	"github.com/backfill-dev/backfill/bench/s3sim"
 )
@@ -417,12 +418,12 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 			return true
 		}
 		switch {
-		case o.ContentType != src.ContentType || !within(src.Headers, o.Headers) || !within(src.Metadata, o.Metadata):
+		case o.ContentType != src.ContentType || !headers.Kept(src.Headers, o.Headers) || !headers.Kept(src.Metadata, o.Metadata):
 			if lost++; firstLost == "" {
 				firstLost = fmt.Sprintf("%s: Content-Type %q, headers %v, metadata %v; the source's %q, %v, %v", o.Key,
 					o.ContentType, o.Headers, o.Metadata, src.ContentType, src.Headers, src.Metadata)
 			}
-		case len(o.Metadata) > len(src.Metadata) || len(o.Headers) > len(src.Headers):
+		case len(headers.Gained(src.Metadata, o.Metadata))+len(headers.Gained(src.Headers, o.Headers)) > 0:
 			if gained++; firstGained == "" {
 				firstGained = o.Key
 			}
@@ -448,16 +449,6 @@ func verify(sim *s3sim.Sim, dst string, n int) string {
 		s += fmt.Sprintf("; %d differ or are extra (first %q)", bad, firstBad)
 	}
 	return s
-}
-
-// within reports whether every key of a is in b with the same value.
-func within(a, b map[string]string) bool {
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func tail(s string, lines int) string {
