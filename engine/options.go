@@ -2,12 +2,12 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
-
-	"fmt"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/internal/s3url"

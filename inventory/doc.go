@@ -3,7 +3,25 @@
 // source prefix, and (when the source knows it) what the replica holds at
 // that key.
 //
-// This source is the listing source, Lister: ListObjectsV2 over the
+// One constructor, Open, takes a Spec (what the user named) and Deps (the
+// source side's client, the replica's, and the job's State) and returns a
+// Source after checking the whole input: every row of a manifest or
+// completion report, every inventory data file's MD5 and every row. Bad
+// input is an error and nothing is streamed from it. The sources:
+//
+//	listing (default)    Lister, below: both sides listed and joined
+//	--inventory          S3 Inventory delivery (CSV or Parquet): delivery
+//	                     resolution, manifest checksum, per-file resume,
+//	                     --shard, --replication-status, --all-versions spill
+//	--manifest           Batch Operations CSV manifest, one HEAD per object
+//	--completion-report  the failed tasks of a completion report, likewise
+//	--retry-failed       the objects State records as failed, likewise
+//
+// The job's checkpoint reaches a source only through State, an interface
+// declared here (finished shards and files, objects done, objects failed):
+// this package never imports checkpoint.
+//
+// The listing source, Lister: ListObjectsV2 over the
 // source prefix, streamed page by page, and fanned out over common prefixes
 // ("folders") in parallel so one long listing does not starve the copiers.
 // Each shard is listed on both sides at once and the two sorted streams are

@@ -1,17 +1,9 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"sort"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/exitcode"
 )
 
 // planCommand is copy's source, filters and decisions without a copy: the
@@ -27,7 +19,7 @@ state (listed, or one HEAD per object for the other sources). It prints
 what would be copied and skipped (by reason), by storage class, a size
 histogram, and the number of copy requests the copy would make.
 
-` + exitStatusHelp
+` + exitcode.Help
 	c.Action = func(cc *cli.Context) error {
 		if err := cc.Set("dry-run", "true"); err != nil {
 			return err
@@ -35,163 +27,12 @@ histogram, and the number of copy requests the copy would make.
 		if !cc.IsSet("checkpoint") {
 			cc.Set("no-checkpoint", "true") //nolint:errcheck // a flag of this command
 		}
-		return runCopy(cc)
+		spec, err := copySpec(cc)
+		if err != nil {
+			return err
+		}
+		spec.Plan = true
+		return runSpec(cc, spec)
 	}
 	return c
-}
-
-// sizeBuckets are the histogram's upper bounds.
-var sizeBuckets = []struct {
-	label string
-	max   int64
-}{
-	{"< 64 KiB", 64 << 10}, {"64 KiB - 1 MiB", 1 << 20}, {"1 - 64 MiB", 64 << 20}, {"64 MiB - 1 GiB", 1 << 30},
-	{"1 - 5 GiB", 5 << 30}, {"5 GiB - 100 GiB", 100 << 30}, {">= 100 GiB", 1 << 62},
-}
-
-type countBytes struct {
-	Count int64 `json:"count"`
-	Bytes int64 `json:"bytes"`
-}
-
-// planner aggregates a dry run's results. Result is called from the
-// engine's collector only.
-type planner struct {
-	threshold, partSize int64
-	WouldCopy           countBytes            `json:"would_copy"`
-	Skipped             map[string]countBytes `json:"skipped"`
-	StorageClass        map[string]countBytes `json:"by_storage_class"`
-	Sizes               map[string]countBytes `json:"size_histogram"`
-	CopyObject          int64                 `json:"copy_object_requests"`
-	Multipart           int64                 `json:"multipart_objects"`
-	Parts               int64                 `json:"upload_part_copy_requests"`
-	Requests            int64                 `json:"copy_requests"`
-	// Look is the requests this plan made to look at both sides (listing,
-	// HEADs, the inventory's files): the copy makes them again.
-	Look map[string]int64 `json:"look_requests"`
-	// ByOperation is every request the copy would make, by operation.
-	ByOperation map[string]int64 `json:"requests_by_operation"`
-	Total       int64            `json:"requests_total"`
-}
-
-// looked adds the requests of the plan's own look to the copy's.
-func (p *planner) looked(look map[string]int64) {
-	p.Look = look
-	p.ByOperation = maps.Clone(look)
-	if p.ByOperation == nil {
-		p.ByOperation = map[string]int64{}
-	}
-	add := func(op string, n int64) {
-		if n > 0 {
-			p.ByOperation[op] += n
-		}
-	}
-	add("CopyObject", p.CopyObject)
-	add("HeadObject", p.Multipart) // the source's headers, with if-match
-	add("GetObjectTagging", p.Multipart)
-	add("CreateMultipartUpload", p.Multipart)
-	add("UploadPartCopy", p.Parts)
-	add("CompleteMultipartUpload", p.Multipart)
-	p.Total = 0
-	for _, n := range p.ByOperation {
-		p.Total += n
-	}
-}
-
-func newPlanner(threshold, partSize int64) *planner {
-	return &planner{threshold: threshold, partSize: partSize, Skipped: map[string]countBytes{},
-		StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
-}
-
-func add(m map[string]countBytes, k string, size int64) {
-	c := m[k]
-	c.Count++
-	c.Bytes += size
-	m[k] = c
-}
-
-func (p *planner) Result(r *engine.Result) {
-	size := r.Entry.Source.Size
-	switch r.Outcome {
-	case engine.WouldCopy:
-		p.WouldCopy.Count++
-		p.WouldCopy.Bytes += size
-		add(p.StorageClass, r.Entry.Source.StorageClass, size)
-		for _, b := range sizeBuckets {
-			if size < b.max {
-				add(p.Sizes, b.label, size)
-				break
-			}
-		}
-		if size > p.threshold {
-			ps, _ := engine.PartSizeFor(size, p.partSize)
-			parts := (size + ps - 1) / ps
-			p.Multipart++
-			p.Parts += parts
-			p.Requests += parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
-		} else {
-			p.CopyObject++
-			p.Requests++
-		}
-	case engine.Skipped:
-		add(p.Skipped, r.Reason, size)
-	}
-}
-
-func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(struct { //nolint:errcheck
-			Event  string `json:"event"`
-			Source string `json:"source"`
-			Dest   string `json:"destination"`
-			*planner
-		}{"plan", from, to, p})
-		return
-	}
-	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
-	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",
-		plural(p.WouldCopy.Count, "object"), humanBytes(p.WouldCopy.Bytes), p.CopyObject, p.Multipart, p.Parts, p.Requests)
-	printMap := func(title string, m map[string]countBytes, order []string) {
-		if len(m) == 0 {
-			return
-		}
-		fmt.Fprintf(w, "  %s\n", title)
-		if order == nil {
-			for k := range m {
-				order = append(order, k)
-			}
-			sort.Slice(order, func(i, j int) bool { return m[order[i]].Count > m[order[j]].Count })
-		}
-		for _, k := range order {
-			if c, ok := m[k]; ok {
-				fmt.Fprintf(w, "    %-20s %10d  %s\n", k, c.Count, humanBytes(c.Bytes))
-			}
-		}
-	}
-	if len(p.ByOperation) > 0 {
-		ops := slices.Sorted(maps.Keys(p.ByOperation))
-		var parts []string
-		for _, op := range ops {
-			parts = append(parts, fmt.Sprintf("%s %d", op, p.ByOperation[op]))
-		}
-		fmt.Fprintf(w, "  requests the copy would make: %d (%s), of which %d to look at both sides as this plan did\n",
-			p.Total, strings.Join(parts, ", "), sum(p.Look))
-	}
-	printMap("skipped, by reason:", p.Skipped, nil)
-	printMap("to copy, by storage class:", p.StorageClass, nil)
-	var order []string
-	for _, b := range sizeBuckets {
-		order = append(order, b.label)
-	}
-	printMap("to copy, by size:", p.Sizes, order)
-}
-
-func sum(m map[string]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
-	}
-	return n
 }

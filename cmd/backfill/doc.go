@@ -1,14 +1,12 @@
 // Command backfill copies a media library's pre-existing objects from a
 // primary S3 bucket to its replica by server-side copy.
 //
-// This package is the CLI only: flags become options structs (parseCopy),
-// AWS clients come from internal/awsconf, the work is done by engine with a
-// source from inventory. Signals and exit codes live here and nowhere else:
-// run returns the exit code and main is the only caller of os.Exit.
-//
-// Output: progress on stderr (progress.go), results and the summary on
-// stdout, text or JSON lines (output.go); the --report and --failures
-// files are created mode 0600.
+// This package is the CLI only: each cmd_<name>.go is a table of flags and
+// a short action that turns them into a run description (run.Spec,
+// run.StatusSpec, run.CleanupSpec) and calls package run. Signals
+// (signals.go: the first Ctrl-C or SIGTERM stops gracefully, the second
+// aborts) and exit codes (main.go, via run.ExitCode) live here and
+// nowhere else; main is the only caller of os.Exit.
 //
 // The end-to-end tests (e2e_*_test.go) build this binary once in TestMain
 // and run it against versitygw through the s3test proxy, asserting on the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/internal/s3test"
+	"github.com/backfill-dev/backfill/report"
 )
 
 // TestKill9AndResume kills backfill with SIGKILL at random points of a real
@@ -246,7 +247,7 @@ func TestStatusAndRetryFailed(t *testing.T) {
 
 	r = e.run("status", "--json")
 	mustCode(t, r, 0)
-	var st statusReport
+	var st report.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}

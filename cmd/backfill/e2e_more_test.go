@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/backfill-dev/backfill/internal/s3test"
+	"github.com/backfill-dev/backfill/report"
 )
 
 // withoutEnv returns env without the variables named.
@@ -106,7 +107,7 @@ func TestTransientFailureIsRetriedByAPlainRerun(t *testing.T) {
 	if e.body(e.dst, "a/2") != "2" {
 		t.Error("a/2 not copied by the re-run")
 	}
-	var st statusReport
+	var st report.Status
 	r = e.run("status", "--json")
 	json.Unmarshal([]byte(r.stdout), &st)
 	if st.Failed != 0 || st.Done != 3 || !st.Complete {

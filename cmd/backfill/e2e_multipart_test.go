@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/backfill-dev/backfill/internal/s3test"
+	"github.com/backfill-dev/backfill/report"
 )
 
 func randomBody(size int, seed uint64) string {
@@ -97,7 +98,7 @@ func TestMultipartSourceChangedMidCopyIsAborted(t *testing.T) {
 		t.Error("a completed object exists in the replica")
 	}
 	e.noUploads(e.dst)
-	var st statusReport
+	var st report.Status
 	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
 	if st.InProgress != 0 {
 		t.Errorf("status still records %d uploads", st.InProgress)
@@ -176,7 +177,7 @@ func TestMultipartKill9Resume(t *testing.T) {
 	if held == 0 || held == 8 {
 		t.Fatalf("S3 holds %d of 8 parts after the kill; the test needs a copy in the middle", held)
 	}
-	var st statusReport
+	var st report.Status
 	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
 	if st.InProgress != 1 || len(st.Uploads) != 1 || st.Uploads[0].UploadID != aws.ToString(ups.Uploads[0].UploadId) {
 		t.Errorf("status after the kill: %+v", st)
@@ -251,7 +252,7 @@ func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
 	if !strings.Contains(r.stdout, "aborted") || !strings.Contains(r.stdout, "big.mov") {
 		t.Errorf("cleanup of the recorded upload:\n%s", r.stdout)
 	}
-	var st statusReport
+	var st report.Status
 	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
 	if st.InProgress != 0 {
 		t.Errorf("status still lists %d uploads", st.InProgress)
@@ -291,7 +292,7 @@ func TestMultipartCtrlCAborts(t *testing.T) {
 		t.Errorf("requests %v: want the upload aborted after the parts in flight", c)
 	}
 	e.noUploads(e.dst)
-	var st statusReport
+	var st report.Status
 	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
 	if st.InProgress != 0 || st.Failed != 0 {
 		t.Errorf("status after Ctrl-C: %d uploads, %d failed", st.InProgress, st.Failed)

@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/awsconf"
+	"github.com/backfill-dev/backfill/run"
 )
 
 // awsFlags are the AWS configuration flags every command that talks to S3
@@ -26,14 +27,43 @@ func awsFlags() []cli.Flag {
 	}
 }
 
-func awsOptions(c *cli.Context, connections int) (awsconf.Options, awsconf.Side, awsconf.Side) {
+// awsOptions reads the AWS flags: the shared settings and each side's own.
+func awsOptions(c *cli.Context) (awsconf.Options, awsconf.Side, awsconf.Side) {
 	return awsconf.Options{
 			Profile:     c.String("profile"),
 			Region:      c.String("region"),
 			Endpoint:    c.String("endpoint-url"),
 			MaxAttempts: c.Int("max-attempts"),
-			Connections: connections,
 		},
 		awsconf.Side{Profile: c.String("source-profile"), Region: c.String("source-region"), Endpoint: c.String("source-endpoint-url")},
 		awsconf.Side{Profile: c.String("dest-profile"), Region: c.String("dest-region"), Endpoint: c.String("dest-endpoint-url")}
+}
+
+func checkpointFlags() []cli.Flag {
+	const cat = "Checkpoint"
+	return []cli.Flag{
+		&cli.StringFlag{Name: "checkpoint", Category: cat, Value: run.DefaultCheckpoint, Usage: "resume from and record progress in `PATH` (bbolt file, mode 0600)"},
+		&cli.BoolFlag{Name: "no-checkpoint", Category: cat, Usage: "run without a checkpoint (nothing is resumable)"},
+		&cli.BoolFlag{Name: "reset", Category: cat, Usage: "empty the checkpoint and start the job over (also when its spec differs)"},
+		&cli.BoolFlag{Name: "retry-failed", Category: cat, Usage: "copy only the objects the checkpoint records as failed, without listing"},
+	}
+}
+
+// checkpointPath decides the run's checkpoint from the flags: none with
+// --no-checkpoint or for a dry run (which records nothing).
+func checkpointPath(c *cli.Context) (string, error) {
+	reset, retry, dry := c.Bool("reset"), c.Bool("retry-failed"), c.Bool("dry-run")
+	switch {
+	case c.Bool("no-checkpoint") && (reset || retry || c.IsSet("checkpoint")):
+		return "", run.Usagef("--no-checkpoint cannot go with --checkpoint, --reset or --retry-failed")
+	case c.Bool("no-checkpoint"):
+		return "", nil
+	case dry && (reset || retry):
+		return "", run.Usagef("--dry-run does not use the checkpoint: it cannot go with --reset or --retry-failed")
+	case dry:
+		return "", nil // a dry run copies nothing, so it records nothing either
+	case c.String("checkpoint") == "":
+		return "", run.Usagef("--checkpoint needs a path (or use --no-checkpoint)")
+	}
+	return c.String("checkpoint"), nil
 }

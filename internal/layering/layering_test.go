@@ -12,11 +12,14 @@ const mod = "github.com/backfill-dev/backfill"
 // against what its layer may depend on.
 func TestLayers(t *testing.T) {
 	for pkg, banned := range map[string][]string{
-		"checkpoint":       {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/cmd/"},
-		"inventory":        {mod + "/engine", mod + "/cmd/", mod + "/checkpoint"},
-		"engine":           {mod + "/cmd/"},
+		"checkpoint":       {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/cmd/", mod + "/run", mod + "/report"},
+		"inventory":        {mod + "/engine", mod + "/cmd/", mod + "/checkpoint", mod + "/run", mod + "/report"},
+		"engine":           {mod + "/cmd/", mod + "/run", mod + "/report"},
+		"report":           {mod + "/cmd/", mod + "/run", "github.com/urfave/cli"},
+		"run":              {mod + "/cmd/", "github.com/urfave/cli"},
+		"internal/s3err":   {mod + "/engine", mod + "/inventory", mod + "/run", mod + "/cmd/"},
 		"internal/s3url":   {"github.com/aws/", mod + "/engine"},
-		"internal/awsconf": {mod + "/engine", mod + "/cmd/"},
+		"internal/awsconf": {mod + "/engine", mod + "/cmd/", mod + "/run"},
 	} {
 		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).CombinedOutput()
 		if err != nil {

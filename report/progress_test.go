@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -35,35 +35,35 @@ func (s *syncBuffer) String() string {
 func TestProgressModes(t *testing.T) {
 	st := fixedStats{engine.Stats{Listed: 12, ToCopy: 10, Copied: 5, CopiedBytes: 5 << 20, Skipped: 2, Settled: 5, ListingDone: true}}
 
-	if m := progressModeFor(&bytes.Buffer{}, true); m != progressLines {
+	if m := ProgressModeFor(&bytes.Buffer{}, true); m != ProgressLines {
 		t.Errorf("a non-terminal got mode %d", m)
 	}
-	if m := progressModeFor(&bytes.Buffer{}, false); m != progressOff {
+	if m := ProgressModeFor(&bytes.Buffer{}, false); m != ProgressOff {
 		t.Errorf("--no-progress got mode %d", m)
 	}
 
-	old := statusInterval
-	statusInterval = 20 * time.Millisecond
-	defer func() { statusInterval = old }()
+	old := StatusInterval
+	StatusInterval = 20 * time.Millisecond
+	defer func() { StatusInterval = old }()
 	var lines syncBuffer
-	p := startProgress(&lines, st, progressLines)
+	p := StartProgress(&lines, st, ProgressLines)
 	time.Sleep(120 * time.Millisecond)
-	p.stop()
+	p.Stop()
 	if !strings.Contains(lines.String(), "copied 5/10 objects (5.0 MiB") || !strings.Contains(lines.String(), "skipped 2") {
 		t.Errorf("status lines: %q", lines.String())
 	}
 
 	var bar syncBuffer
-	p = startProgress(&bar, st, progressBar)
+	p = StartProgress(&bar, st, ProgressBar)
 	time.Sleep(400 * time.Millisecond)
-	p.stop()
+	p.Stop()
 	if out := bar.String(); !strings.Contains(out, "5/10") || !strings.Contains(out, "5.0 MiB copied") {
 		t.Errorf("progress bar: %q", out)
 	}
 
 	var off syncBuffer
-	p = startProgress(&off, st, progressOff)
-	p.stop()
+	p = StartProgress(&off, st, ProgressOff)
+	p.Stop()
 	if off.String() != "" {
 		t.Errorf("--no-progress wrote %q", off.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package inventory
 
 import (
 	"context"
@@ -9,9 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/backfill-dev/backfill/internal/awsconf"
-	"github.com/backfill-dev/backfill/inventory"
 )
 
 // reportSource streams the failed tasks of an S3 Batch Operations
@@ -28,9 +25,28 @@ type resultsFile struct {
 	path, name string
 }
 
+// openReport fetches the report's files and checks every failed row.
+func openReport(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
+	files, cleanup, err := loadReport(ctx, spec.CompletionReport, deps.Source)
+	if err != nil {
+		return nil, fmt.Errorf("%w (nothing was copied)", err)
+	}
+	rs := &reportSource{files: files, refresher: spec.refresher(deps)}
+	n, err := rs.check()
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("completion report: %w (nothing was copied)", err)
+	}
+	src := &Source{stream: rs, cleanup: cleanup}
+	if n == 0 {
+		src.Empty = fmt.Sprintf("The completion report %s has no failed tasks: nothing to do.", spec.CompletionReport)
+	}
+	return src, nil
+}
+
 // loadReport fetches and checks a report's manifest and failed results
 // files; cleanup removes the temp copies of files read from S3.
-func loadReport(ctx context.Context, arg string, c *awsconf.Client) (files []resultsFile, cleanup func(), err error) {
+func loadReport(ctx context.Context, arg string, c getObjectAPI) (files []resultsFile, cleanup func(), err error) {
 	var temps []string
 	clean := func() {
 		for _, t := range temps {
@@ -53,9 +69,6 @@ func loadReport(ctx context.Context, arg string, c *awsconf.Client) (files []res
 	manifestPath, remote := arg, strings.HasPrefix(arg, "s3://")
 	if remote {
 		bucket, key, _ := strings.Cut(strings.TrimPrefix(arg, "s3://"), "/")
-		if bucket == "" || !strings.HasSuffix(key, "manifest.json") {
-			return nil, nil, usageErrorf("--completion-report %q: want s3://BUCKET/.../job-ID/manifest.json or a local manifest.json", arg)
-		}
 		if manifestPath, err = fetch(bucket, key); err != nil {
 			return nil, nil, err
 		}
@@ -64,7 +77,7 @@ func loadReport(ctx context.Context, arg string, c *awsconf.Client) (files []res
 	if err != nil {
 		return nil, nil, fmt.Errorf("--completion-report: %w", err)
 	}
-	m, err := inventory.ParseReportManifest(f, arg)
+	m, err := ParseReportManifest(f, arg)
 	f.Close()
 	if err != nil {
 		return nil, nil, err
@@ -111,13 +124,13 @@ func md5File(path string) (string, error) {
 }
 
 // rows calls fn for every failed task, checking each row.
-func (s *reportSource) rows(fn func(inventory.ReportRow) error) error {
+func (s *reportSource) rows(fn func(ReportRow) error) error {
 	for _, rf := range s.files {
 		f, err := os.Open(rf.path)
 		if err != nil {
 			return err
 		}
-		r := inventory.NewReportReader(f, rf.name)
+		r := NewReportReader(f, rf.name)
 		for {
 			row, err := r.Next()
 			if err == io.EOF {
@@ -126,9 +139,9 @@ func (s *reportSource) rows(fn func(inventory.ReportRow) error) error {
 			if err == nil && row.TaskStatus == "failed" {
 				switch {
 				case row.Bucket != s.bucket:
-					err = &inventory.ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the source is %q", row.Bucket, s.bucket)}
+					err = &ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("bucket %q, but the source is %q", row.Bucket, s.bucket)}
 				case !strings.HasPrefix(row.Key, s.prefix):
-					err = &inventory.ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("key %q is not under the source prefix %q", row.Key, s.prefix)}
+					err = &ParseError{File: rf.name, Line: row.Line, Err: fmt.Errorf("key %q is not under the source prefix %q", row.Key, s.prefix)}
 				default:
 					err = fn(row)
 				}
@@ -145,15 +158,15 @@ func (s *reportSource) rows(fn func(inventory.ReportRow) error) error {
 
 func (s *reportSource) check() (int, error) {
 	n := 0
-	err := s.rows(func(inventory.ReportRow) error { n++; return nil })
+	err := s.rows(func(ReportRow) error { n++; return nil })
 	return n, err
 }
 
-func (s *reportSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
-	return s.stream(ctx, out, func(emit func(inventory.Entry) error) error {
-		return s.rows(func(row inventory.ReportRow) error {
-			return emit(inventory.Entry{Rel: row.Key[len(s.prefix):],
-				Source: inventory.Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
+func (s *reportSource) Stream(ctx context.Context, out chan<- Entry) error {
+	return s.stream(ctx, out, func(emit func(Entry) error) error {
+		return s.rows(func(row ReportRow) error {
+			return emit(Entry{Rel: row.Key[len(s.prefix):],
+				Source: Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
 		})
 	})
 }

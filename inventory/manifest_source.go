@@ -1,4 +1,4 @@
-package main
+package inventory
 
 import (
 	"context"
@@ -6,9 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/backfill-dev/backfill/internal/awsconf"
-	"github.com/backfill-dev/backfill/inventory"
 )
 
 // manifestSource streams the objects an S3 Batch Operations CSV manifest
@@ -23,9 +20,28 @@ type manifestSource struct {
 	refresher
 }
 
+// openManifest fetches the manifest (if it is in S3) and checks every row.
+func openManifest(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
+	path, cleanup, err := fetchManifest(ctx, spec.Manifest, deps.Source)
+	if err != nil {
+		return nil, err
+	}
+	m := &manifestSource{path: path, name: spec.Manifest, refresher: spec.refresher(deps)}
+	n, err := m.check()
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("manifest: %w (nothing was copied)", err)
+	}
+	src := &Source{stream: m, cleanup: cleanup}
+	if n == 0 {
+		src.Empty = fmt.Sprintf("The manifest %s is empty: nothing to do.", spec.Manifest)
+	}
+	return src, nil
+}
+
 // fetchManifest returns a local path for the manifest: the file itself,
 // or a private temp copy of an s3:// one (read with the source's client).
-func fetchManifest(ctx context.Context, arg string, c *awsconf.Client) (path string, cleanup func(), err error) {
+func fetchManifest(ctx context.Context, arg string, c getObjectAPI) (path string, cleanup func(), err error) {
 	rest, ok := strings.CutPrefix(arg, "s3://")
 	if !ok {
 		if _, err := os.Stat(arg); err != nil {
@@ -34,9 +50,6 @@ func fetchManifest(ctx context.Context, arg string, c *awsconf.Client) (path str
 		return arg, func() {}, nil
 	}
 	bucket, key, _ := strings.Cut(rest, "/")
-	if bucket == "" || key == "" {
-		return "", nil, usageErrorf("--manifest %q: want s3://BUCKET/KEY or a file", arg)
-	}
 	path, err = downloadTemp(ctx, c, bucket, key, "backfill-manifest-*.csv")
 	if err != nil {
 		return "", nil, fmt.Errorf("--manifest: %w", err)
@@ -45,13 +58,13 @@ func fetchManifest(ctx context.Context, arg string, c *awsconf.Client) (path str
 }
 
 // rows calls fn for every row of the manifest, in order.
-func (m *manifestSource) rows(fn func(inventory.ManifestRow) error) error {
+func (m *manifestSource) rows(fn func(ManifestRow) error) error {
 	f, err := os.Open(m.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := inventory.NewManifestReader(f, m.name)
+	r := NewManifestReader(f, m.name)
 	r.Bucket, r.Prefix = m.bucket, m.prefix
 	for {
 		row, err := r.Next()
@@ -70,15 +83,15 @@ func (m *manifestSource) rows(fn func(inventory.ManifestRow) error) error {
 // check reads the whole manifest and reports its first bad row.
 func (m *manifestSource) check() (int, error) {
 	n := 0
-	err := m.rows(func(inventory.ManifestRow) error { n++; return nil })
+	err := m.rows(func(ManifestRow) error { n++; return nil })
 	return n, err
 }
 
-func (m *manifestSource) Stream(ctx context.Context, out chan<- inventory.Entry) error {
-	return m.stream(ctx, out, func(emit func(inventory.Entry) error) error {
-		return m.rows(func(row inventory.ManifestRow) error {
-			return emit(inventory.Entry{Rel: row.Key[len(m.prefix):],
-				Source: inventory.Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
+func (m *manifestSource) Stream(ctx context.Context, out chan<- Entry) error {
+	return m.stream(ctx, out, func(emit func(Entry) error) error {
+		return m.rows(func(row ManifestRow) error {
+			return emit(Entry{Rel: row.Key[len(m.prefix):],
+				Source: Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
 		})
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package inventory
 
 import (
 	"bufio"
@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/backfill-dev/backfill/inventory"
 )
 
 // --all-versions needs every row of a key together, but S3 Inventory data
@@ -44,7 +42,7 @@ func partShard(i int) string { return fmt.Sprintf("versions:%04d", i) }
 
 // spilled is one row as a partition file keeps it.
 type spilled struct {
-	row       inventory.InventoryRow
+	row       InventoryRow
 	file, seq int // where it was read: ties of date keep S3's order
 }
 
@@ -53,7 +51,7 @@ func putString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func encodeRow(b []byte, r inventory.InventoryRow, file int) []byte {
+func encodeRow(b []byte, r InventoryRow, file int) []byte {
 	b = putString(b, r.Key)
 	b = putString(b, r.Bucket)
 	b = putString(b, r.VersionID)
@@ -150,7 +148,7 @@ func (s *inventorySource) spill(ctx context.Context, n int) (paths []string, cle
 	for i, df := range s.files {
 		fileIdx[df.shard] = i
 	}
-	err = s.rows(ctx, func(df dataFile, r inventory.InventoryRow) error {
+	err = s.rows(ctx, func(df dataFile, r InventoryRow) error {
 		if !s.wantedKey(r) {
 			return nil
 		}
@@ -179,7 +177,7 @@ func (s *inventorySource) spill(ctx context.Context, n int) (paths []string, cle
 }
 
 // streamVersions sends one entry per key, partition by partition.
-func (s *inventorySource) streamVersions(ctx context.Context, send func(inventory.Entry) error) error {
+func (s *inventorySource) streamVersions(ctx context.Context, send func(Entry) error) error {
 	paths, cleanup, err := s.spill(ctx, s.versionRows)
 	if err != nil {
 		return err
@@ -192,7 +190,7 @@ func (s *inventorySource) streamVersions(ctx context.Context, send func(inventor
 		}
 		skipTo, resumed := s.resumed[shard]
 		if !resumed {
-			if err := send(inventory.Entry{Kind: inventory.KindShardFound, Shard: shard}); err != nil {
+			if err := send(Entry{Kind: KindShardFound, Shard: shard}); err != nil {
 				return err
 			}
 		}
@@ -220,7 +218,7 @@ func (s *inventorySource) streamVersions(ctx context.Context, send func(inventor
 				}
 			}
 		}
-		if err := send(inventory.Entry{Kind: inventory.KindShardDone, Shard: shard}); err != nil {
+		if err := send(Entry{Kind: KindShardDone, Shard: shard}); err != nil {
 			return err
 		}
 	}
@@ -270,8 +268,8 @@ func readPartition(path string) ([]spilled, error) {
 // The replica's version list, not the rows' replication statuses, says
 // which versions a key with several already has; a key with one version
 // is decided as without --all-versions.
-func (s *inventorySource) groupEntry(shard, key string, group []spilled) (inventory.Entry, bool) {
-	var versions []inventory.InventoryRow
+func (s *inventorySource) groupEntry(shard, key string, group []spilled) (Entry, bool) {
+	var versions []InventoryRow
 	markerOnTop := false
 	for _, sp := range group {
 		switch r := sp.row; {
@@ -282,7 +280,7 @@ func (s *inventorySource) groupEntry(shard, key string, group []spilled) (invent
 		}
 	}
 	if len(versions) == 0 {
-		return inventory.Entry{}, false
+		return Entry{}, false
 	}
 	if len(versions) == 1 && versions[0].IsLatest && !markerOnTop {
 		return s.entry(shard, versions[0]), true
@@ -290,7 +288,7 @@ func (s *inventorySource) groupEntry(shard, key string, group []spilled) (invent
 	// S3 lists a key's versions newest first: reversed, ties of date keep
 	// that order; then by date, the current version last.
 	slices.Reverse(versions)
-	slices.SortStableFunc(versions, func(a, b inventory.InventoryRow) int {
+	slices.SortStableFunc(versions, func(a, b InventoryRow) int {
 		if a.IsLatest != b.IsLatest {
 			if a.IsLatest {
 				return 1
@@ -299,17 +297,17 @@ func (s *inventorySource) groupEntry(shard, key string, group []spilled) (invent
 		}
 		return a.LastModified.Compare(b.LastModified)
 	})
-	objs := make([]inventory.Object, len(versions))
+	objs := make([]Object, len(versions))
 	for i, r := range versions {
 		v := r.VersionID
 		if v == "" {
 			v = "null" // the version written before versioning was enabled
 		}
-		objs[i] = inventory.Object{Bucket: r.Bucket, Key: r.Key, VersionID: v, Size: r.Size, ETag: r.ETag,
+		objs[i] = Object{Bucket: r.Bucket, Key: r.Key, VersionID: v, Size: r.Size, ETag: r.ETag,
 			LastModified: r.LastModified, StorageClass: r.StorageClass, Archived: r.Archived()}
 	}
 	n := len(objs) - 1
-	e := inventory.Entry{Rel: key[len(s.prefix):], Shard: shard, Source: objs[n], Older: objs[:n]}
+	e := Entry{Rel: key[len(s.prefix):], Shard: shard, Source: objs[n], Older: objs[:n]}
 	if markerOnTop {
 		e.SkipReason = "delete-marker"
 	}

@@ -1,4 +1,4 @@
-package main
+package inventory
 
 import (
 	"bufio"
@@ -7,12 +7,10 @@ import (
 	"io"
 	"testing"
 	"time"
-
-	"github.com/backfill-dev/backfill/inventory"
 )
 
 func TestSpilledRowRoundTrip(t *testing.T) {
-	rows := []inventory.InventoryRow{
+	rows := []InventoryRow{
 		{Bucket: "b", Key: "a/ü b+c.exr", VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", IsLatest: true, Size: 1 << 40, ETag: `"abc-2"`,
 			LastModified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), StorageClass: "INTELLIGENT_TIERING", ReplicationStatus: "FAILED",
 			IntelligentTieringAccessTier: "ARCHIVE_ACCESS", Line: 7},

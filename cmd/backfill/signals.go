@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/backfill-dev/backfill/run"
+)
+
+// withSignals returns a context cancelled by a second Ctrl-C or SIGTERM,
+// and ctl, which the first one stops gracefully: the copies in flight
+// finish, no new ones start. Before the copy begins (nothing in flight)
+// the first signal cancels at once. stop ends the handling.
+func withSignals(ctx context.Context, stderr io.Writer) (_ context.Context, ctl *run.Control, stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	ctl = &run.Control{}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-sigs:
+			case <-done:
+				return
+			}
+			if n++; n == 1 && ctl.Stop() {
+				fmt.Fprintln(stderr, "\nbackfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
+			} else {
+				cancel()
+			}
+		}
+	}()
+	return ctx, ctl, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}

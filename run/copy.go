@@ -1,0 +1,261 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/backfill-dev/backfill/checkpoint"
+	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/inventory"
+	"github.com/backfill-dev/backfill/report"
+)
+
+// Env is where a run writes and how it reaches S3.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Control, when set, lets a signal handler stop the run gracefully.
+	Control *Control
+	// Connect makes the clients (nil: Connect, the SDK's).
+	Connect Connector
+}
+
+// copyRun is one copy (or plan) from start to end.
+type copyRun struct {
+	spec  *Spec
+	env   Env
+	start time.Time
+	cp    *checkpoint.Store
+	out   *report.Output
+	sides *Sides
+	src   *inventory.Source
+	plan  *planner // set for a plan
+}
+
+// Run runs a copy (or, with spec.Plan, a plan) from start to end: the
+// checkpoint, the report files, the clients and their preflight, the
+// source, the engine with its progress display, and the outcome (summary,
+// report, failures file). It returns nil when every object was copied or
+// skipped for a stated reason, otherwise an error whose ExitCode is the
+// exit status (Explained when the summary already said why).
+func Run(ctx context.Context, spec *Spec, env Env) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	if env.Connect == nil {
+		env.Connect = Connect
+	}
+	r := &copyRun{spec: spec, env: env, start: time.Now()}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The checkpoint first: a second run on it is refused at once, before
+	// it touches anything (such as the running job's report and failures
+	// files).
+	if spec.Checkpoint != "" {
+		cp, err := OpenCheckpoint(spec.Checkpoint, false)
+		if err != nil {
+			return err
+		}
+		defer cp.Close()
+		r.cp = cp
+	}
+	// The report and failures files next, so that a run that fails early
+	// still leaves a report saying so (never last night's).
+	out, err := report.NewOutput(env.Stdout, env.Stderr, spec.Output)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	r.out = out
+	eng, err := r.prepare(ctx)
+	if err != nil {
+		return r.fail(ctx, err)
+	}
+	defer r.src.Close()
+	return r.copy(ctx, eng)
+}
+
+// prepare does everything before the first copy: clients, preflight,
+// source, checkpoint job, engine.
+func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
+	sides, err := r.env.Connect(ctx, r.spec)
+	if err != nil {
+		return nil, err
+	}
+	r.sides = sides
+	if err := preflightBoth(ctx, sides, r.spec); err != nil {
+		return nil, err
+	}
+	src, err := inventory.Open(ctx, r.spec.Source, inventory.Deps{Source: sides.Source, Replica: sides.Dest, State: r.state()})
+	if err != nil {
+		return nil, err
+	}
+	r.src = src
+	if src.Empty != "" {
+		r.out.Note(src.Empty)
+	}
+	opts, err := r.beginJob()
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	opts.Logf = func(format string, args ...any) { fmt.Fprintf(r.env.Stderr, "backfill: "+format+"\n", args...) }
+	eng, err := engine.New(sides.Dest, sides.Source, opts, r.observer())
+	if err != nil {
+		src.Close()
+		return nil, usage(err)
+	}
+	return eng, nil
+}
+
+// state is the job's checkpoint as the source reads it.
+func (r *copyRun) state() inventory.State {
+	switch {
+	case r.cp == nil:
+		return nil
+	case r.spec.Reset:
+		return emptyState{}
+	}
+	return cpState{r.cp}
+}
+
+// beginJob records (or checks) the job in the checkpoint and returns the
+// engine's options for it.
+func (r *copyRun) beginJob() (engine.Options, error) {
+	opts := r.spec.Engine
+	opts.Start = r.start
+	if r.cp == nil {
+		return opts, nil
+	}
+	err := r.cp.Begin(r.spec.jobSpec(r.src.Delivery), r.start.Add(-opts.MinAge), r.spec.Reset)
+	if errors.Is(err, checkpoint.ErrSpecMismatch) {
+		return opts, usage(err)
+	}
+	if err != nil {
+		return opts, err
+	}
+	has, err := r.cp.HasObjects()
+	if err != nil {
+		return opts, err
+	}
+	opts.Checkpoint, opts.FreshCheckpoint = r.cp, !has
+	opts.TrackShards, opts.Resume = r.src.TrackShards, engineShards(r.src.Resume)
+	if r.src.ListingDone {
+		r.out.Note(fmt.Sprintf("The checkpoint %s says this job's listing is complete: nothing was listed. Use --reset (or another --checkpoint) to list the buckets again.", r.spec.Checkpoint))
+	}
+	return opts, nil
+}
+
+// observer is who sees each result: the planner for a plan, else the
+// output (object lines, failures file).
+func (r *copyRun) observer() engine.Observer {
+	if r.spec.Plan {
+		r.plan = newPlanner(r.spec.Engine.MultipartThreshold, r.spec.Engine.PartSize)
+		return r.plan
+	}
+	return r.out
+}
+
+// copy runs the engine with its progress display, then reports.
+func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
+	r.env.Control.set(eng)
+	defer r.env.Control.set(nil)
+	if ctx.Err() != nil { // interrupted during the set-up
+		eng.Stop()
+	}
+	prog := report.StartProgress(r.env.Stderr, eng, report.ProgressModeFor(r.env.Stderr, r.spec.Progress))
+	sum, runErr := eng.Run(ctx, r.src)
+	prog.Stop()
+
+	code := classify(sum, runErr)
+	if r.cp != nil && !r.spec.Engine.DryRun {
+		job, err := jobState(r.cp, r.spec.From, r.out)
+		if err != nil {
+			fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		}
+		r.out.SetJob(job)
+		if r.spec.Source.RetryFailed && !job.ListingComplete {
+			r.out.Note("The listing of this job is not complete: run the same command without --retry-failed to finish it.")
+		}
+		// Failures of earlier runs that this run did not retry still
+		// leave the replica incomplete.
+		if code == exitcode.OK && job.FailedObjects > 0 {
+			code = exitcode.Partial
+		}
+	}
+	r.out.SetAborted(ctx.Err() != nil)
+	if r.plan != nil && runErr == nil {
+		return r.printPlan(code)
+	}
+	if err := r.out.Finish(sum, runErr, code); err != nil {
+		if runErr == nil {
+			return err
+		}
+		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+	}
+	if runErr != nil && code == exitcode.Failed {
+		return &ExitError{Code: code, Err: runErr}
+	}
+	return exitWith(code)
+}
+
+// printPlan prints the plan (the summary of a plan) and its status.
+func (r *copyRun) printPlan(code int) error {
+	if r.sides.Requests != nil {
+		r.plan.looked(r.sides.Requests.Counts())
+	} else {
+		r.plan.looked(nil)
+	}
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String())
+	if err := r.out.Close(); err != nil {
+		return err
+	}
+	return exitWith(code)
+}
+
+// classify maps an engine run's outcome to its exit status.
+func classify(sum *engine.Summary, runErr error) int {
+	switch {
+	case runErr != nil && sum.Interrupted:
+		return exitcode.Interrupted
+	case runErr != nil:
+		return exitcode.Failed
+	case sum.Interrupted:
+		return exitcode.Interrupted
+	case sum.FailedTotal() > 0:
+		return exitcode.Partial
+	}
+	return exitcode.OK
+}
+
+// exitWith is nil for success, else an explained ExitError.
+func exitWith(code int) error {
+	if code == exitcode.OK {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
+
+// fail ends a run that stopped before the copy began: a summary and
+// report saying so, and the error with its exit status.
+func (r *copyRun) fail(ctx context.Context, err error) error {
+	code := exitcode.Failed
+	var ee *ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.Code
+	case ctx.Err() != nil:
+		code, err = exitcode.Interrupted, fmt.Errorf("interrupted before the copy began: %w", err)
+	}
+	sum := &engine.Summary{Started: r.start, Finished: time.Now(), Skipped: map[string]int64{}, Failed: map[string]int64{}}
+	if ferr := r.out.Finish(sum, err, code); ferr != nil {
+		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", ferr)
+	}
+	if ee != nil {
+		return err
+	}
+	return &ExitError{Code: code, Err: err}
+}

@@ -1,0 +1,68 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/awsconf"
+	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/inventory"
+	"github.com/backfill-dev/backfill/report"
+)
+
+// MaxConcurrency bounds --concurrency.
+const MaxConcurrency = 4096
+
+// Spec describes one copy run (or plan) completely: what the user asked
+// for, after the flags were read. Run never looks anywhere else.
+type Spec struct {
+	// Plan runs the copy's decisions as a dry run and prints a plan
+	// (counts, sizes, storage classes, requests) instead of a summary.
+	Plan bool
+	From s3url.URL
+	To   s3url.URL
+	// Include and Exclude are the globs behind Engine.Filter, kept for the
+	// job's identity.
+	Include, Exclude []string
+	// Engine are the copy options; Source, Dest and the checkpoint fields
+	// are filled in by Run.
+	Engine engine.Options
+	// Source names where the objects come from (From and To are copied in).
+	Source inventory.Spec
+	// Checkpoint is the checkpoint file ("" = none); Reset empties it first.
+	Checkpoint string
+	Reset      bool
+	// Output is where the results go; From, To and DryRun are filled in.
+	Output report.Options
+	// Progress shows a progress bar or status lines on stderr.
+	Progress bool
+	// AWS settings for both sides, and each side's own.
+	AWS              awsconf.Options
+	SrcSide, DstSide awsconf.Side
+}
+
+// Validate checks the spec without S3; its errors are usage errors.
+func (s *Spec) Validate() error {
+	s.Engine.Source, s.Engine.Dest = s.From, s.To
+	s.Source.From, s.Source.To = s.From, s.To
+	s.Source.IncludeArchived = s.Engine.IncludeArchived
+	s.Source.ExpectedSourceOwner, s.Source.ExpectedReplicaOwner = s.Engine.ExpectedSourceOwner, s.Engine.ExpectedDestOwner
+	s.Output.From, s.Output.To, s.Output.DryRun = s.From, s.To, s.Engine.DryRun
+	if c := s.Engine.Concurrency; c < 1 || c > MaxConcurrency {
+		return usage(fmt.Errorf("--concurrency %d: must be between 1 and %d", c, MaxConcurrency))
+	}
+	if s.AWS.MaxAttempts < 1 {
+		return usage(errors.New("--max-attempts must be at least 1"))
+	}
+	if err := s.Engine.Validate(); err != nil {
+		return usage(err)
+	}
+	if err := s.Source.Validate(); err != nil {
+		return usage(err)
+	}
+	if s.Checkpoint == "" && (s.Reset || s.Source.RetryFailed) {
+		return usage(errors.New("--reset and --retry-failed need a checkpoint"))
+	}
+	return nil
+}
