@@ -17,6 +17,7 @@ func TestLayers(t *testing.T) {
 		"engine":           {mod + "/cmd/"},
 		"internal/s3url":   {"github.com/aws/", mod + "/engine"},
 		"internal/awsconf": {mod + "/engine", mod + "/cmd/"},
+		"internal/extsort": {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/checkpoint", mod + "/cmd/"},
 	} {
 		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).CombinedOutput()
 		if err != nil {
