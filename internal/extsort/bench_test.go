@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +109,37 @@ func BenchmarkSortInventory(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkJoinByKey joins 1M keys with 2M keys (every other one shared):
+// the cost of the join itself, iter.Pull2 on both sides included.
+func BenchmarkJoinByKey(b *testing.B) {
+	const n = 1_000_000
+	keys := make([]string, 2*n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("data/%012d", i)
+	}
+	every := func(step int) iter.Seq2[rec, error] {
+		return func(yield func(rec, error) bool) {
+			for i := 0; i < len(keys); i += step {
+				if !yield(rec{Key: keys[i]}, nil) {
+					return
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		both := 0
+		err := JoinByKey(every(2), every(1), recKey, recKey, func(_ string, a, b *rec) error {
+			if a != nil && b != nil {
+				both++
+			}
+			return nil
+		})
+		if err != nil || both != n {
+			b.Fatalf("%d pairs, %v", both, err)
+		}
+	}
+	b.ReportMetric(float64(2*n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }

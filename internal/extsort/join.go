@@ -30,7 +30,10 @@ func (e *OrderError) Error() string {
 func (e *OrderError) Unwrap() error { return e.Err }
 
 // JoinByKey merge-joins two inputs sorted by strictly ascending key (byte
-// order, as strings.Compare and S3 listings have it). fn is called once
+// order, as strings.Compare and S3 listings have it). A Sorter feeding it
+// must order by the same key with strings.Compare; an input with several
+// records per key (versions) must make them one key each (key and version
+// id) or one record per key before the join. fn is called once
 // per key of either input, in key order, with the record of each side or
 // nil for a side that lacks the key. a and b point to the join's own
 // copies, valid until fn returns.

@@ -178,6 +178,12 @@ func TestEarlyStopCleansUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if n == 0 {
+			// The runs merged away before the last merge are gone.
+			if r := runFiles(t, parent); len(r) > 3 {
+				t.Errorf("%d run files at the final merge, fan-in 3", len(r))
+			}
+		}
 		if n++; n == 10 {
 			break
 		}
