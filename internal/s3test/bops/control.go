@@ -86,6 +86,9 @@ func (s *Server) createJob(body []byte) (any, *apiError) {
 	fp := fingerprint(&req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "bops emulator: closed"}
+	}
 	if j, ok := s.tokens[*req.ClientRequestToken]; ok {
 		if j.fingerprint != fp {
 			return nil, &apiError{Status: http.StatusBadRequest, Code: codeIdempotency,
@@ -239,4 +242,11 @@ func decodeToken(q url.Values, jobs []*job) (int, *apiError) {
 	}
 	return 0, &apiError{Status: http.StatusBadRequest, Code: codeInvalidNextToken,
 		Message: "The continuation token provided is invalid"}
+}
+
+// jobCount is the number of jobs created so far.
+func (s *Server) jobCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.jobs)
 }

@@ -99,7 +99,7 @@ func TestCreateJobRejections(t *testing.T) {
 			apiErr(t, err, c.code, c.status)
 		})
 	}
-	if n := len(e.emu.jobs); n != 0 {
+	if n := e.emu.jobCount(); n != 0 {
 		t.Errorf("%d jobs exist after rejections only", n)
 	}
 }

@@ -104,6 +104,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
+	closed bool
 	jobs   map[string]*job
 	order  []*job // creation order
 	tokens map[string]*job
@@ -176,6 +177,9 @@ func (s *Server) Close() error {
 		if s.httpSrv != nil {
 			err = s.httpSrv.Close()
 		}
+		s.mu.Lock()
+		s.closed = true // no job starts after this
+		s.mu.Unlock()
 		s.cancel()
 		s.wg.Wait()
 	})

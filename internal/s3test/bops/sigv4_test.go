@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 )
 
@@ -76,36 +75,4 @@ func TestSigV4SDKErrors(t *testing.T) {
 	})
 	_, err := bad.ListJobs(e.ctx, &s3control.ListJobsInput{AccountId: aws.String(e.emu.AccountID())})
 	apiErr(t, err, "SignatureDoesNotMatch", 403)
-}
-
-// How backfill reaches the emulator from a child process: the SDK's
-// default configuration (credentials, region and AWS_ENDPOINT_URL from the
-// environment s3test.Server.Env gives), plus EndpointResolver so the
-// account id stays out of the host.
-func TestExampleClient(t *testing.T) {
-	e := newEnv(t, Options{})
-	for _, kv := range e.srv.Env(e.emu.URL()) {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, v)
-		}
-	}
-	cfg, err := config.LoadDefaultConfig(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain := s3control.NewFromConfig(cfg, func(o *s3control.Options) { o.Retryer = aws.NopRetryer{} })
-	_, err = plain.ListJobs(e.ctx, &s3control.ListJobsInput{AccountId: aws.String(e.emu.AccountID())})
-	if err == nil || !strings.Contains(err.Error(), e.emu.AccountID()+".127.0.0.1") {
-		t.Fatalf("the default resolver should put the account id in front of the loopback host: %v", err)
-	}
-	client := s3control.NewFromConfig(cfg, func(o *s3control.Options) {
-		o.EndpointResolverV2 = EndpointResolver()
-	})
-	out, err := client.ListJobs(e.ctx, &s3control.ListJobsInput{AccountId: aws.String(e.emu.AccountID())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Jobs) != 0 {
-		t.Errorf("a fresh emulator lists %d jobs", len(out.Jobs))
-	}
 }
