@@ -16,9 +16,11 @@ import (
 // CopyObject's limit is 5 GiB (5368709120 bytes).
 const maxCopySize = 5 << 30
 
-// tooLarge is CopyObject's answer for a source above 5 GiB (HTTP 400
-// InvalidRequest, reported by scality/cloudserver#6233, apache and ansible
-// issues). That a Batch Operations task reports exactly this is UNCONFIRMED.
+// tooLarge is CopyObject's answer for a source above 5 GiB: HTTP 400
+// InvalidRequest with this message (quoted from AWS in
+// scality/cloudserver#6233, uktrade/data-workspace-frontend#2101,
+// AmesCornish/buttersink#73). That a Batch Operations task reports exactly
+// this, rather than its own wording, is UNCONFIRMED.
 func tooLarge(t task) taskResult {
 	return failed(t, http.StatusBadRequest, "InvalidRequest",
 		"The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")

@@ -299,3 +299,9 @@ func (e *env) signedAt(at time.Time, method, path, body, accessKey, secretKey st
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
+
+func staticCreds(key, secret string) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil
+	})
+}

@@ -45,7 +45,13 @@ func (s *Server) readManifest(ctx context.Context, m *jobManifest) ([]task, *fai
 func (s *Server) getManifestObject(ctx context.Context, loc s3ARN, version *string, etag string) ([]byte, *failure) {
 	head, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &loc.Bucket, Key: &loc.Key, VersionId: version})
 	if err != nil {
-		return nil, manifestReadFailure(err)
+		// A HEAD answer has no body, so no error code: ask GET for it
+		// (NoSuchKey, NoSuchBucket, AccessDenied ...).
+		_, f := s.getObject(ctx, loc.Bucket, loc.Key, version, nil)
+		if f == nil {
+			f = manifestReadFailure(err)
+		}
+		return nil, f
 	}
 	got := trimETag(strings.TrimSpace(deref(head.ETag)))
 	if got != trimETag(strings.TrimSpace(etag)) {

@@ -36,6 +36,11 @@ func TestPreparingFailures(t *testing.T) {
 			m.Location.ObjectArn = aws.String("arn:aws:s3:::" + src + "/no-such-manifest.csv")
 			return m, rep
 		}, failManifestRead, "Reading the manifest failed: NoSuchKey"},
+		{"ManifestBucketMissing", func() (*types.JobManifest, string) {
+			m := e.manifest(src, "gone.csv", csvRows(src, []string{"a"}))
+			m.Location.ObjectArn = aws.String("arn:aws:s3:::no-such-manifest-bucket-bops/m.csv")
+			return m, rep
+		}, failManifestRead, "Reading the manifest failed: NoSuchBucket"},
 		{"HeaderRow", func() (*types.JobManifest, string) {
 			return e.manifest(src, "header.csv", "Bucket,Key\n"+csvRows(src, []string{"a"})), rep
 		}, failManifestContent, "header row"},

@@ -76,7 +76,7 @@ func parseS3ARN(arn string, wantKey bool) (s3ARN, bool) {
 
 func validBucketName(b string) bool { return bucketRe.MatchString(b) && !strings.Contains(b, "..") }
 
-// validateCreateJob checks a decoded request; accountHeader is x-amz-account-id.
+// validateCreateJob checks a decoded request (the account header is checked before).
 func validateCreateJob(req *createJobRequest) *apiError {
 	checks := []func(*createJobRequest) *apiError{
 		validateRequired, validateScalars, validateTags, validateOperation,
