@@ -22,7 +22,6 @@ func (s *Server) run(j *job) {
 		s.end(j, nil)
 		return
 	}
-	j.setStatus(statusActive)
 	s.opts.Logf("bops: job %s: Active, %d tasks", j.id, len(p.tasks))
 	s.end(j, p)
 	if s.ctx.Err() == nil {
