@@ -40,6 +40,10 @@
 // and injects latency, SlowDown (503) above a request rate, 500
 // InternalError, dropped connections, or any Fault chosen by a hook.
 //
+// Package bops (internal/s3test/bops) puts a strict S3 Batch Operations
+// emulator (the S3 Control job API, jobs run on this server) in front of a
+// Server; see its doc.go.
+//
 // # What versitygw v1.8.0 does (checked by the Fact tests)
 //
 //   - Keys are file paths. Spaces, '+', '%', "%25", '?#&', unicode (bytes as
