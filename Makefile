@@ -1,29 +1,67 @@
 # backfill: the two commands a new machine needs are `make demo` and `make test`.
 SHELL := /bin/bash
 GO ?= go
-VERSITYGW_VERSION := v1.8.0
 TOOLS := $(CURDIR)/.tools/bin
-VERSITYGW := $(TOOLS)/versitygw
-export BACKFILL_VERSITYGW := $(VERSITYGW)
 
-.PHONY: build test test-large demo vet fmt-check clean tools
+# The programs the tests start as separate processes (see internal/s3test),
+# each pinned, built with `go install` once per version per machine into a
+# cache outside the clone, $(BACKFILL_TOOLS_CACHE)/<name>@<version>/<name>
+# (default ~/.cache/backfill/tools), and linked into the project's
+# git-ignored .tools/bin. A fresh clone on a machine that
+# has the cache links and does not rebuild; a version bump builds the new one
+# once. Setting BACKFILL_VERSITYGW, BACKFILL_MINIO or BACKFILL_MC to another
+# binary uses that one and skips its build.
+#
+# MinIO and mc are AGPL-3.0. backfill only runs them as programs (a test
+# server and its command-line client); no backfill package imports or links
+# their code, and nothing of theirs is shipped. Building MinIO takes about 7
+# minutes on 2 cores the first time.
+export BACKFILL_TOOLS_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/backfill/tools
+VERSITYGW_VERSION := v1.8.0
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MC_VERSION := v0.0.0-20250313080218-cf909e1063a9
+export BACKFILL_VERSITYGW ?= $(TOOLS)/versitygw
+export BACKFILL_MINIO ?= $(TOOLS)/minio
+export BACKFILL_MC ?= $(TOOLS)/mc
+
+# $(call install-tool,NAME,PACKAGE,VERSION,OVERRIDE): build PACKAGE@VERSION
+# into the cache unless it is there (under a lock, so two builds on one
+# machine do not race; into a temp folder renamed when complete, so an
+# interrupted build leaves nothing half-made), then link .tools/bin/NAME to it.
+define install-tool
+	@set -e; \
+	if [ "$($(4))" != "$(TOOLS)/$(1)" ]; then echo "$(1): using $(4)=$($(4))"; exit 0; fi; \
+	dir="$(BACKFILL_TOOLS_CACHE)/$(1)@$(3)"; mkdir -p "$(BACKFILL_TOOLS_CACHE)" "$(TOOLS)"; \
+	if [ ! -x "$$dir/$(1)" ]; then \
+		exec 9>"$(BACKFILL_TOOLS_CACHE)/.$(1).lock"; flock 9; \
+		if [ ! -x "$$dir/$(1)" ]; then \
+			echo "building $(1) $(3) into $$dir (once per version on this machine)"; \
+			tmp=$$(mktemp -d "$(BACKFILL_TOOLS_CACHE)/.$(1)@$(3).XXXXXX"); chmod 755 "$$tmp"; trap 'rm -rf "$$tmp"' EXIT; \
+			start=$$(date +%s); GOBIN="$$tmp" $(GO) install $(2)@$(3); \
+			rm -rf "$$dir"; mv "$$tmp" "$$dir"; \
+			echo "built $(1) in $$(( $$(date +%s) - start )) s"; \
+		fi; \
+	fi; \
+	ln -sfn "$$dir/$(1)" "$(TOOLS)/$(1)"
+endef
+
+.PHONY: build test test-large demo vet fmt-check clean tools tool-versitygw tool-minio tool-mc
 
 build:
 	$(GO) build -o bin/backfill ./cmd/backfill
 
 # The pinned S3 server the tests, the demo and the benchmarks run against.
-# Installed once into the project's own (git-ignored) tools folder; the
-# stamp file records the version so a bump reinstalls it.
-$(VERSITYGW): Makefile
-	@mkdir -p $(TOOLS)
-	@if [ ! -x $(VERSITYGW) ] || [ "$$(cat $(TOOLS)/.versitygw-version 2>/dev/null)" != "$(VERSITYGW_VERSION)" ]; then \
-		echo "installing versitygw $(VERSITYGW_VERSION) into $(TOOLS) (once)"; \
-		GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) && \
-		echo $(VERSITYGW_VERSION) > $(TOOLS)/.versitygw-version; \
-	fi
-	@touch $(VERSITYGW)
+tool-versitygw:
+	$(call install-tool,versitygw,github.com/versity/versitygw/cmd/versitygw,$(VERSITYGW_VERSION),BACKFILL_VERSITYGW)
 
-tools: $(VERSITYGW)
+# Real bucket replication for the tests: the MinIO server and its client.
+tool-minio:
+	$(call install-tool,minio,github.com/minio/minio,$(MINIO_VERSION),BACKFILL_MINIO)
+
+tool-mc:
+	$(call install-tool,mc,github.com/minio/mc,$(MC_VERSION),BACKFILL_MC)
+
+tools: tool-versitygw tool-minio tool-mc
 
 vet:
 	$(GO) vet ./...
@@ -32,15 +70,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-test: $(VERSITYGW) fmt-check vet
+test: tools fmt-check vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # One real object over 5 GiB copied with the default settings (writes 5 GiB;
 # about 2.5 minutes on 2 cores). Not part of `make test`.
-test-large: $(VERSITYGW)
+test-large: tool-versitygw
 	$(GO) test -race -count=1 -timeout 30m -tags large -run TestObjectOver5GiB -v ./cmd/backfill
 
-demo: build $(VERSITYGW)
+demo: build tool-versitygw
 	$(GO) run ./internal/demo
 
 # Measurements behind BENCHMARKS.md. `make bench` runs them all (about three
@@ -59,7 +97,7 @@ peer-tools:
 # versitygw's buckets on tmpfs (-server-dir): fresh at 0 and 25 ms (each
 # followed by its re-run), interrupted and resumed, and under a 300
 # requests/s SlowDown ceiling; medians of 3 runs.
-bench-peers: build $(VERSITYGW) peer-tools
+bench-peers: build tool-versitygw peer-tools
 	$(GO) run ./bench/peers
 
 # 1,000,000 objects on the in-memory S3 simulator at 50 ms per request,
@@ -74,7 +112,7 @@ bench-scale: build peer-tools
 	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -runs 3
 	$(GO) run ./bench/scale -objects 200000 -latency 50ms -read-rate 5500 -write-rate 3500 -prefix-depth 1 -runs 3
 
-bench-concurrency: build $(VERSITYGW)
+bench-concurrency: build tool-versitygw
 	@echo "## concurrency sweep, 25 ms per request"
 	$(GO) run ./bench/concurrency -objects $(BENCH_OBJECTS) -latency 25ms -levels 64,128,256,512 -runs 3
 	@echo "## concurrency sweep, 100 ms per request"
@@ -90,7 +128,7 @@ bench-inventory:
 	@echo "## S3 Inventory reading, 10M rows, CSV.gz and Parquet, one core and two"
 	$(GO) run ./bench/inventory -rows 10000000 -files 8 -formats csv,parquet
 
-bench-large: build $(VERSITYGW) peer-tools
+bench-large: build tool-versitygw peer-tools
 	@echo "## large objects: backfill vs aws s3 sync and rclone copy"
 	$(GO) run ./bench/large -objects 4 -size-mib 1024 -runs 3
 

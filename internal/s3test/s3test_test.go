@@ -344,7 +344,8 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("missing override: %v", err)
 	}
 	t.Setenv(EnvBinary, "")
-	t.Chdir(t.TempDir()) // no go.mod above, nothing on PATH
+	t.Setenv(EnvToolsCache, t.TempDir()) // an empty tools cache
+	t.Chdir(t.TempDir())                 // no go.mod above, nothing on PATH
 	t.Setenv("PATH", "")
 	if _, err := Binary(); err == nil || !strings.Contains(err.Error(), "make test") {
 		t.Fatalf("absent binary: %v", err)

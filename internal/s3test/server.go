@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,25 +63,9 @@ type Options struct {
 }
 
 // Binary finds the versitygw binary: $BACKFILL_VERSITYGW if set, else
-// <module root>/.tools/bin/versitygw, else versitygw on PATH.
-func Binary() (string, error) {
-	if b := os.Getenv(EnvBinary); b != "" {
-		if _, err := os.Stat(b); err != nil {
-			return "", fmt.Errorf("s3test: %s=%q: %w", EnvBinary, b, err)
-		}
-		return b, nil
-	}
-	if root, err := moduleRoot(); err == nil {
-		b := filepath.Join(root, ".tools", "bin", "versitygw")
-		if st, err := os.Stat(b); err == nil && !st.IsDir() {
-			return b, nil
-		}
-	}
-	if b, err := exec.LookPath("versitygw"); err == nil {
-		return b, nil
-	}
-	return "", fmt.Errorf("s3test: versitygw not found (looked at $%s, <module root>/.tools/bin/versitygw and PATH): run `make test`, which installs it, or `%s`", EnvBinary, InstallCommand)
-}
+// <module root>/.tools/bin/versitygw, else the pinned build in ToolsCache,
+// else versitygw on PATH.
+func Binary() (string, error) { return versitygwTool.find() }
 
 // moduleRoot walks up from the working directory to the folder holding go.mod.
 func moduleRoot() (string, error) {
@@ -162,33 +145,11 @@ func (s *Server) launch(ctx context.Context, bin string, stderr io.Writer) (retr
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.Endpoint = "http://" + addr
-	s.out = &tailBuffer{max: 16 << 10}
-	var w io.Writer = s.out
-	if stderr != nil {
-		w = io.MultiWriter(s.out, stderr)
+	c, err := startChild(bin, s.Args(addr), serverEnv(), s.dir, stderr)
+	if err != nil {
+		return false, err
 	}
-	cmd := exec.Command(bin, s.Args(addr)...)
-	cmd.Env = serverEnv()
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.Dir = s.dir
-	setProcAttr(cmd)
-	// Start and wait on one locked OS thread: Pdeathsig (Linux) fires when the
-	// thread that forked the child exits, so that thread must live as long as
-	// the child does.
-	started, exited := make(chan error, 1), make(chan struct{})
-	go func() {
-		defer close(exited)
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		err := cmd.Start()
-		started <- err
-		if err == nil {
-			_ = cmd.Wait()
-		}
-	}()
-	if err := <-started; err != nil {
-		return false, fmt.Errorf("s3test: start %s: %w", bin, err)
-	}
-	s.cmd, s.exited = cmd, exited
+	s.cmd, s.exited, s.out = c.cmd, c.exited, c.out
 
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -204,7 +165,7 @@ func (s *Server) launch(ctx context.Context, bin string, stderr io.Writer) (retr
 		case <-s.exited:
 			out := s.out.String()
 			return strings.Contains(out, "address already in use"),
-				fmt.Errorf("s3test: versitygw exited during start (%s): %s", cmd.ProcessState, out)
+				fmt.Errorf("s3test: versitygw exited during start (%s): %s", c.cmd.ProcessState, out)
 		case <-ctx.Done():
 			s.kill()
 			return false, fmt.Errorf("s3test: versitygw at %s did not answer within %s: last error: %v; output: %s",
@@ -258,13 +219,7 @@ func (s *Server) kill() {
 	if s.cmd == nil {
 		return
 	}
-	terminate(s.cmd)
-	select {
-	case <-s.exited:
-	case <-time.After(3 * time.Second):
-		forceKill(s.cmd)
-		<-s.exited
-	}
+	(&child{cmd: s.cmd, exited: s.exited}).stop()
 }
 
 func (s *Server) cleanup() {
@@ -301,9 +256,15 @@ func (s *Server) NewClient(ctx context.Context, endpoint string, optFns ...func(
 	if endpoint == "" {
 		endpoint = s.Endpoint
 	}
-	creds := aws.Credentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey, Source: "s3test"}
+	return newS3Client(ctx, endpoint, s.AccessKey, s.SecretKey, s.Region, optFns...)
+}
+
+// newS3Client is an SDK client for endpoint with static credentials,
+// path-style addressing and the SDK's default configuration otherwise.
+func newS3Client(ctx context.Context, endpoint, accessKey, secretKey, region string, optFns ...func(*s3.Options)) (*s3.Client, error) {
+	creds := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey, Source: "s3test"}
 	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(s.Region),
+		config.WithRegion(region),
 		config.WithCredentialsProvider(aws.CredentialsProviderFunc(
 			func(context.Context) (aws.Credentials, error) { return creds, nil })),
 	)
@@ -319,7 +280,10 @@ func (s *Server) NewClient(ctx context.Context, endpoint string, optFns ...func(
 
 // CreateBucket creates bucket name and, if versioned, enables versioning on it.
 func (s *Server) CreateBucket(ctx context.Context, name string, versioned bool) error {
-	c := s.Client("")
+	return createBucket(ctx, s.Client(""), name, versioned)
+}
+
+func createBucket(ctx context.Context, c *s3.Client, name string, versioned bool) error {
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		return fmt.Errorf("s3test: create bucket %s: %w", name, err)
 	}
@@ -342,37 +306,18 @@ func (s *Server) Env(endpoint string) []string {
 	if endpoint == "" {
 		endpoint = s.Endpoint
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "AWS_CA_BUNDLE=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
+	return clientEnv(filepath.Join(s.dir, "aws"),
 		"AWS_ACCESS_KEY_ID="+s.AccessKey,
 		"AWS_SECRET_ACCESS_KEY="+s.SecretKey,
 		"AWS_REGION="+s.Region,
 		"AWS_ENDPOINT_URL="+endpoint,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+s.awsConfigFile(),
-		"AWS_SHARED_CREDENTIALS_FILE="+s.awsCredentialsFile(),
 	)
 }
 
 // serverEnv is the environment for versitygw: without the VGW_*/ROOT_* and
 // AWS_* variables it would read, so only its command line configures it.
 func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "VGW_") || strings.HasPrefix(kv, "ROOT_") ||
-			strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "LOGFILE=") ||
-			strings.HasPrefix(kv, "WEBHOOK=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
+	return cleanEnv([]string{"VGW_", "ROOT_", "AWS_", "LOGFILE=", "WEBHOOK="})
 }
 
 func freePort() (int, error) {

@@ -10,47 +10,125 @@ import (
 	"time"
 )
 
-var shared struct {
+// sharedProc is a process that one test binary starts once, on first use,
+// and Main stops.
+type sharedProc[T interface{ Stop() error }] struct {
 	once sync.Once
 	mu   sync.Mutex
-	srv  *Server
+	v    T
+	ok   bool
 	err  error
 }
 
-// Main runs the tests of a package that uses Shared and stops the shared
-// server afterwards. Call it from TestMain: func TestMain(m *testing.M) { s3test.Main(m) }.
-func Main(m *testing.M) {
-	code := m.Run()
-	shared.mu.Lock()
-	srv := shared.srv
-	shared.mu.Unlock()
-	if srv != nil {
-		if err := srv.Stop(); err != nil {
+func (p *sharedProc[T]) get(t testing.TB, what string, start func(context.Context) (T, error)) T {
+	t.Helper()
+	p.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		v, err := start(ctx)
+		p.mu.Lock()
+		p.v, p.ok, p.err = v, err == nil, err
+		p.mu.Unlock()
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		t.Fatalf("s3test: shared %s: %v", what, p.err)
+	}
+	return p.v
+}
+
+func (p *sharedProc[T]) stop() {
+	p.mu.Lock()
+	v, ok := p.v, p.ok
+	p.mu.Unlock()
+	if ok {
+		if err := v.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}
+}
+
+var (
+	sharedServer sharedProc[*Server]
+	sharedMinIO  sharedProc[*MinIO]
+	sharedMoto   sharedProc[*Moto]
+)
+
+// Main runs the tests of a package that uses Shared, SharedMinIO or
+// SharedMoto and stops those afterwards. Call it from TestMain:
+// func TestMain(m *testing.M) { s3test.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	sharedServer.stop()
+	sharedMinIO.stop()
+	sharedMoto.stop()
 	os.Exit(code)
 }
 
-// Shared returns the test binary's one server, starting it on first use.
-// Each test binary (so each package under `go test ./...`) gets its own port
-// and temp folder. A failed start fails every test that asks for it.
+// Shared returns the test binary's one versitygw server, starting it on
+// first use. Each test binary (so each package under `go test ./...`) gets
+// its own port and temp folder. A failed start fails every test that asks
+// for it.
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		srv, err := Start(ctx, Options{})
-		shared.mu.Lock()
-		shared.srv, shared.err = srv, err
-		shared.mu.Unlock()
+	return sharedServer.get(t, "server", func(ctx context.Context) (*Server, error) {
+		return Start(ctx, Options{})
 	})
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if shared.err != nil {
-		t.Fatalf("s3test: shared server: %v", shared.err)
+}
+
+// SharedMinIO returns the test binary's one MinIO server (region
+// DefaultRegion), starting it on first use. Tests that kill, restart or
+// need another region start their own with StartMinIO. A missing minio
+// binary fails the test with how to install it; it never skips.
+func SharedMinIO(t testing.TB) *MinIO {
+	t.Helper()
+	return sharedMinIO.get(t, "minio", func(ctx context.Context) (*MinIO, error) {
+		return StartMinIO(ctx, MinIOOptions{})
+	})
+}
+
+// SharedMoto returns the test binary's one moto_server, starting it on first
+// use. Its state is shared by the tests: use fresh names. A missing
+// moto_server fails the test with what to install; it never skips.
+func SharedMoto(t testing.TB) *Moto {
+	t.Helper()
+	return sharedMoto.get(t, "moto", StartMoto)
+}
+
+// NewMinIO starts a MinIO server of its own for t (e.g. one to Kill and
+// Restart, or in another region), stopped when t ends.
+func NewMinIO(t testing.TB, opts MinIOOptions) *MinIO {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m, err := StartMinIO(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return shared.srv
+	t.Cleanup(func() {
+		if err := m.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return m
+}
+
+// MCFor returns an MC whose configuration folder is t.TempDir().
+func MCFor(t testing.TB) *MC {
+	t.Helper()
+	m, err := NewMC(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// NewBucket creates a bucket with a fresh valid name derived from t.Name()
+// (versioning enabled if versioned) and returns its name.
+func (m *MinIO) NewBucket(t testing.TB, versioned bool) string {
+	t.Helper()
+	return newBucket(t, m.CreateBucket, versioned)
 }
 
 // NewBucket creates a bucket with a fresh valid name derived from t.Name()
@@ -58,10 +136,15 @@ func Shared(t testing.TB) *Server {
 // deleted: they go with the server's temp folder.
 func (s *Server) NewBucket(t testing.TB, versioned bool) string {
 	t.Helper()
+	return newBucket(t, s.CreateBucket, versioned)
+}
+
+func newBucket(t testing.TB, create func(ctx context.Context, name string, versioned bool) error, versioned bool) string {
+	t.Helper()
 	name := BucketName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.CreateBucket(ctx, name, versioned); err != nil {
+	if err := create(ctx, name, versioned); err != nil {
 		t.Fatal(err)
 	}
 	return name
@@ -94,7 +177,18 @@ func BucketName(hint string) string {
 // NewProxy starts a Proxy in front of s.Endpoint, closed when t ends.
 func (s *Server) NewProxy(t testing.TB) *Proxy {
 	t.Helper()
-	p, err := NewProxy(s.Endpoint)
+	return newProxy(t, s.Endpoint)
+}
+
+// NewProxy starts a Proxy in front of m.Endpoint, closed when t ends.
+func (m *MinIO) NewProxy(t testing.TB) *Proxy {
+	t.Helper()
+	return newProxy(t, m.Endpoint)
+}
+
+func newProxy(t testing.TB, endpoint string) *Proxy {
+	t.Helper()
+	p, err := NewProxy(endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
