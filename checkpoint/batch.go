@@ -253,6 +253,7 @@ type Info struct {
 	Counters Counters
 	Done     int64
 	Failed   int64
+	Archived int64
 	Shards   int
 	Complete int
 	Uploads  int
@@ -283,6 +284,8 @@ func (s *Store) Info() (Info, error) {
 			in.Done++
 		case Failed:
 			in.Failed++
+		case Archived:
+			in.Archived++
 		}
 		return nil
 	})

@@ -14,8 +14,9 @@ type State uint8
 
 // States.
 const (
-	Done   State = 1 // copied (or found identical in the replica) and confirmed
-	Failed State = 2 // the last attempt failed
+	Done     State = 1 // copied (or found identical in the replica) and confirmed
+	Failed   State = 2 // the last attempt failed
+	Archived State = 3 // skipped: in an archive tier, it needs a restore before a copy
 )
 
 func (s State) String() string {
@@ -24,6 +25,8 @@ func (s State) String() string {
 		return "done"
 	case Failed:
 		return "failed"
+	case Archived:
+		return "archived"
 	}
 	return fmt.Sprintf("state(%d)", uint8(s))
 }

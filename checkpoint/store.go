@@ -289,6 +289,32 @@ func (s *Store) HasObjects() (bool, error) {
 	return has, err
 }
 
+// Adopt adds to the recorded spec the keys of add it does not have (a
+// checkpoint written by an earlier backfill, before those keys were part
+// of a job's identity), and returns their names. Keys it has are left
+// alone: Begin judges them. A store without a spec adopts nothing.
+func (s *Store) Adopt(add Spec) ([]string, error) {
+	old, err := s.Spec()
+	if err != nil || old == nil {
+		return nil, err
+	}
+	var adopted []string
+	for _, k := range sortedKeys(add) {
+		if _, ok := old[k]; !ok {
+			old[k] = add[k]
+			adopted = append(adopted, k)
+		}
+	}
+	if len(adopted) == 0 {
+		return nil, nil
+	}
+	js, err := json.Marshal(old)
+	if err != nil {
+		return nil, err
+	}
+	return adopted, s.update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSpec, js) })
+}
+
 // Begin starts a run on this checkpoint: a new checkpoint records the
 // spec; an existing one must have the same spec (or reset empties it
 // first). cutoff (objects modified after it are left to live replication)

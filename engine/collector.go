@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,45 +28,47 @@ type collector struct {
 	batch  *checkpoint.Batch
 	dirty  map[string]bool // shards whose state changed since the last commit
 	failed bool            // a commit failed: the run is stopping
-	denied int             // access denied before any copy succeeded
-	streak int             // failures in a row with the same code
-	code   string          // the code of the streak
+	denied int             // copies denied in a row before any copy succeeded
+	warned bool            // the user was told what the denials suggest
+	ctx    context.Context // the run's, for the probe
 }
 
-// breaker stops the run when failures are evidently about the run, not
-// the objects: the first DeniedLimit copies all denied, or StreakLimit
-// failures in a row with the same code (permission lost mid-run, a KMS key
-// disabled, an ACL the bucket refuses...). Anything else is per object.
+// breaker tells failures about the run from failures of objects. Only
+// answers about the run stop it (credentials, a missing bucket, a wrong
+// region: AsRunError, in the workers); object-level codes are counted and
+// the run goes on, however many there are (2,000 unrestored archives, a
+// prefix a KMS key policy denies). When the first DeniedLimit copies in
+// a row are all denied, the buckets are probed: a bucket the credentials
+// can no longer list stops the run; otherwise the denials are the
+// objects' own, and the user is told what they suggest.
 func (c *collector) breaker(r *Result) {
 	o := &c.e.opts
 	switch {
 	case r.Outcome == Copied:
-		c.streak = 0
+		c.denied = 0
 		return
-	case r.Outcome != Failed || transient(r.Code):
+	case r.Outcome != Failed || !isDenied(r.Code) || c.sum.Copied > 0:
 		return
 	}
-	if r.Code == c.code {
-		c.streak++
-	} else {
-		c.code, c.streak = r.Code, 1
+	if c.denied++; c.denied < o.DeniedLimit {
+		return
 	}
-	what := fmt.Sprintf("copy from %s to %s", o.Source, o.Dest)
-	if isDenied(r.Code) && c.sum.Copied == 0 {
-		if c.denied++; c.denied == o.DeniedLimit {
-			c.cancel(&RunError{What: what, Code: r.Code, Err: r.Err,
-				Hint: fmt.Sprintf("access denied for the first %d copies and none succeeded: the credentials cannot read the source or write the destination", c.denied)})
+	c.denied = 0
+	if o.Probe != nil {
+		if err := o.Probe(c.ctx); err != nil {
+			c.cancel(&RunError{What: fmt.Sprintf("copy from %s to %s", o.Source, o.Dest), Code: r.Code, Err: err,
+				Hint: "every copy was denied and a bucket can no longer be listed: the credentials lost access"})
 			return
 		}
 	}
-	if c.streak == o.StreakLimit {
-		c.cancel(&RunError{What: what, Code: r.Code, Err: r.Err,
-			Hint: fmt.Sprintf("the last %d objects all failed with %s: stopping rather than failing every object the same way", c.streak, r.Code)})
+	if !c.warned && o.Logf != nil {
+		c.warned = true
+		o.Logf("the first %d copies were all denied (%s) while both buckets can be listed: the credentials may lack s3:GetObject on the source or s3:PutObject on the destination; going on, each object is recorded failed", o.DeniedLimit, r.Code)
 	}
 }
 
-func newCollector(e *Engine, sum *Summary, track *tracker, cancel context.CancelCauseFunc) *collector {
-	return &collector{e: e, sum: sum, track: track, cancel: cancel, batch: checkpoint.NewBatch(), dirty: map[string]bool{}}
+func newCollector(ctx context.Context, e *Engine, sum *Summary, track *tracker, cancel context.CancelCauseFunc) *collector {
+	return &collector{ctx: ctx, e: e, sum: sum, track: track, cancel: cancel, batch: checkpoint.NewBatch(), dirty: map[string]bool{}}
 }
 
 func (c *collector) run(results <-chan *Result) {
@@ -119,6 +122,9 @@ func (c *collector) handle(r *Result) {
 			c.batch.DeleteUpload(u.state.Key, u.state.VersionID)
 		} else {
 			c.batch.PutUpload(u.state)
+		}
+		if u.durable != nil {
+			u.durable <- c.commit()
 		}
 	}
 	if r.Outcome == 0 { // an event only
@@ -187,6 +193,13 @@ func (c *collector) record(r *Result) {
 			c.batch.FailedObjects(1)
 		}
 		settle = !transient(r.Code)
+	case r.Outcome == Skipped && r.Reason == ReasonArchived:
+		// Kept, so that every run of the job can list what needs a restore.
+		rec.State = checkpoint.Archived
+		c.batch.Put(en.Rel, src.VersionID, rec)
+		if wasFailed {
+			c.batch.FailedObjects(-1)
+		}
 	case r.Outcome == Skipped && wasFailed && r.Reason != ReasonDone:
 		c.batch.Delete(en.Rel, src.VersionID)
 		c.batch.FailedObjects(-1)
@@ -205,12 +218,18 @@ func (c *collector) record(r *Result) {
 	}
 }
 
+// errNotRecorded answers a durable event after a failed commit.
+var errNotRecorded = errors.New("the checkpoint cannot be written")
+
 // commit writes the batch and the changed shards in one transaction. A
 // failed write stops the run: nothing after it could be recorded.
-func (c *collector) commit() {
+func (c *collector) commit() error {
 	cp := c.e.opts.Checkpoint
-	if cp == nil || c.failed {
-		return
+	if cp == nil {
+		return nil
+	}
+	if c.failed {
+		return errNotRecorded
 	}
 	for shard := range c.dirty {
 		c.batch.PutShard(c.track.state(shard))
@@ -219,5 +238,7 @@ func (c *collector) commit() {
 	if err := cp.Apply(c.batch); err != nil {
 		c.failed = true
 		c.cancel(&RunError{What: "write the checkpoint", Hint: "the run stops so that nothing is copied without being recorded", Err: err})
+		return err
 	}
+	return nil
 }

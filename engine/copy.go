@@ -24,12 +24,17 @@ func (e *Engine) decide(en inventory.Entry, destKey string, cutoff time.Time) st
 	case destKey == "":
 		return ReasonEmptyKey
 	}
-	if reason := replicaReason(src, en.Replica); reason != "" {
-		return reason
+	// An incomplete source (no ETag or date yet) is compared with the
+	// replica and the clock once a HEAD completed it (lookSource).
+	if sourceComplete(src) {
+		if reason := replicaReason(src, en.Replica); reason != "" {
+			return reason
+		}
+		if src.LastModified.After(cutoff) {
+			return ReasonTooNew
+		}
 	}
 	switch {
-	case src.LastModified.After(cutoff):
-		return ReasonTooNew
 	case !o.IncludeArchived && (src.Archived || src.StorageClass == "GLACIER" || src.StorageClass == "DEEP_ARCHIVE"):
 		return ReasonArchived
 	case src.Size > MaxObjectSize:
@@ -88,6 +93,14 @@ func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Re
 	if len(t.entry.Older) > 0 {
 		return e.settleVersions(ctx, t, results)
 	}
+	// The plan counted a known replica's entry as a copy, unless its
+	// source was incomplete.
+	counted := t.entry.ReplicaKnown && sourceComplete(t.entry.Source) && t.entry.SourceErr == nil
+	if !counted && (!sourceComplete(t.entry.Source) || t.entry.SourceErr != nil) {
+		if r, done := e.lookSource(ctx, &t); done {
+			return r
+		}
+	}
 	if !t.entry.ReplicaKnown {
 		if e.budget.Acquire(ctx, 1) != nil {
 			return nil
@@ -103,6 +116,8 @@ func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Re
 		if reason := replicaReason(t.entry.Source, replica); reason != "" {
 			return &Result{Outcome: Skipped, Entry: t.entry, DestKey: t.destKey, Reason: reason}
 		}
+	}
+	if !counted {
 		e.c.toCopy.Add(1)
 		e.c.toCopyBytes.Add(t.entry.Source.Size)
 		if e.opts.DryRun {
@@ -183,9 +198,10 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 		MetadataDirective: types.MetadataDirectiveCopy,
 		TaggingDirective:  types.TaggingDirectiveCopy,
 	}
-	if src.ETag != "" {
-		in.CopySourceIfMatch = aws.String(src.ETag)
+	if src.ETag == "" { // never copy from a view the copy cannot be held to
+		return &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: CodeNoSourceETag, Err: errNoETag}
 	}
+	in.CopySourceIfMatch = aws.String(src.ETag)
 	if sc := o.StorageClass; sc != "" {
 		in.StorageClass = types.StorageClass(sc)
 	} else if src.StorageClass != "" {
@@ -216,6 +232,12 @@ func (e *Engine) copy(ctx context.Context, t task) *Result {
 				r.Outcome, r.Reason = Skipped, ReasonGone
 				return r
 			}
+		}
+		if IsArchiveCode(code) && !o.IncludeArchived {
+			// An archive tier the listing could not see: skipped as
+			// archived, like the ones it could.
+			r.Outcome, r.Reason = Skipped, ReasonArchived
+			return r
 		}
 		r.Outcome, r.Code, r.Err = Failed, code, err
 	}

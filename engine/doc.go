@@ -24,9 +24,19 @@
 //	    (with the checkpoint) writes state.
 //
 // Failures: a failed object is a Result with its S3 error code and the run
-// goes on. Answers about the whole run (missing bucket, wrong or expired
-// credentials, wrong region) stop it at once as a *RunError; so does a run
-// whose first DeniedLimit copies were all denied.
+// goes on, however many fail. Answers about the whole run (missing bucket,
+// wrong or expired credentials, wrong region) stop it at once as a
+// *RunError; so does a bucket the credentials can no longer list (probed
+// with Options.Probe when the first DeniedLimit copies are all denied).
+//
+// Every copy is conditional: CopyObject and each UploadPartCopy carry the
+// source's ETag as x-amz-copy-source-if-match, and no object is copied
+// without its ETag and date (the --min-age check). An entry whose source
+// did not give them (a manifest's row, an inventory row without them) is
+// completed with a HEAD of the source first; if the HEAD fails, the object
+// fails with its code (a named object the source lacks is NoSuchKey, a
+// listed one gone since is skipped "gone"). A new multipart upload's id is
+// committed to the checkpoint before its first part is sent.
 //
 // Stopping: Stop (first Ctrl-C) lets in-flight copies finish and report,
 // starts no new ones, and marks the Summary Interrupted. Cancelling the

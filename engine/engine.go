@@ -206,7 +206,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				results <- &Result{Outcome: Skipped, Entry: en, DestKey: destKey, Reason: reason, attempts: attempts}
 				continue
 			}
-			if en.ReplicaKnown {
+			if en.ReplicaKnown && sourceComplete(en.Source) && en.SourceErr == nil {
 				e.c.toCopy.Add(1)
 				e.c.toCopyBytes.Add(en.Source.Size)
 				if o.DryRun {
@@ -261,7 +261,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 
 	// 4. collector: the only goroutine that counts, reports and writes the
 	// checkpoint.
-	col := newCollector(e, sum, track, cancelBase)
+	col := newCollector(runCtx, e, sum, track, cancelBase)
 	col.run(results)
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()

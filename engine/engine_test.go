@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -225,20 +226,58 @@ func TestRunLevelErrorStopsRun(t *testing.T) {
 	}
 }
 
-func TestAllDeniedStopsRun(t *testing.T) {
-	fc := &fakeCopier{fn: func(context.Context, *s3.CopyObjectInput) error { return apiErr("AccessDenied") }}
+// Denials stop the run only when a bucket itself is denied (the probe);
+// otherwise they are the objects' own: every object is tried and recorded.
+func TestAllDeniedStopsRunOnlyWhenTheBucketIsDenied(t *testing.T) {
+	for name, probe := range map[string]error{"bucket denied": apiErr("AccessDenied"), "buckets listable": nil} {
+		t.Run(name, func(t *testing.T) {
+			fc := &fakeCopier{fn: func(context.Context, *s3.CopyObjectInput) error { return apiErr("AccessDenied") }}
+			var src sliceSource
+			for i := range 3000 {
+				src = append(src, entry(fmt.Sprint(i), 1, `"x"`, time.Hour))
+			}
+			o := opts()
+			probes := 0
+			o.Probe = func(context.Context) error { probes++; return probe }
+			e, _ := New(fc, nil, o, nil)
+			sum, err := e.Run(t.Context(), src)
+			var re *RunError
+			switch {
+			case probe != nil && (!errors.As(err, &re) || re.Code != "AccessDenied"):
+				t.Fatalf("err = %v, want a RunError AccessDenied", err)
+			case probe != nil && len(fc.calls) > 200:
+				t.Errorf("%d copies attempted", len(fc.calls))
+			case probe == nil && (err != nil || sum.Failed["AccessDenied"] != 3000):
+				t.Errorf("run: %v, %+v; want every object failed and the run finished", err, sum)
+			case probes < 1:
+				t.Error("the buckets were never probed")
+			}
+		})
+	}
+}
+
+// 2,000 failures in a row with one code (unrestored archives) are the
+// objects' own: the run goes on and copies everything else.
+func TestManyFailuresInARowDoNotStopTheRun(t *testing.T) {
+	fc := &fakeCopier{fn: func(_ context.Context, in *s3.CopyObjectInput) error {
+		if strings.HasPrefix(aws.ToString(in.Key), "q/archive/") {
+			return apiErr("InvalidObjectState")
+		}
+		return nil
+	}}
 	var src sliceSource
-	for i := range 5000 {
-		src = append(src, entry(fmt.Sprint(i), 1, `"x"`, time.Hour))
+	for i := range 2000 {
+		src = append(src, entry(fmt.Sprintf("archive/%04d", i), 1, `"x"`, time.Hour))
 	}
-	e, _ := New(fc, nil, opts(), nil)
-	_, err := e.Run(t.Context(), src)
-	var re *RunError
-	if !errors.As(err, &re) || re.Code != "AccessDenied" {
-		t.Fatalf("err = %v, want a RunError AccessDenied", err)
+	for i := range 50 {
+		src = append(src, entry(fmt.Sprintf("live/%02d", i), 1, `"x"`, time.Hour))
 	}
-	if n := len(fc.calls); n > 200 {
-		t.Errorf("%d copies attempted", n)
+	o := opts()
+	o.IncludeArchived = true
+	e, _ := New(fc, nil, o, nil)
+	sum, err := e.Run(t.Context(), src)
+	if err != nil || sum.Failed["InvalidObjectState"] != 2000 || sum.Copied != 50 {
+		t.Errorf("run: %v, %+v", err, sum)
 	}
 }
 

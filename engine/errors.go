@@ -29,3 +29,10 @@ func transient(code string) bool {
 	}
 	return false
 }
+
+// IsArchiveCode reports S3's refusal to copy an object that is in an
+// archive tier and not restored (GLACIER, DEEP_ARCHIVE, or an archive
+// tier of INTELLIGENT_TIERING, which a listing cannot see).
+func IsArchiveCode(code string) bool {
+	return code == "InvalidObjectState" || code == "ObjectNotInActiveTierError"
+}

@@ -84,10 +84,13 @@ func PartSizeFor(size, want int64) (int64, bool) {
 }
 
 // uploadEvent carries an upload's state to the collector, which records
-// it (or forgets it) in the checkpoint.
+// it (or forgets it) in the checkpoint. When durable is set, the collector
+// commits at once and answers on it: a new upload's id is on disk before
+// its first part is sent, so no kill leaves an upload unrecorded.
 type uploadEvent struct {
-	state  checkpoint.Upload
-	forget bool
+	state   checkpoint.Upload
+	forget  bool
+	durable chan error
 }
 
 // copyMultipart copies one large object with CreateMultipartUpload,
@@ -103,6 +106,9 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 	partSize, ok := PartSizeFor(src.Size, o.PartSize)
 	if !ok {
 		return res(Skipped, ReasonTooLarge, "", nil)
+	}
+	if src.ETag == "" { // every part is conditional on the source's ETag
+		return res(Failed, "", CodeNoSourceETag, errNoETag)
 	}
 
 	// The requests around the parts count against the global budget too,
@@ -149,7 +155,14 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		up = checkpoint.Upload{Key: t.entry.Rel, VersionID: src.VersionID, UploadID: aws.ToString(out.UploadId),
 			SourceETag: src.ETag, Size: src.Size, PartSize: partSize, Started: time.Now().UTC(),
 			Checksum: string(in.ChecksumAlgorithm)}
-		results <- &Result{Entry: t.entry, upload: &uploadEvent{state: up}}
+		if err := e.recordUpload(ctx, t, up, results); err != nil {
+			abortErr := e.abort(ctx, t, up.UploadID)
+			if abortErr != nil && e.opts.Logf != nil {
+				e.opts.Logf("upload %s for s3://%s/%s could not be recorded nor aborted: abort it with `backfill cleanup --orphans`: %v",
+					up.UploadID, o.Dest.Bucket, t.destKey, abortErr)
+			}
+			return nil // the run is stopping: the checkpoint could not be written
+		}
 	}
 
 	release()
@@ -193,6 +206,27 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 			up.UploadID, o.Dest.Bucket, t.destKey, abortErr)
 	}
 	return r
+}
+
+// recordUpload makes a new upload's id durable in the checkpoint before
+// any part is copied: the collector commits it and answers. Without a
+// checkpoint there is nothing to record.
+func (e *Engine) recordUpload(ctx context.Context, t task, up checkpoint.Upload, results chan<- *Result) error {
+	if e.opts.Checkpoint == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	select {
+	case results <- &Result{Entry: t.entry, upload: &uploadEvent{state: up, durable: done}}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // partState is the parts of an upload that S3 holds already.
@@ -443,6 +477,8 @@ func (e *Engine) failure(ctx context.Context, t task, err error) *Result {
 		r.Outcome, r.Reason = Skipped, ReasonChanged
 	case code == "NoSuchKey" || code == "NoSuchVersion" || code == "NotFound" || code == "HTTP404": // the copy source: deleted since listed
 		r.Outcome, r.Reason = Skipped, ReasonGone
+	case IsArchiveCode(code) && !e.opts.IncludeArchived:
+		r.Outcome, r.Reason = Skipped, ReasonArchived
 	default:
 		r.Outcome, r.Code, r.Err = Failed, code, err
 	}

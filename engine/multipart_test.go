@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,5 +262,31 @@ func TestStaleOrVanishedUploadIsReplaced(t *testing.T) {
 				t.Error("an upload is still recorded after the copy completed")
 			}
 		})
+	}
+}
+
+// A new upload's id is in the checkpoint, committed, before its first
+// part is sent: a kill at any moment after CreateMultipartUpload leaves
+// the upload recorded for the next run (or `backfill cleanup`).
+func TestUploadIsRecordedBeforeItsFirstPart(t *testing.T) {
+	cp := openCP(t)
+	fc := &fakeCopier{}
+	var seen []bool
+	var mu sync.Mutex
+	fc.mp.partFn = func(int32) error {
+		_, ok, err := cp.Upload("movie.mov", "")
+		mu.Lock()
+		seen = append(seen, ok && err == nil)
+		mu.Unlock()
+		return nil
+	}
+	o := mpOpts()
+	o.Checkpoint = cp
+	e, _ := New(fc, bigSource(), o, nil)
+	if sum, err := e.Run(t.Context(), sliceSource{entry("movie.mov", 23<<20, `"e"`, time.Hour)}); err != nil || sum.Copied != 1 {
+		t.Fatalf("run: %+v %v", sum, err)
+	}
+	if len(seen) != 5 || slices.Contains(seen, false) {
+		t.Errorf("the upload was recorded when parts were sent: %v", seen)
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,13 +73,15 @@ type Options struct {
 	// Logf, when set, receives messages worth a human's attention that are
 	// not an object's result (e.g. an abort that failed).
 	Logf func(format string, args ...any)
-	// DeniedLimit: when this many copies are denied before any succeeds,
-	// the run stops as a whole: the credentials cannot write the
-	// destination or read the source (0 = max(100, 2*Concurrency)).
+	// DeniedLimit: when this many copies in a row are denied before any
+	// succeeds, Probe is asked whether the buckets themselves are denied
+	// (0 = max(100, 2*Concurrency)).
 	DeniedLimit int
-	// StreakLimit: that many failures in a row with the same code stop the
-	// run (0 = max(1000, 4*Concurrency)).
-	StreakLimit int
+	// Probe, when set, looks at both buckets (a listing of each): an error
+	// stops the run as a whole (the credentials lost access to a bucket);
+	// nil means the denials are the objects' own, and the run goes on. It
+	// is called from the collector, at most once per DeniedLimit denials.
+	Probe func(ctx context.Context) error
 
 	// Checkpoint, when set, records every settled object and, with
 	// TrackShards, each listing shard's watermark; it is also consulted to
@@ -124,9 +127,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DeniedLimit <= 0 {
 		o.DeniedLimit = max(100, 2*o.Concurrency)
-	}
-	if o.StreakLimit <= 0 {
-		o.StreakLimit = max(1000, 4*o.Concurrency)
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 100 * time.Millisecond

@@ -43,7 +43,7 @@ const (
 	ReasonEmptyKey       = "empty-key"        // maps to an empty destination key (a folder marker copied to a bucket root)
 	ReasonDone           = "done"             // an earlier run of this job copied it (checkpoint)
 	ReasonGone           = "gone"             // deleted from the source after it was listed
-	ReasonArchived       = "archived"         // in GLACIER or DEEP_ARCHIVE: needs a restore first (--include-archived to attempt)
+	ReasonArchived       = "archived"         // in an archive tier (seen in the listing or inventory, or S3 refused the copy with InvalidObjectState): needs a restore first
 	ReasonDeleteMarker   = "delete-marker"    // a version of a key whose current version is a delete marker (--all-versions)
 )
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,9 @@ func versionResult(t task, v inventory.Object, out Outcome, reason string) *Resu
 func (e *Engine) settleVersions(ctx context.Context, t task, results chan<- *Result) *Result {
 	vs := append(append([]inventory.Object(nil), t.entry.Older...), t.entry.Source)
 	outs := make([]*Result, len(vs))
+	if r, done := e.completeVersions(ctx, t, vs, results); done {
+		return r
+	}
 	va, ok := e.api.(VersionsAPI)
 	if !ok {
 		return e.groupFailed(t, vs, "NotImplemented", fmt.Errorf("the destination client cannot list versions"), results)
@@ -144,6 +148,39 @@ func (e *Engine) settleVersions(ctx context.Context, t task, results chan<- *Res
 		return r
 	}
 	return nil
+}
+
+// completeVersions completes, with a HEAD of each, the versions whose
+// ETag or date the source did not give: every copy is conditional on its
+// ETag and age-checked. A version that cannot be read fails the key's
+// versions with its code (done, r the last one's result; nil when the
+// run was cancelled).
+func (e *Engine) completeVersions(ctx context.Context, t task, vs []inventory.Object, results chan<- *Result) (*Result, bool) {
+	for i, v := range vs {
+		if sourceComplete(v) {
+			continue
+		}
+		if e.budget.Acquire(ctx, 1) != nil {
+			return nil, true
+		}
+		now, err := e.headSource(ctx, v)
+		e.budget.Release(1)
+		if err == nil && !sourceComplete(now) {
+			err = errNoETag
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, true
+			}
+			code := ErrorCode(err)
+			if errors.Is(err, errNoETag) {
+				code = CodeNoSourceETag
+			}
+			return e.groupFailed(t, vs, code, err, results), true
+		}
+		vs[i] = now
+	}
+	return nil, false
 }
 
 // skipGroup reports every version of a group skipped for the source's

@@ -41,7 +41,8 @@ func openInventory(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv, cleanup, err := loadInventory(ctx, spec.Inventory, spec.InventoryDate, deps.Source, spec.From.Bucket, func(shard string) bool { return finished[shard] })
+	where := location{arg: spec.Inventory, date: spec.InventoryDate, pinned: spec.Delivery, fromBucket: spec.From.Bucket}
+	inv, cleanup, err := loadInventory(ctx, where, deps.Source, func(shard string) bool { return finished[shard] })
 	if err != nil {
 		return nil, fmt.Errorf("%w (nothing was copied)", err)
 	}
@@ -61,7 +62,7 @@ func openInventory(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 		cleanup()
 		return nil, fmt.Errorf("inventory: %w (nothing was copied)", err)
 	}
-	src := &Source{stream: inv, cleanup: cleanup, Delivery: inv.delivery, TrackShards: deps.State != nil, Resume: resumed}
+	src := &Source{stream: inv, cleanup: cleanup, Delivery: inv.delivery, TrackShards: deps.State != nil, Resume: resumed, Notes: inv.notes}
 	if n == 0 {
 		src.Empty = fmt.Sprintf("The inventory %s lists no current object under %s: nothing to do.", spec.Inventory, spec.From)
 	}
@@ -90,17 +91,25 @@ func inventoryProgress(state State) (finished map[string]bool, resumed []ShardSt
 	return finished, resumed, nil
 }
 
-// loadInventory finds, fetches and checks an inventory delivery. arg is a
-// local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ under
-// which the newest delivery (or the one of date, a YYYY-MM-DD prefix) is used.
-// Data files an earlier run finished (finished reports their shard) are
+// location is where --inventory points: a local manifest.json,
+// s3://.../manifest.json, or s3://BUCKET/PREFIX/ under which the newest
+// delivery (or the one of date, a YYYY-MM-DD prefix of its folder) is
+// used; pinned, when set, is the delivery the job started from, which a
+// resumed job keeps reading under a prefix even when a newer one lands.
+type location struct {
+	arg, date, pinned, fromBucket string
+}
+
+// loadInventory finds, fetches and checks an inventory delivery. Data
+// files an earlier run finished (finished reports their shard) are
 // neither fetched nor read again.
-func loadInventory(ctx context.Context, arg, date string, c SourceAPI, fromBucket string, finished func(shard string) bool) (src *inventorySource, cleanup func(), err error) {
-	var d delivery = &localDelivery{path: arg}
-	if rest, ok := strings.CutPrefix(arg, "s3://"); ok {
+func loadInventory(ctx context.Context, where location, c SourceAPI, finished func(shard string) bool) (src *inventorySource, cleanup func(), err error) {
+	var d delivery = &localDelivery{path: where.arg}
+	var notes []string
+	if rest, ok := strings.CutPrefix(where.arg, "s3://"); ok {
 		bucket, key, _ := strings.Cut(rest, "/")
 		if !strings.HasSuffix(key, "manifest.json") {
-			if key, err = newestDelivery(ctx, c, bucket, key, date, fromBucket); err != nil {
+			if key, notes, err = resolveDelivery(ctx, c, bucket, key, where); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -111,15 +120,32 @@ func loadInventory(ctx context.Context, arg, date string, c SourceAPI, fromBucke
 			d.cleanup()
 		}
 	}()
-	m, err := readManifest(ctx, d, fromBucket)
+	m, err := readManifest(ctx, d, where.fromBucket)
 	if err != nil {
 		return nil, nil, err
 	}
-	src = &inventorySource{m: m, bucket: fromBucket, delivery: d.name()}
+	src = &inventorySource{m: m, bucket: where.fromBucket, delivery: d.name(), notes: notes}
 	if src.files, err = fetchData(ctx, d, m, finished); err != nil {
 		return nil, nil, err
 	}
 	return src, d.cleanup, nil
+}
+
+// resolveDelivery finds the delivery under prefix: the newest (or the one
+// of where.date), unless the job is resumed with its own delivery, which
+// it keeps, saying so when a newer one has landed.
+func resolveDelivery(ctx context.Context, c ListAPI, bucket, prefix string, where location) (string, []string, error) {
+	newest, err := newestDelivery(ctx, c, bucket, prefix, where.date, where.fromBucket)
+	pinnedKey, pinned := strings.CutPrefix(where.pinned, "s3://"+bucket+"/")
+	if !pinned || where.date != "" || !strings.HasPrefix(pinnedKey, prefix) {
+		return newest, nil, err
+	}
+	if err == nil && newest != pinnedKey {
+		return pinnedKey, []string{fmt.Sprintf("A newer inventory delivery has landed (s3://%s/%s); this run resumed the delivery the job started from (s3://%s/%s). "+
+			"To copy from the newer one once this job is done, run the same command with --reset (objects already in the replica are skipped as exists).",
+			bucket, newest, bucket, pinnedKey)}, nil
+	}
+	return pinnedKey, nil, nil
 }
 
 // readManifest reads and checks a delivery's manifest.json.

@@ -32,8 +32,10 @@ type inventorySource struct {
 	// resumed maps the data files an earlier run started to their
 	// watermark (the relative key of the last row settled in file order).
 	resumed map[string]string
-	// delivery is the manifest.json read (what --inventory resolved to).
+	// delivery is the manifest.json read (what --inventory resolved to);
+	// notes are what the user should know of it (a newer delivery).
 	delivery string
+	notes    []string
 	// copyStatuses, when set (--replication-status), are the replication
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool

@@ -90,7 +90,7 @@ func (m *manifestSource) check() (int, error) {
 func (m *manifestSource) Stream(ctx context.Context, out chan<- Entry) error {
 	return m.stream(ctx, out, func(emit func(Entry) error) error {
 		return m.rows(func(row ManifestRow) error {
-			return emit(Entry{Rel: row.Key[len(m.prefix):],
+			return emit(Entry{Rel: row.Key[len(m.prefix):], Named: true,
 				Source: Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
 		})
 	})

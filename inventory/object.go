@@ -74,4 +74,13 @@ type Entry struct {
 	// Shard names the listing shard the entry came from (the relative
 	// prefix that was listed); entries of one shard arrive in key order.
 	Shard string
+	// Named: the object was named by a list (a manifest, a completion
+	// report), not found by a listing, so a key the source does not have
+	// is a failure (NoSuchKey), never "gone".
+	Named bool
+	// SourceErr is the error of the source's HEAD when a source looked at
+	// the object and could not (denied, not there, ...): the object is not
+	// copied, and is reported failed with its code (or gone, for a listed
+	// object no longer there).
+	SourceErr error
 }

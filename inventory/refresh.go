@@ -85,7 +85,11 @@ func (f *refresher) refresh(ctx context.Context, e *Entry) error {
 		if re := s3err.AsRunError("read s3://"+f.bucket+"/"+e.Source.Key, err); re != nil {
 			return re
 		}
-		return nil // gone, denied, ...: the copy attempt reports it
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e.SourceErr = err // gone, denied, ...: the engine reports it, copies nothing
+		return nil
 	}
 	e.Source.Size, e.Source.ETag, e.Source.LastModified = aws.ToInt64(h.ContentLength), aws.ToString(h.ETag), aws.ToTime(h.LastModified)
 	e.Source.StorageClass = string(h.StorageClass)

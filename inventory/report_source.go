@@ -165,7 +165,7 @@ func (s *reportSource) check() (int, error) {
 func (s *reportSource) Stream(ctx context.Context, out chan<- Entry) error {
 	return s.stream(ctx, out, func(emit func(Entry) error) error {
 		return s.rows(func(row ReportRow) error {
-			return emit(Entry{Rel: row.Key[len(s.prefix):],
+			return emit(Entry{Rel: row.Key[len(s.prefix):], Named: true,
 				Source: Object{Bucket: row.Bucket, Key: row.Key, VersionID: row.VersionID}})
 		})
 	})

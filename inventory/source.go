@@ -32,6 +32,11 @@ type Spec struct {
 	// InventoryDate, a YYYY-MM-DD prefix of its folder name).
 	Inventory     string
 	InventoryDate string
+	// Delivery is the delivery a resumed job started from (its
+	// manifest.json, as Source.Delivery gave it): under a prefix, it is
+	// read again instead of the newest, so a job that runs for days
+	// resumes after the next delivery lands.
+	Delivery string
 	// Shard ("I/N"), ReplicationStatus (a comma-separated list) and
 	// AllVersions go with Inventory.
 	Shard             string
@@ -135,9 +140,7 @@ type Deps struct {
 
 // Source is an opened, checked source, ready to stream to the engine.
 type Source struct {
-	stream interface {
-		Stream(ctx context.Context, out chan<- Entry) error
-	}
+	stream Streamer
 	// Empty, when set, says the input names nothing to do (a note for the
 	// summary).
 	Empty string
@@ -151,8 +154,20 @@ type Source struct {
 	// ListingDone: the job's checkpoint says its listing is complete, so
 	// nothing is listed.
 	ListingDone bool
-	cleanup     func()
+	// Notes are what the user should know of the source (a summary line
+	// each).
+	Notes   []string
+	cleanup func()
 }
+
+// Streamer is anything that streams entries: what a Source wraps.
+type Streamer interface {
+	Stream(ctx context.Context, out chan<- Entry) error
+}
+
+// NewSource wraps a stream of entries the caller made (a test's, or a
+// command's own list) as a Source.
+func NewSource(s Streamer) *Source { return &Source{stream: s} }
 
 // Stream sends the source's entries on out until it is done or ctx is.
 func (s *Source) Stream(ctx context.Context, out chan<- Entry) error {
@@ -169,8 +184,11 @@ func (s *Source) Close() {
 // Open opens the source spec names, and checks the whole input (every row
 // of a manifest, report or inventory, every file's checksum) before
 // returning: bad input is an error and nothing is streamed from it.
-// spec must have passed Validate.
+// A spec that does not pass Validate is refused.
 func Open(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec.Manifest != "":
 		return openManifest(ctx, spec, deps)

@@ -18,6 +18,10 @@ type Options struct {
 	JSON     bool   // JSON lines on stdout instead of text
 	Report   string // the --report file ("" = none)
 	Failures string // the --failures manifest ("" = none)
+	// Archived is the --archived manifest ("" = none): every object that
+	// needs a restore before it can be copied, the input of an S3 Batch
+	// Operations restore job.
+	Archived string
 }
 
 // Job is the checkpoint's view of a whole job after a run: the totals of
@@ -40,6 +44,7 @@ type Output struct {
 	stderr   io.Writer
 	enc      *json.Encoder
 	failures *ManifestFile
+	archived *ManifestFile
 	reported int // failures printed on stderr
 	notes    []string
 	job      *Job
@@ -63,6 +68,14 @@ func NewOutput(stdout, stderr io.Writer, opts Options) (*Output, error) {
 		}
 		o.failures = f
 	}
+	if opts.Archived != "" {
+		f, err := CreateManifest(opts.Archived)
+		if err != nil {
+			o.Close()
+			return nil, fmt.Errorf("--archived: %w", err)
+		}
+		o.archived = f
+	}
 	if opts.Report != "" {
 		f, err := CreatePrivate(opts.Report)
 		if err != nil {
@@ -82,6 +95,19 @@ func (o *Output) SetJob(j Job) { o.job = &j }
 
 // SetAborted says a second interrupt aborted the copies in flight.
 func (o *Output) SetAborted(v bool) { o.aborted = v }
+
+// RewriteArchived empties the --archived file and writes it again with
+// each object each emits (every archived object of the job). Without
+// --archived it does nothing.
+func (o *Output) RewriteArchived(each func(emit func(bucket, key, version string) error) error) error {
+	if o.archived == nil {
+		return nil
+	}
+	if err := o.archived.Reset(); err != nil {
+		return fmt.Errorf("--archived: %w", err)
+	}
+	return each(o.archived.Write)
+}
 
 // RewriteFailures empties the --failures file and writes it again with
 // each object each emits: every object of the job failed now, earlier
@@ -114,6 +140,9 @@ func (o *Output) Result(r *engine.Result) {
 	dst := "s3://" + o.opts.To.Bucket + "/" + r.DestKey
 	if r.Outcome == engine.Failed && o.failures != nil {
 		o.failures.Write(r.Entry.Source.Bucket, r.Entry.Source.Key, r.Entry.Source.VersionID) //nolint:errcheck // checked at Close
+	}
+	if o.archived != nil && (r.Outcome == engine.Skipped && r.Reason == engine.ReasonArchived || r.Outcome == engine.Failed && engine.IsArchiveCode(r.Code)) {
+		o.archived.Write(r.Entry.Source.Bucket, r.Entry.Source.Key, r.Entry.Source.VersionID) //nolint:errcheck // checked at Close
 	}
 	if o.opts.JSON {
 		if r.Outcome == engine.Skipped && r.Reason == engine.ReasonExcluded {
@@ -200,9 +229,13 @@ func (o *Output) Finish(sum *engine.Summary, runErr error, code int) error {
 // more than once.
 func (o *Output) Close() error {
 	var first error
-	if o.failures != nil {
-		first = o.failures.Close()
-		o.failures = nil
+	for _, m := range []**ManifestFile{&o.failures, &o.archived} {
+		if *m != nil {
+			if err := (*m).Close(); err != nil && first == nil {
+				first = err
+			}
+			*m = nil
+		}
 	}
 	if err := o.stdout.Flush(); err != nil && first == nil {
 		first = err

@@ -1,12 +1,14 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/backfill-dev/backfill/checkpoint"
+	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/inventory"
@@ -30,8 +32,9 @@ func OpenCheckpoint(path string, readOnly bool) (*checkpoint.Store, error) {
 }
 
 // jobSpec is the identity of a copy job: what a checkpoint must match to
-// be resumed. delivery is the inventory delivery the source resolved.
-func (s *Spec) jobSpec(delivery string) checkpoint.Spec {
+// be resumed. delivery is the inventory delivery the source resolved;
+// the endpoints are the sides' (see Sides).
+func (s *Spec) jobSpec(delivery string, sides *Sides) checkpoint.Spec {
 	o, src := s.Engine, s.Source
 	sorted := func(v []string) string {
 		v = slices.Clone(v)
@@ -42,6 +45,8 @@ func (s *Spec) jobSpec(delivery string) checkpoint.Spec {
 	return checkpoint.Spec{
 		"source":                s.From.String(),
 		"destination":           s.To.String(),
+		"source-endpoint":       normalEndpoint(sides.SourceEndpoint),
+		"destination-endpoint":  normalEndpoint(sides.DestEndpoint),
 		"include":               sorted(s.Include),
 		"exclude":               sorted(s.Exclude),
 		"expected-source-owner": o.ExpectedSourceOwner,
@@ -113,30 +118,136 @@ func engineShards(in []inventory.ShardState) []checkpoint.Shard {
 	return out
 }
 
-// jobState reads the job's state after a run, for the summary and report,
-// and rewrites the --failures file with every object failed now.
-func jobState(cp *checkpoint.Store, from s3url.URL, out *report.Output) (report.Job, error) {
+// jobState reads the job's state after a run, for the summary and report.
+func jobState(cp *checkpoint.Store) (report.Job, error) {
 	c, err := cp.Counters()
 	if err != nil {
 		return report.Job{}, err
 	}
-	job := report.Job{Copied: c.Copied, BytesCopied: c.BytesCopied, Skipped: c.Skipped, FailedObjects: c.FailedObjects, ListingComplete: true}
+	job := report.Job{Copied: c.Copied, BytesCopied: c.BytesCopied, Skipped: c.Skipped, FailedObjects: c.FailedObjects}
 	shards, err := cp.Shards()
 	if err != nil {
-		return job, err
+		return report.Job{}, err
 	}
+	job.ListingComplete = len(shards) > 0
 	for _, sh := range shards {
 		if !sh.Complete {
 			job.ListingComplete = false
 		}
 	}
-	if len(shards) == 0 {
-		job.ListingComplete = false
-	}
-	err = out.RewriteFailures(func(emit func(bucket, key, version string) error) error {
+	return job, nil
+}
+
+// rewriteFailures writes the --failures file again with every object of
+// the job failed now, earlier runs' too, so it can be fed back in.
+func rewriteFailures(cp *checkpoint.Store, from s3url.URL, out *report.Output) error {
+	return out.RewriteFailures(func(emit func(bucket, key, version string) error) error {
 		return cp.Each(checkpoint.Failed, func(key, version string, _ checkpoint.Record) error {
 			return emit(from.Bucket, from.Key(key), version)
 		})
 	})
-	return job, err
+}
+
+// rewriteArchived writes the --archived file again with every object of
+// the job that needs a restore: skipped as archived, or (with
+// --include-archived) failed because S3 refused to copy an archive.
+func rewriteArchived(cp *checkpoint.Store, from s3url.URL, out *report.Output) error {
+	return out.RewriteArchived(func(emit func(bucket, key, version string) error) error {
+		return cp.Each(0, func(key, version string, r checkpoint.Record) error {
+			if r.State == checkpoint.Archived || r.State == checkpoint.Failed && engine.IsArchiveCode(r.Code) {
+				return emit(from.Bucket, from.Key(key), version)
+			}
+			return nil
+		})
+	})
+}
+
+// abortForReset aborts the multipart uploads the checkpoint records
+// before --reset forgets them (they are billed until aborted). One that
+// cannot be aborted stops the reset, naming it: nothing is forgotten.
+func (r *copyRun) abortForReset(ctx context.Context) error {
+	var ups []checkpoint.Upload
+	if err := r.cp.Uploads(func(u checkpoint.Upload) error { ups = append(ups, u); return nil }); err != nil || len(ups) == 0 {
+		return err
+	}
+	spec, err := r.cp.Spec()
+	if err != nil {
+		return err
+	}
+	dest, err := s3url.Parse(spec["destination"])
+	if err != nil {
+		return fmt.Errorf("checkpoint %s records uploads but no destination: %w", r.cp.Path(), err)
+	}
+	var failed []string
+	for _, u := range ups {
+		key := dest.Key(u.Key)
+		if err := abortUpload(ctx, r.sides.Dest, dest.Bucket, key, u.UploadID); err != nil {
+			failed = append(failed, fmt.Sprintf("s3://%s/%s upload %s (%v)", dest.Bucket, key, u.UploadID, err))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("--reset: %d multipart uploads the checkpoint records could not be aborted, so the checkpoint was not reset (they are billed until aborted; try `backfill cleanup --checkpoint %s`): %s",
+			len(failed), r.cp.Path(), strings.Join(failed, "; "))
+	}
+	fmt.Fprintf(r.env.Stderr, "backfill: --reset: aborted the %d multipart uploads the checkpoint recorded\n", len(ups))
+	return nil
+}
+
+// normalEndpoint writes an endpoint one way: lower case, no trailing "/".
+func normalEndpoint(e string) string {
+	return strings.TrimRight(strings.ToLower(e), "/")
+}
+
+// endpointKeys are the parts of a job's identity that checkpoints written
+// before them lack: such a checkpoint is adopted, not refused.
+var endpointKeys = []string{"source-endpoint", "destination-endpoint"}
+
+// pinDelivery makes a resumed inventory job read the delivery it started
+// from, not the newest one under its prefix: the same command, re-run
+// after the next delivery lands, resumes the job.
+func (r *copyRun) pinDelivery() error {
+	if r.cp == nil || r.spec.Reset || r.spec.Source.Inventory == "" {
+		return nil
+	}
+	old, err := r.cp.Spec()
+	if err != nil || old == nil {
+		return err
+	}
+	if old["source"] == r.spec.From.String() && old["destination"] == r.spec.To.String() &&
+		old["inventory"] == r.spec.Source.Inventory && old["inventory-date"] == r.spec.Source.InventoryDate {
+		r.spec.Source.Delivery = old["inventory-delivery"]
+	}
+	return nil
+}
+
+// reconcile makes this run's job spec agree with the recorded one where
+// they name the same job differently, and adopts a checkpoint written
+// before the endpoints were part of a job (saying so). The delivery is an
+// inventory job's identity: naming its manifest.json, or its date, is the
+// same job as the prefix it was first found under.
+func (r *copyRun) reconcile(spec checkpoint.Spec) error {
+	old, err := r.cp.Spec()
+	if err != nil || old == nil || r.spec.Reset {
+		return err
+	}
+	if d := old["inventory-delivery"]; d != "" && d == spec["inventory-delivery"] {
+		spec["inventory"], spec["inventory-date"] = old["inventory"], old["inventory-date"]
+	}
+	add := checkpoint.Spec{}
+	for _, k := range endpointKeys {
+		add[k] = spec[k]
+	}
+	adopted, err := r.cp.Adopt(add)
+	if len(adopted) > 0 && (spec["source-endpoint"] != "" || spec["destination-endpoint"] != "") {
+		r.out.Note(fmt.Sprintf("The checkpoint %s was written by an earlier backfill, before a job's endpoints were part of it: it was adopted for this run's endpoints (source %s, destination %s).",
+			r.cp.Path(), orAWS(spec["source-endpoint"]), orAWS(spec["destination-endpoint"])))
+	}
+	return err
+}
+
+func orAWS(e string) string {
+	if e == "" {
+		return "AWS"
+	}
+	return e
 }

@@ -106,7 +106,12 @@ func abortRecorded(ctx context.Context, cp *checkpoint.Store, c UploadsAPI, dest
 	return nil
 }
 
-func abortUpload(ctx context.Context, c UploadsAPI, bucket, key, id string) error {
+// aborter is the one call abortUpload makes.
+type aborter interface {
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+func abortUpload(ctx context.Context, c aborter, bucket, key, id string) error {
 	_, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id)})
 	if err != nil && s3err.Code(err) == "NoSuchUpload" {
 		return nil // already gone

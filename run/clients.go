@@ -27,6 +27,10 @@ var _ API = (*awsconf.Client)(nil)
 // endpoint and credentials.
 type Sides struct {
 	Source, Dest API
+	// SourceEndpoint and DestEndpoint are the S3 endpoints each side's
+	// client sends to ("" for AWS's own): part of a job's identity, so a
+	// checkpoint made against one server is never taken for another's.
+	SourceEndpoint, DestEndpoint string
 	// Requests, when set, counts the requests both clients make (plan).
 	Requests *awsconf.Requests
 }
@@ -62,6 +66,7 @@ func Connect(ctx context.Context, s *Spec) (*Sides, error) {
 		return nil, err
 	}
 	sides.Source, sides.Dest = src, dst
+	sides.SourceEndpoint, sides.DestEndpoint = src.Endpoint, dst.Endpoint
 	return sides, nil
 }
 

@@ -21,6 +21,8 @@ type Env struct {
 	Control *Control
 	// Connect makes the clients (nil: Connect, the SDK's).
 	Connect Connector
+	// Open opens the source (nil: inventory.Open).
+	Open func(ctx context.Context, spec inventory.Spec, deps inventory.Deps) (*inventory.Source, error)
 }
 
 // copyRun is one copy (or plan) from start to end.
@@ -47,6 +49,9 @@ func Run(ctx context.Context, spec *Spec, env Env) error {
 	}
 	if env.Connect == nil {
 		env.Connect = Connect
+	}
+	if env.Open == nil {
+		env.Open = inventory.Open
 	}
 	r := &copyRun{spec: spec, env: env, start: time.Now()}
 	ctx, cancel := context.WithCancel(ctx)
@@ -89,7 +94,10 @@ func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
 	if err := preflightBoth(ctx, sides, r.spec); err != nil {
 		return nil, err
 	}
-	src, err := inventory.Open(ctx, r.spec.Source, inventory.Deps{Source: sides.Source, Replica: sides.Dest, State: r.state()})
+	if err := r.pinDelivery(); err != nil {
+		return nil, err
+	}
+	src, err := r.env.Open(ctx, r.spec.Source, inventory.Deps{Source: sides.Source, Replica: sides.Dest, State: r.state()})
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +105,10 @@ func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
 	if src.Empty != "" {
 		r.out.Note(src.Empty)
 	}
-	opts, err := r.beginJob()
+	for _, n := range src.Notes {
+		r.out.Note(n)
+	}
+	opts, err := r.beginJob(ctx)
 	if err != nil {
 		src.Close()
 		return nil, err
@@ -124,13 +135,23 @@ func (r *copyRun) state() inventory.State {
 
 // beginJob records (or checks) the job in the checkpoint and returns the
 // engine's options for it.
-func (r *copyRun) beginJob() (engine.Options, error) {
+func (r *copyRun) beginJob(ctx context.Context) (engine.Options, error) {
 	opts := r.spec.Engine
 	opts.Start = r.start
+	opts.Probe = func(ctx context.Context) error { return preflightBoth(ctx, r.sides, r.spec) }
 	if r.cp == nil {
 		return opts, nil
 	}
-	err := r.cp.Begin(r.spec.jobSpec(r.src.Delivery), r.start.Add(-opts.MinAge), r.spec.Reset)
+	if r.spec.Reset {
+		if err := r.abortForReset(ctx); err != nil {
+			return opts, err
+		}
+	}
+	spec := r.spec.jobSpec(r.src.Delivery, r.sides)
+	if err := r.reconcile(spec); err != nil {
+		return opts, err
+	}
+	err := r.cp.Begin(spec, r.start.Add(-opts.MinAge), r.spec.Reset)
 	if errors.Is(err, checkpoint.ErrSpecMismatch) {
 		return opts, usage(err)
 	}
@@ -172,19 +193,7 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 
 	code := classify(sum, runErr)
 	if r.cp != nil && !r.spec.Engine.DryRun {
-		job, err := jobState(r.cp, r.spec.From, r.out)
-		if err != nil {
-			fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
-		}
-		r.out.SetJob(job)
-		if r.spec.Source.RetryFailed && !job.ListingComplete {
-			r.out.Note("The listing of this job is not complete: run the same command without --retry-failed to finish it.")
-		}
-		// Failures of earlier runs that this run did not retry still
-		// leave the replica incomplete.
-		if code == exitcode.OK && job.FailedObjects > 0 {
-			code = exitcode.Partial
-		}
+		code = r.jobOutcome(code)
 	}
 	r.out.SetAborted(ctx.Err() != nil)
 	if r.plan != nil && runErr == nil {
@@ -200,6 +209,31 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 		return &ExitError{Code: code, Err: runErr}
 	}
 	return exitWith(code)
+}
+
+// jobOutcome reads the whole job's state after the run into the output,
+// and rewrites the --failures file; failures of earlier runs that this
+// run did not retry still leave the replica incomplete (exit 3).
+func (r *copyRun) jobOutcome(code int) int {
+	if err := rewriteFailures(r.cp, r.spec.From, r.out); err != nil {
+		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+	}
+	if err := rewriteArchived(r.cp, r.spec.From, r.out); err != nil {
+		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+	}
+	job, err := jobState(r.cp)
+	if err != nil {
+		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		return code
+	}
+	r.out.SetJob(job)
+	if r.spec.Source.RetryFailed && !job.ListingComplete {
+		r.out.Note("The listing of this job is not complete: run the same command without --retry-failed to finish it.")
+	}
+	if code == exitcode.OK && job.FailedObjects > 0 {
+		code = exitcode.Partial
+	}
+	return code
 }
 
 // printPlan prints the plan (the summary of a plan) and its status.

@@ -15,12 +15,14 @@ import (
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/report"
 )
 
 // testRun is one run of the pipeline against a fakeS3 for both sides.
 type testRun struct {
 	fake           *fakeS3
+	env            Env
 	spec           *Spec
 	stdout, stderr bytes.Buffer
 	dir            string
@@ -50,7 +52,9 @@ func (tr *testRun) run(ctx context.Context, ctl *Control) error {
 		tr.connected = true
 		return &Sides{Source: tr.fake, Dest: tr.fake}, nil
 	}
-	return Run(ctx, tr.spec, Env{Stdout: &tr.stdout, Stderr: &tr.stderr, Control: ctl, Connect: connect})
+	env := tr.env
+	env.Stdout, env.Stderr, env.Control, env.Connect = &tr.stdout, &tr.stderr, ctl, connect
+	return Run(ctx, tr.spec, env)
 }
 
 // readReport reads the --report file, and checks it is private.
@@ -222,7 +226,7 @@ func TestRunInterruptedExit130(t *testing.T) {
 func TestRunPlanCopiesNothing(t *testing.T) {
 	tr := newTestRun(t, 9)
 	tr.fake.put("replica", "show/ep0/shot-000.exr", "frame 0")
-	tr.spec.Plan, tr.spec.Engine.DryRun, tr.spec.Checkpoint = true, true, ""
+	tr.spec.Plan, tr.spec.Checkpoint = true, "" // a plan is a dry run without being told
 	tr.spec.Output = report.Options{JSON: true}
 	if err := tr.run(t.Context(), nil); err != nil {
 		t.Fatal(err)
@@ -241,5 +245,81 @@ func TestRunPlanCopiesNothing(t *testing.T) {
 	}
 	if p.Event != "plan" || p.WouldCopy.Count != 8 || p.Skipped["exists"].Count != 1 || tr.fake.copies != 0 {
 		t.Errorf("plan %+v, %d copies", p, tr.fake.copies)
+	}
+}
+
+// sliceStream is a fake source: the entries it was given.
+type sliceStream []inventory.Entry
+
+func (s sliceStream) Stream(ctx context.Context, out chan<- inventory.Entry) error {
+	for _, e := range s {
+		select {
+		case out <- e:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func TestRunWithAFakeSource(t *testing.T) {
+	tr := newTestRun(t, 4)
+	tr.spec.Include = []string{"show/ep1/*"}
+	var entries sliceStream
+	for k, o := range tr.fake.buckets["media"] {
+		entries = append(entries, inventory.Entry{Rel: k, Source: inventory.Object{Bucket: "media", Key: k,
+			Size: int64(len(o.body)), ETag: o.etag, LastModified: o.modified}})
+	}
+	entries = append(entries, inventory.Entry{Rel: "show/ep1/gone.exr", Named: true, Source: inventory.Object{Bucket: "media", Key: "show/ep1/gone.exr"}})
+	var opened inventory.Spec
+	tr.env.Open = func(_ context.Context, s inventory.Spec, _ inventory.Deps) (*inventory.Source, error) {
+		opened = s
+		return inventory.NewSource(entries), nil
+	}
+	err := tr.run(t.Context(), nil)
+	if code := ExitCode(err); code != exitcode.Partial {
+		t.Fatalf("exit %d (%v), want 3 (a named key the source lacks)", code, err)
+	}
+	rep := tr.readReport(t)
+	if rep.Copied != 1 || rep.Skipped["excluded"] != 3 || rep.Failed["NoSuchKey"] != 1 {
+		t.Errorf("report %+v", rep)
+	}
+	if opened.From.Bucket != "media" || opened.To.Bucket != "replica" {
+		t.Errorf("the source was opened with %+v", opened)
+	}
+	if _, ok := tr.fake.get("replica", "show/ep1/shot-001.exr"); !ok {
+		t.Error("the included object was not copied")
+	}
+}
+
+func TestRunInterruptedBeforeTheCopyExit130(t *testing.T) {
+	tr := newTestRun(t, 3)
+	ctx, cancel := context.WithCancel(t.Context())
+	tr.env.Open = func(context.Context, inventory.Spec, inventory.Deps) (*inventory.Source, error) {
+		cancel() // Ctrl-C while the source is read
+		return nil, context.Canceled
+	}
+	err := tr.run(ctx, nil)
+	if code := ExitCode(err); code != exitcode.Interrupted || !strings.Contains(err.Error(), "interrupted before the copy began") {
+		t.Fatalf("exit %d (%v), want 130", code, err)
+	}
+	if rep := tr.readReport(t); rep.ExitCode != exitcode.Interrupted || tr.fake.copies != 0 {
+		t.Errorf("report %+v, %d copies", rep, tr.fake.copies)
+	}
+}
+
+func TestRunAnotherJobOnTheCheckpointExit2(t *testing.T) {
+	tr := newTestRun(t, 2)
+	if err := tr.run(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	tr2 := &testRun{fake: tr.fake, spec: tr.spec}
+	tr2.spec.Engine.StorageClass = "STANDARD_IA"
+	err := tr2.run(t.Context(), nil)
+	if code := ExitCode(err); code != exitcode.Usage || !strings.Contains(err.Error(), "storage-class") {
+		t.Fatalf("exit %d (%v), want 2 naming the difference", code, err)
+	}
+	if rep := tr2.readReport(t); rep.ExitCode != exitcode.Usage || rep.Copied != 0 {
+		t.Errorf("the report of the refused run: %+v", rep)
 	}
 }

@@ -42,8 +42,20 @@ type Spec struct {
 	SrcSide, DstSide awsconf.Side
 }
 
-// Validate checks the spec without S3; its errors are usage errors.
+// Validate checks the spec without S3 (its errors are usage errors) and
+// fills in the fields derived from others: the engine's locations and
+// filter (from Include and Exclude, the job's identity, so the two never
+// disagree), a plan's dry run, the source's and the output's locations
+// and owners.
 func (s *Spec) Validate() error {
+	filter, err := engine.NewFilter(s.Include, s.Exclude)
+	if err != nil {
+		return usage(err)
+	}
+	s.Engine.Filter = filter
+	if s.Plan {
+		s.Engine.DryRun = true // a plan never copies
+	}
 	s.Engine.Source, s.Engine.Dest = s.From, s.To
 	s.Source.From, s.Source.To = s.From, s.To
 	s.Source.IncludeArchived = s.Engine.IncludeArchived

@@ -33,8 +33,15 @@ skipped, with its reason counted in the summary and report, when:
    excluded           filtered out by --include/--exclude
    done               an earlier run of this job copied it (checkpoint)
    gone               deleted from the source after it was listed
-   archived           in GLACIER or DEEP_ARCHIVE, or an archive tier of
-                      INTELLIGENT_TIERING (see --include-archived)
+   archived           needs a restore first: GLACIER or DEEP_ARCHIVE in the
+                      listing or inventory, an INTELLIGENT_TIERING archive
+                      tier in an inventory (IntelligentTieringAccessTier),
+                      or any object whose copy S3 refused with
+                      InvalidObjectState (a listing cannot see archive
+                      tiers). --archived FILE lists them all as a Batch
+                      Operations manifest for a restore job; with
+                      --include-archived they are attempted instead, and a
+                      refusal is a failure (exit 3)
 With --inventory, from the inventory's own fields:
    replicated, replication-pending, is-replica
                       ReplicationStatus COMPLETED, PENDING, REPLICA
@@ -71,10 +78,11 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.BoolFlag{Name: "bucket-key", Usage: "use an S3 Bucket Key with --sse aws:kms"},
 			&cli.StringFlag{Name: "acl", Usage: "canned `ACL` for the copies, e.g. bucket-owner-full-control"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report to `FILE` (mode 0600)"},
+			&cli.StringFlag{Name: "archived", Usage: "write every object that needs a restore before it can be copied to `FILE`, as a Batch Operations CSV manifest (the input of a restore job; mode 0600)"},
 			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
-			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects in GLACIER/DEEP_ARCHIVE and Intelligent-Tiering archive tiers (restored ones copy; others fail InvalidObjectState) instead of skipping them as archived"},
+			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects the listing or inventory shows archived (restored ones copy; others fail InvalidObjectState, exit 3) instead of skipping them as archived"},
 		}, append(checkpointFlags(), awsFlags()...)...),
 		Action:       runCopy,
 		OnUsageError: onUsageError,
@@ -90,15 +98,10 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	filter, err := engine.NewFilter(c.StringSlice("include"), c.StringSlice("exclude"))
-	if err != nil {
-		return nil, run.Usagef("%w", err)
-	}
 	eo, err := engineOptions(c)
 	if err != nil {
 		return nil, err
 	}
-	eo.Filter = filter
 	cp, err := checkpointPath(c)
 	if err != nil {
 		return nil, err
@@ -113,7 +116,7 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 			Manifest: c.String("manifest"), CompletionReport: c.String("completion-report"), RetryFailed: c.Bool("retry-failed"),
 		},
 		Checkpoint: cp, Reset: c.Bool("reset"),
-		Output:   report.Options{JSON: c.Bool("json"), Report: c.String("report"), Failures: c.String("failures")},
+		Output:   report.Options{JSON: c.Bool("json"), Report: c.String("report"), Failures: c.String("failures"), Archived: c.String("archived")},
 		Progress: !c.Bool("no-progress"),
 	}
 	s.AWS, s.SrcSide, s.DstSide = awsOptions(c)

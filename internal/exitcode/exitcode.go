@@ -1,5 +1,3 @@
-// Package exitcode holds backfill's exit statuses: the one list the CLI
-// exits with, the run pipeline classifies into and the reports print.
 package exitcode
 
 // Exit statuses (documented in the README and in each command's help).
