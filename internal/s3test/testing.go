@@ -17,9 +17,13 @@ var shared struct {
 	err  error
 }
 
-// Main runs the tests of a package that uses Shared and stops the shared
-// server afterwards. Call it from TestMain: func TestMain(m *testing.M) { s3test.Main(m) }.
-func Main(m *testing.M) {
+// Main runs the tests of a package that uses Shared, stops the shared
+// server afterwards, runs cleanups (in order), and exits with the tests'
+// status. Call it from TestMain: func TestMain(m *testing.M) { s3test.Main(m) }.
+//
+// Main never returns, so a TestMain's own defers would never run: what
+// TestMain must undo (a temporary folder) goes in cleanups instead.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
 	shared.mu.Lock()
 	srv := shared.srv
@@ -28,6 +32,9 @@ func Main(m *testing.M) {
 		if err := srv.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
+	}
+	for _, c := range cleanups {
+		c()
 	}
 	os.Exit(code)
 }
