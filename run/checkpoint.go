@@ -3,6 +3,8 @@ package run
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -27,6 +29,16 @@ func OpenCheckpoint(path string, readOnly bool) (*checkpoint.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// openExisting opens the checkpoint of a command that reads what a copy
+// recorded (status, cleanup): a missing file is an error naming it, and
+// nothing is created.
+func openExisting(path string, readOnly bool) (*checkpoint.Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no checkpoint at %s: a copy creates it; name the one it used with --checkpoint PATH", path)
+	}
+	return OpenCheckpoint(path, readOnly)
 }
 
 // jobSpec is the identity of a copy job: what a checkpoint must match to

@@ -54,7 +54,7 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 		}
 		return orphans(ctx, client, *s.Orphans, s.OlderThan, s.Abort, show)
 	}
-	cp, err := OpenCheckpoint(s.Checkpoint, false)
+	cp, err := openExisting(s.Checkpoint, false)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ type StatusSpec struct {
 
 // Status reads a checkpoint without changing it.
 func Status(s StatusSpec) (*report.Status, error) {
-	cp, err := OpenCheckpoint(s.Checkpoint, true)
+	cp, err := openExisting(s.Checkpoint, true)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,8 @@ func cleanupCommand() *cli.Command {
 		Description: `Incomplete multipart uploads cost storage until they are aborted. A large
 copy that failed or was interrupted is aborted by backfill itself; one whose
 abort failed, or whose run was killed, stays recorded in the checkpoint, and
-"backfill cleanup" aborts those (and forgets them).
+"backfill cleanup" aborts those (and forgets them). A checkpoint that does
+not exist is an error (exit 1); nothing is created.
 
 With --orphans, it lists the incomplete multipart uploads of a bucket (under
 a prefix) started more than --older-than ago, whoever started them, and with

@@ -15,7 +15,8 @@ func statusCommand() *cli.Command {
 		Name:      "status",
 		Usage:     "show what a checkpoint holds: done, failed by reason, shards, the job's spec, when it last ran",
 		UsageText: "backfill status [--checkpoint PATH] [--json] [--failures FILE]",
-		Description: `Reads a checkpoint without changing it. With --failures FILE, writes the failed
+		Description: `Reads a checkpoint without changing it (one that does not exist is an error,
+exit 1, and nothing is created). With --failures FILE, writes the failed
 objects as an S3 Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded
 keys, no header), to feed to a Batch Operations job or back to backfill.
 
