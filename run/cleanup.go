@@ -46,6 +46,9 @@ type UploadLine struct {
 // Cleanup runs cleanup, calling show for each upload; say gets a line
 // of text (when nothing was recorded).
 func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func(string)) error {
+	if err := checkEndpoints(s.AWS, awsconf.Side{}, s.DstSide); err != nil {
+		return err
+	}
 	s.AWS.Connections = 8
 	if s.Orphans != nil {
 		client, err := awsconf.New(ctx, s.AWS, s.DstSide, s.Orphans.Bucket)

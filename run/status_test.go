@@ -27,3 +27,34 @@ func TestStatusAndCleanupOnAMissingCheckpoint(t *testing.T) {
 		t.Errorf("created %v", ents)
 	}
 }
+
+// An endpoint without a scheme is a usage error naming its flag, before
+// anything is opened or asked (copy and plan: Validate; cleanup: Cleanup).
+func TestEndpointWithoutSchemeIsAUsageError(t *testing.T) {
+	for _, flag := range []string{"--endpoint-url", "--source-endpoint-url", "--dest-endpoint-url"} {
+		tr := newTestRun(t, 1)
+		switch flag {
+		case "--endpoint-url":
+			tr.spec.AWS.Endpoint = "localhost:9000"
+		case "--source-endpoint-url":
+			tr.spec.SrcSide.Endpoint = "localhost:9000"
+		default:
+			tr.spec.DstSide.Endpoint = "localhost:9000"
+		}
+		err := tr.run(context.Background(), nil)
+		if ExitCode(err) != exitcode.Usage || !strings.Contains(err.Error(), flag+` "localhost:9000" needs a scheme`) || tr.connected {
+			t.Errorf("%s: %v (exit %d, connected %v)", flag, err, ExitCode(err), tr.connected)
+		}
+	}
+	dir := t.TempDir()
+	spec := CleanupSpec{Checkpoint: filepath.Join(dir, "job.db")}
+	spec.AWS.Endpoint = "ftp://host"
+	if err := Cleanup(context.Background(), spec, nil, nil); ExitCode(err) != exitcode.Usage || !strings.Contains(err.Error(), "--endpoint-url") {
+		t.Errorf("cleanup: %v", err)
+	}
+	tr := newTestRun(t, 1)
+	tr.spec.AWS.Endpoint = "https://s3.example.com:9000"
+	if err := tr.run(context.Background(), nil); err != nil {
+		t.Errorf("a URL with a scheme: %v", err)
+	}
+}

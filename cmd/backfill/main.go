@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,10 @@ func main() {
 // explained to the user are printed on stderr.
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := newApp(stdout, stderr).RunContext(ctx, args)
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && run.ExitCode(err) == exitcode.Failed {
+		err = &run.ExitError{Code: exitcode.Usage, Err: err} // the library's own: "help nosuch"
+	}
 	if err != nil && !run.Explained(err) {
 		fmt.Fprintf(stderr, "backfill: %v\n", err)
 	}
@@ -34,10 +39,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                      "backfill",
 		Usage:                     "copy a bucket's pre-existing objects to its replica, server-side, resumably",
+		Version:                   version(),
 		Writer:                    stdout,
 		ErrWriter:                 stderr,
 		DisableSliceFlagSeparator: true,
-		HideHelpCommand:           true,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError:              onUsageError,
 		Action: func(c *cli.Context) error {
