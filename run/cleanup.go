@@ -13,6 +13,7 @@ import (
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/report"
 )
 
 // UploadsAPI is what cleanup needs of the destination's client.
@@ -31,6 +32,8 @@ type CleanupSpec struct {
 	Abort      bool
 	AWS        awsconf.Options
 	DstSide    awsconf.Side
+	// Debug shows errors with the SDK's full text.
+	Debug bool
 }
 
 // UploadLine is one upload cleanup saw, and what it did with it.
@@ -41,6 +44,8 @@ type UploadLine struct {
 	Started  time.Time `json:"started,omitempty"`
 	Action   string    `json:"action"` // listed, aborted, abort-failed
 	Error    string    `json:"error,omitempty"`
+	// Err is the abort's error; Cleanup sets Error from it.
+	Err error `json:"-"`
 }
 
 // Cleanup runs cleanup, calling show for each upload; say gets a line
@@ -50,6 +55,7 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 		return err
 	}
 	s.AWS.Connections = 8
+	show = withErrorText(show, s.Debug)
 	if s.Orphans != nil {
 		client, err := awsconf.New(ctx, s.AWS, s.DstSide, s.Orphans.Bucket)
 		if err != nil {
@@ -85,6 +91,16 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 	return abortRecorded(ctx, cp, client, dest, ups, show)
 }
 
+// withErrorText fills in each line's Error before show sees it.
+func withErrorText(show func(UploadLine), debug bool) func(UploadLine) {
+	return func(l UploadLine) {
+		if l.Err != nil {
+			l.Error = report.ErrorText(l.Err, debug)
+		}
+		show(l)
+	}
+}
+
 // abortRecorded aborts the recorded uploads and forgets the ones it could.
 func abortRecorded(ctx context.Context, cp *checkpoint.Store, c UploadsAPI, dest s3url.URL, ups []checkpoint.Upload, show func(UploadLine)) error {
 	b := checkpoint.NewBatch()
@@ -93,7 +109,7 @@ func abortRecorded(ctx context.Context, cp *checkpoint.Store, c UploadsAPI, dest
 		key := dest.Key(u.Key)
 		l := UploadLine{Bucket: dest.Bucket, Key: key, UploadID: u.UploadID, Started: u.Started, Action: "aborted"}
 		if err := abortUpload(ctx, c, dest.Bucket, key, u.UploadID); err != nil {
-			l.Action, l.Error = "abort-failed", err.Error()
+			l.Action, l.Err = "abort-failed", err
 			failed++
 		} else {
 			b.DeleteUpload(u.Key, u.VersionID)
@@ -138,7 +154,7 @@ func orphans(ctx context.Context, c UploadsAPI, u s3url.URL, olderThan time.Dura
 			if abort {
 				l.Action = "aborted"
 				if err := abortUpload(ctx, c, u.Bucket, l.Key, l.UploadID); err != nil {
-					l.Action, l.Error = "abort-failed", err.Error()
+					l.Action, l.Err = "abort-failed", err
 					failed++
 				}
 			}

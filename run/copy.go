@@ -102,7 +102,7 @@ func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
 		src.Close()
 		return nil, err
 	}
-	opts.Logf = func(format string, args ...any) { fmt.Fprintf(r.env.Stderr, "backfill: "+format+"\n", args...) }
+	opts.Logf = r.logf
 	eng, err := engine.New(sides.Dest, sides.Source, opts, r.observer())
 	if err != nil {
 		src.Close()
@@ -174,7 +174,7 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	if r.cp != nil && !r.spec.Engine.DryRun {
 		job, err := jobState(r.cp, r.spec.From, r.out)
 		if err != nil {
-			fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+			r.warn(err)
 		}
 		r.out.SetJob(job)
 		if r.spec.Source.RetryFailed && !job.ListingComplete {
@@ -194,7 +194,7 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 		if runErr == nil {
 			return err
 		}
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		r.warn(err)
 	}
 	if runErr != nil && code == exitcode.Failed {
 		return &ExitError{Code: code, Err: runErr}
@@ -239,8 +239,9 @@ func exitWith(code int) error {
 	return &ExitError{Code: code}
 }
 
-// fail ends a run that stopped before the copy began: a summary and
-// report saying so, and the error with its exit status.
+// fail ends a run that stopped before the copy began: the error alone
+// (the caller prints it; no summary of a copy that never ran), and the
+// --report file saying so, with the exit status.
 func (r *copyRun) fail(ctx context.Context, err error) error {
 	code := exitcode.Failed
 	var ee *ExitError
@@ -250,12 +251,27 @@ func (r *copyRun) fail(ctx context.Context, err error) error {
 	case ctx.Err() != nil:
 		code, err = exitcode.Interrupted, fmt.Errorf("interrupted before the copy began: %w", err)
 	}
-	sum := &engine.Summary{Started: r.start, Finished: time.Now(), Skipped: map[string]int64{}, Failed: map[string]int64{}}
-	if ferr := r.out.Finish(sum, err, code); ferr != nil {
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", ferr)
+	if ferr := r.out.FinishEarly(r.start, err, code); ferr != nil {
+		r.warn(ferr)
 	}
 	if ee != nil {
 		return err
 	}
 	return &ExitError{Code: code, Err: err}
+}
+
+// logf prints the engine's notes; errors in them are shown like every
+// other error (brief, or in full with --debug).
+func (r *copyRun) logf(format string, args ...any) {
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = report.ErrorText(err, r.spec.Output.Debug)
+		}
+	}
+	fmt.Fprintf(r.env.Stderr, "backfill: "+format+"\n", args...)
+}
+
+// warn prints a problem that does not change the run's outcome.
+func (r *copyRun) warn(err error) {
+	fmt.Fprintf(r.env.Stderr, "backfill: %s\n", report.ErrorText(err, r.spec.Output.Debug))
 }

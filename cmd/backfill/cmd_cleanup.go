@@ -48,6 +48,9 @@ func runCleanup(c *cli.Context) error {
 	}
 	spec := run.CleanupSpec{Checkpoint: c.String("checkpoint"), OlderThan: c.Duration("older-than"), Abort: c.Bool("abort")}
 	spec.AWS, _, spec.DstSide = awsOptions(c)
+	if debugOn(c) {
+		spec.AWS.DebugLog, spec.Debug = c.App.ErrWriter, true
+	}
 	if o := c.String("orphans"); o != "" {
 		u, err := s3url.Parse(o)
 		if err != nil {
