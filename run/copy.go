@@ -63,8 +63,16 @@ func Run(ctx context.Context, spec *Spec, env Env) error {
 		r.cp = cp
 	}
 	// The report and failures files next, so that a run that fails early
-	// still leaves a report saying so (never last night's).
-	out, err := report.NewOutput(env.Stdout, env.Stderr, spec.Output)
+	// still leaves a report saying so (never last night's). A plan's
+	// report is the plan, written at its end (writePlanReport).
+	outOpts := spec.Output
+	if spec.Plan {
+		outOpts.Report = ""
+		if err := report.CheckWritable(spec.Output.Report); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	out, err := report.NewOutput(env.Stdout, env.Stderr, outOpts)
 	if err != nil {
 		return err
 	}
@@ -188,7 +196,10 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	}
 	r.out.SetAborted(ctx.Err() != nil)
 	if r.plan != nil && runErr == nil {
-		return r.printPlan(code)
+		return r.printPlan(code, sum.Interrupted)
+	}
+	if r.plan != nil {
+		r.writePlanReport(r.plan, code, runErr)
 	}
 	if err := r.out.Finish(sum, runErr, code); err != nil {
 		if runErr == nil {
@@ -202,18 +213,46 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	return exitWith(code)
 }
 
-// printPlan prints the plan (the summary of a plan) and its status.
-func (r *copyRun) printPlan(code int) error {
+// printPlan prints the plan (the summary of a plan), writes it to the
+// --report file, and returns its status.
+func (r *copyRun) printPlan(code int, interrupted bool) error {
 	if r.sides.Requests != nil {
 		r.plan.looked(r.sides.Requests.Counts())
 	} else {
 		r.plan.looked(nil)
 	}
-	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String())
+	doc := r.planDoc(r.plan, code, nil)
+	doc.Interrupted = interrupted
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, doc)
 	if err := r.out.Close(); err != nil {
 		return err
 	}
+	if r.spec.Output.Report != "" {
+		if err := report.WriteJSONFile(r.spec.Output.Report, doc); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	return exitWith(code)
+}
+
+func (r *copyRun) planDoc(p *planner, code int, err error) planDoc {
+	doc := planDoc{Event: "plan", Source: r.spec.From.String(), Destination: r.spec.To.String(), ExitCode: code, planner: p}
+	if err != nil {
+		doc.Error = report.ErrorText(err, r.spec.Output.Debug)
+	}
+	return doc
+}
+
+// writePlanReport writes the --report file of a plan that stopped on an
+// error: what it counted (nothing, if it never began), the error and the
+// exit status.
+func (r *copyRun) writePlanReport(p *planner, code int, err error) {
+	if r.spec.Output.Report == "" {
+		return
+	}
+	if werr := report.WriteJSONFile(r.spec.Output.Report, r.planDoc(p, code, err)); werr != nil {
+		r.warn(fmt.Errorf("--report: %w", werr))
+	}
 }
 
 // classify maps an engine run's outcome to its exit status.
@@ -253,6 +292,9 @@ func (r *copyRun) fail(ctx context.Context, err error) error {
 	}
 	if ferr := r.out.FinishEarly(r.start, err, code); ferr != nil {
 		r.warn(ferr)
+	}
+	if r.spec.Plan {
+		r.writePlanReport(nil, code, err)
 	}
 	if ee != nil {
 		return err
