@@ -24,6 +24,22 @@ type Options struct {
 	Debug bool
 }
 
+// JSON writes v on w as indented JSON, with < > & as they are (keys are
+// media names: "Tom & Jerry.mov").
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// JSONLine writes v on w as one line of JSON, < > & as they are.
+func JSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // ErrorText is how an error is shown: briefly (the SDK's request details
 // left out, see s3err.Brief), or in full with --debug.
 func ErrorText(err error, debug bool) string {
@@ -110,15 +126,17 @@ func (o *Output) RewriteFailures(each func(emit func(bucket, key, version string
 	return each(o.failures.Write)
 }
 
+// objectLine is one object's --json line. Its source and destination are
+// the objects' URLs; the summary's are the locations'.
 type objectLine struct {
-	Event   string `json:"event"`
-	Source  string `json:"source"`
-	Dest    string `json:"dest"`
-	Size    int64  `json:"size"`
-	ETag    string `json:"etag,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
+	Event       string `json:"event"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Size        int64  `json:"size"`
+	ETag        string `json:"etag,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Code        string `json:"code,omitempty"`
+	Message     string `json:"message,omitempty"`
 }
 
 // Result reports one object (engine.Observer).
@@ -129,10 +147,7 @@ func (o *Output) Result(r *engine.Result) {
 		o.failures.Write(r.Entry.Source.Bucket, r.Entry.Source.Key, r.Entry.Source.VersionID) //nolint:errcheck // checked at Close
 	}
 	if o.opts.JSON {
-		if r.Outcome == engine.Skipped && r.Reason == engine.ReasonExcluded {
-			return
-		}
-		line := objectLine{Event: r.Outcome.String(), Source: src, Dest: dst, Size: r.Entry.Source.Size,
+		line := objectLine{Event: r.Outcome.String(), Source: src, Destination: dst, Size: r.Entry.Source.Size,
 			ETag: r.Entry.Source.ETag, Reason: r.Reason, Code: r.Code}
 		if r.Err != nil {
 			line.Message = ErrorText(r.Err, o.opts.Debug)
@@ -223,8 +238,13 @@ func (o *Output) report(sum *engine.Summary, runErr error, code int) Report {
 		Listed:          sum.Listed, ListedBytes: sum.ListedBytes,
 		Copied: sum.Copied, BytesCopied: sum.BytesCopied,
 		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
-		Skipped: sum.Skipped, Failed: sum.Failed,
+		Skipped: orEmpty(sum.Skipped), Failed: orEmpty(sum.Failed),
 		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
+	}
+	if rep.Job != nil {
+		j := *rep.Job
+		j.Skipped = orEmpty(j.Skipped)
+		rep.Job = &j
 	}
 	if runErr != nil {
 		rep.Error = ErrorText(runErr, o.opts.Debug)

@@ -76,6 +76,31 @@ func (s *Spec) jobSpec(delivery string) checkpoint.Spec {
 	}
 }
 
+// specView is the inverse of jobSpec: a recorded job's identity, typed,
+// as status shows it. Keys an older checkpoint lacks read as unset.
+func specView(sp checkpoint.Spec) report.JobSpec {
+	list := func(v, sep string) []string {
+		out := []string{}
+		for _, e := range strings.Split(v, sep) {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	return report.JobSpec{
+		Source: sp["source"], Destination: sp["destination"],
+		Include: list(sp["include"], "\n"), Exclude: list(sp["exclude"], "\n"),
+		MinAge: sp["min-age"], IncludeArchived: sp["include-archived"] == "true",
+		Inventory: sp["inventory"], InventoryDate: sp["inventory-date"], InventoryDelivery: sp["inventory-delivery"],
+		Shard: sp["shard"], ReplicationStatus: list(sp["replication-status"], ","), AllVersions: sp["all-versions"] == "true",
+		Manifest: sp["manifest"], CompletionReport: sp["completion-report"],
+		StorageClass: sp["storage-class"], SSE: sp["sse"], SSEKMSKeyID: sp["sse-kms-key-id"], BucketKey: sp["bucket-key"] == "true",
+		ACL:                 sp["acl"],
+		ExpectedSourceOwner: sp["expected-source-owner"], ExpectedDestOwner: sp["expected-dest-owner"],
+	}
+}
+
 // cpState is inventory's view of a checkpoint (inventory never opens one).
 type cpState struct{ cp *checkpoint.Store }
 

@@ -36,13 +36,15 @@ type CleanupSpec struct {
 	Debug bool
 }
 
-// UploadLine is one upload cleanup saw, and what it did with it.
+// UploadLine is one upload cleanup saw, and what it did with it: a
+// --json line (its event first, like copy's object lines) or a line of
+// text (String).
 type UploadLine struct {
+	Event    string    `json:"event"` // listed, aborted, abort-failed
 	Bucket   string    `json:"bucket"`
 	Key      string    `json:"key"`
 	UploadID string    `json:"upload_id"`
-	Started  time.Time `json:"started,omitempty"`
-	Action   string    `json:"action"` // listed, aborted, abort-failed
+	Started  time.Time `json:"started,omitzero"`
 	Error    string    `json:"error,omitempty"`
 	// Err is the abort's error; Cleanup sets Error from it.
 	Err error `json:"-"`
@@ -91,6 +93,17 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 	return abortRecorded(ctx, cp, client, dest, ups, show)
 }
 
+func (l UploadLine) String() string {
+	s := fmt.Sprintf("%-12s s3://%s/%s upload %s", l.Event, l.Bucket, l.Key, l.UploadID)
+	if !l.Started.IsZero() {
+		s += " started " + report.Time(l.Started)
+	}
+	if l.Error != "" {
+		s += ": " + l.Error
+	}
+	return s
+}
+
 // withErrorText fills in each line's Error before show sees it.
 func withErrorText(show func(UploadLine), debug bool) func(UploadLine) {
 	return func(l UploadLine) {
@@ -107,9 +120,9 @@ func abortRecorded(ctx context.Context, cp *checkpoint.Store, c UploadsAPI, dest
 	failed := 0
 	for _, u := range ups {
 		key := dest.Key(u.Key)
-		l := UploadLine{Bucket: dest.Bucket, Key: key, UploadID: u.UploadID, Started: u.Started, Action: "aborted"}
+		l := UploadLine{Bucket: dest.Bucket, Key: key, UploadID: u.UploadID, Started: u.Started, Event: "aborted"}
 		if err := abortUpload(ctx, c, dest.Bucket, key, u.UploadID); err != nil {
-			l.Action, l.Err = "abort-failed", err
+			l.Event, l.Err = "abort-failed", err
 			failed++
 		} else {
 			b.DeleteUpload(u.Key, u.VersionID)
@@ -150,11 +163,11 @@ func orphans(ctx context.Context, c UploadsAPI, u s3url.URL, olderThan time.Dura
 			if started.After(cutoff) {
 				continue
 			}
-			l := UploadLine{Bucket: u.Bucket, Key: aws.ToString(up.Key), UploadID: aws.ToString(up.UploadId), Started: started, Action: "listed"}
+			l := UploadLine{Bucket: u.Bucket, Key: aws.ToString(up.Key), UploadID: aws.ToString(up.UploadId), Started: started, Event: "listed"}
 			if abort {
-				l.Action = "aborted"
+				l.Event = "aborted"
 				if err := abortUpload(ctx, c, u.Bucket, l.Key, l.UploadID); err != nil {
-					l.Action, l.Err = "abort-failed", err
+					l.Event, l.Err = "abort-failed", err
 					failed++
 				}
 			}

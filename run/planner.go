@@ -1,7 +1,6 @@
 package run
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -133,17 +132,10 @@ type planDoc struct {
 	*planner
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
 // print writes the plan on w, as text or as JSON (doc).
 func (p *planner) print(w io.Writer, asJSON bool, doc planDoc) {
 	if asJSON {
-		writeJSON(w, doc) //nolint:errcheck // stdout errors surface at the caller's flush
+		report.JSON(w, doc) //nolint:errcheck // stdout errors surface at the caller's flush
 		return
 	}
 	from, to := doc.Source, doc.Destination

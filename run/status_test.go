@@ -1,13 +1,19 @@
 package run
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/report"
 )
 
 // status and cleanup read what a copy recorded: on a checkpoint that does
@@ -56,5 +62,80 @@ func TestEndpointWithoutSchemeIsAUsageError(t *testing.T) {
 	tr.spec.AWS.Endpoint = "https://s3.example.com:9000"
 	if err := tr.run(context.Background(), nil); err != nil {
 		t.Errorf("a URL with a scheme: %v", err)
+	}
+}
+
+// status --json is typed: lists as lists, booleans as booleans, numbers as
+// numbers, [] and {} when empty, snake_case keys, never null.
+func TestStatusJSONIsTyped(t *testing.T) {
+	tr := newTestRun(t, 4)
+	tr.spec.Include, tr.spec.Exclude = []string{"*.exr", "show/*"}, []string{"tmp/*"}
+	f, err := engine.NewFilter(tr.spec.Include, tr.spec.Exclude)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.spec.Engine.Filter, tr.spec.Engine.MinAge = f, time.Millisecond
+	if err := tr.run(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Status(StatusSpec{Checkpoint: tr.spec.Checkpoint, Examples: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := report.JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	noNulls(t, "status", m)
+	spec := m["spec"].(map[string]any)
+	want := map[string]any{
+		"source": "s3://media/", "destination": "s3://replica/", "include": []any{"*.exr", "show/*"}, "exclude": []any{"tmp/*"},
+		"min_age": "1ms", "include_archived": false, "bucket_key": false, "all_versions": false, "replication_status": []any{},
+	}
+	for k, v := range want {
+		if !reflect.DeepEqual(spec[k], v) {
+			t.Errorf("spec.%s = %#v, want %#v", k, spec[k], v)
+		}
+	}
+	for k := range spec {
+		if strings.ContainsAny(k, "- ") {
+			t.Errorf("spec key %q", k)
+		}
+	}
+	if !reflect.DeepEqual(m["failed_by_code"], []any{}) || !reflect.DeepEqual(m["uploads"], []any{}) || m["done"] != float64(4) {
+		t.Errorf("status %s", b.String())
+	}
+	if totals := m["totals"].(map[string]any); !reflect.DeepEqual(totals["failed"], map[string]any{}) {
+		t.Errorf("totals %v", totals)
+	}
+}
+
+func noNulls(t *testing.T, where string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case nil:
+		t.Errorf("%s is null", where)
+	case map[string]any:
+		for k, e := range v {
+			noNulls(t, where+"."+k, e)
+		}
+	case []any:
+		for _, e := range v {
+			noNulls(t, where, e)
+		}
+	}
+}
+
+// cleanup --json lines: the event first, like copy's, snake_case keys,
+// no zero time, & as it is.
+func TestUploadLineJSON(t *testing.T) {
+	var b bytes.Buffer
+	report.JSONLine(&b, UploadLine{Event: "listed", Bucket: "replica", Key: "Tom & Jerry.mov", UploadID: "u1"})
+	if got, want := b.String(), `{"event":"listed","bucket":"replica","key":"Tom & Jerry.mov","upload_id":"u1"}`+"\n"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

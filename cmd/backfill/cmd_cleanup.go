@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -58,20 +57,20 @@ func runCleanup(c *cli.Context) error {
 		}
 		spec.Orphans = &u
 	}
-	w := c.App.Writer
+	w, asJSON := c.App.Writer, c.Bool("json")
 	show := func(l run.UploadLine) {
-		if c.Bool("json") {
-			json.NewEncoder(w).Encode(l) //nolint:errcheck
-			return
+		if asJSON {
+			report.JSONLine(w, l) //nolint:errcheck // stdout
+		} else {
+			fmt.Fprintln(w, l)
 		}
-		fmt.Fprintf(w, "%-12s s3://%s/%s upload %s", l.Action, l.Bucket, l.Key, l.UploadID)
-		if !l.Started.IsZero() {
-			fmt.Fprintf(w, " started %s", report.Time(l.Started))
-		}
-		if l.Error != "" {
-			fmt.Fprintf(w, ": %s", l.Error)
-		}
-		fmt.Fprintln(w)
 	}
-	return run.Cleanup(c.Context, spec, show, func(line string) { fmt.Fprintln(w, line) })
+	say := func(line string) {
+		if asJSON {
+			fmt.Fprintln(c.App.ErrWriter, line) // stdout holds JSON lines only
+		} else {
+			fmt.Fprintln(w, line)
+		}
+	}
+	return run.Cleanup(c.Context, spec, show, say)
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
@@ -41,9 +39,7 @@ func runStatus(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return report.JSON(c.App.Writer, rep)
 	}
 	report.PrintStatus(c.App.Writer, rep)
 	return nil
