@@ -6,10 +6,18 @@ TOOLS := $(CURDIR)/.tools/bin
 VERSITYGW := $(TOOLS)/versitygw
 export BACKFILL_VERSITYGW := $(VERSITYGW)
 
-.PHONY: build test test-large demo vet fmt-check clean tools
+.PHONY: build install test test-large demo vet fmt-check clean tools
 
 build:
 	$(GO) build -o bin/backfill ./cmd/backfill
+
+# Installs backfill as $(PREFIX)/bin/backfill; PREFIX is Go's own folder by
+# default, so the binary lands where `go install ./cmd/backfill` puts it.
+PREFIX ?= $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 bin/backfill $(PREFIX)/bin/backfill
+	@echo "installed $(PREFIX)/bin/backfill (is $(PREFIX)/bin on your PATH?)"
 
 # The pinned S3 server the tests, the demo and the benchmarks run against.
 # Installed once into the project's own (git-ignored) tools folder; the
