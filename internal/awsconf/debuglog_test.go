@@ -2,9 +2,14 @@ package awsconf
 
 import (
 	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -37,5 +42,33 @@ func TestSDKLogger(t *testing.T) {
 	sdkLogger(&b).Logf(logging.Debug, "Request\n%s", "Authorization: x Signature=abc123\r\n")
 	if got := b.String(); got != "backfill: debug: SDK DEBUG Request\nAuthorization: x Signature=REDACTED\n" {
 		t.Errorf("%q", got)
+	}
+}
+
+// A client made with DebugLog logs each request through Redact; one made
+// without it logs nothing at all.
+func TestNewDebugLog(t *testing.T) {
+	var auth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { auth = r.Header.Get("Authorization") }))
+	defer srv.Close()
+	t.Setenv("AWS_SESSION_TOKEN", "TOKEN-debuglog-test")
+	quiet := optionsClient(t, Options{Endpoint: srv.URL})
+	if _, ok := quiet.Config.Logger.(logging.Nop); !ok || quiet.Config.ClientLogMode != 0 {
+		t.Errorf("without --debug: logger %T, mode %v", quiet.Config.Logger, quiet.Config.ClientLogMode)
+	}
+	var b bytes.Buffer
+	c := optionsClient(t, Options{Endpoint: srv.URL, DebugLog: &b})
+	if _, err := c.HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String("media")}); err != nil {
+		t.Fatal(err)
+	}
+	sig := auth[strings.Index(auth, "Signature=")+len("Signature="):]
+	out := b.String()
+	if !strings.Contains(out, "SDK DEBUG Request\nHEAD /media") || !strings.Contains(out, "X-Amz-Security-Token: REDACTED") {
+		t.Errorf("request not logged:\n%s", out)
+	}
+	for _, secret := range []string{"TOKEN-debuglog-test", sig} { // the secret key never goes on the wire: the e2e TestDebugNeverPrintsSecrets
+		if strings.Contains(out, secret) {
+			t.Errorf("%q logged:\n%s", secret, out)
+		}
 	}
 }
