@@ -45,10 +45,18 @@ define install-tool
 	ln -sfn "$$dir/$(1)" "$(TOOLS)/$(1)"
 endef
 
-.PHONY: build test test-large demo vet fmt-check clean tools tool-versitygw tool-minio tool-mc
+.PHONY: build install test test-large demo vet fmt-check clean tools tool-versitygw tool-minio tool-mc
 
 build:
 	$(GO) build -o bin/backfill ./cmd/backfill
+
+# Installs backfill as $(PREFIX)/bin/backfill; PREFIX is Go's own folder by
+# default, so the binary lands where `go install ./cmd/backfill` puts it.
+PREFIX ?= $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 bin/backfill $(PREFIX)/bin/backfill
+	@echo "installed $(PREFIX)/bin/backfill (is $(PREFIX)/bin on your PATH?)"
 
 # The pinned S3 server the tests, the demo and the benchmarks run against.
 tool-versitygw:

@@ -80,6 +80,20 @@ func (e *Engine) halted(feedCtx context.Context) bool {
 	}
 }
 
+// queue hands t to the workers, counting its objects (every version) in
+// Queued first, so that Settled never passes it; false when the feed
+// stopped (t stays counted, unsettled, like the queued tasks no worker
+// takes after a stop).
+func (e *Engine) queue(feedCtx context.Context, tasks chan<- task, t task) bool {
+	e.c.queued.Add(int64(1 + len(t.entry.Older)))
+	select {
+	case tasks <- t:
+		return true
+	case <-feedCtx.Done():
+		return false
+	}
+}
+
 type task struct {
 	entry    inventory.Entry
 	destKey  string
@@ -177,9 +191,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					skipGroup(en, destKey, results)
 					continue
 				}
-				select {
-				case tasks <- task{entry: en, destKey: destKey}:
-				case <-feedCtx.Done():
+				if !e.queue(feedCtx, tasks, task{entry: en, destKey: destKey}) {
 					return nil
 				}
 				continue
@@ -210,15 +222,17 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				e.c.toCopy.Add(1)
 				e.c.toCopyBytes.Add(en.Source.Size)
 				if o.DryRun {
+					e.c.queued.Add(1)
 					results <- &Result{Outcome: WouldCopy, Entry: en, DestKey: destKey, attempts: attempts}
 					continue
 				}
 			}
-			select {
-			case tasks <- task{entry: en, destKey: destKey, attempts: attempts}:
-			case <-feedCtx.Done():
+			if !e.queue(feedCtx, tasks, task{entry: en, destKey: destKey, attempts: attempts}) {
 				return nil
 			}
+		}
+		if e.c.listingDone.Load() {
+			e.c.allQueued.Store(true)
 		}
 		return nil
 	})

@@ -114,10 +114,20 @@ type Stats struct {
 	ToCopy, ToCopyBytes int64 // decided to copy so far
 	Copied, CopiedBytes int64
 	Skipped, Failed     int64
-	// Settled counts the copies a worker decided (copied, failed, or
-	// skipped on S3's answer): the progress of ToCopy.
+	// Queued counts the objects queued for the workers (each version of a
+	// key counts) and a dry run's would-copies decided without one: the
+	// total Settled moves toward. Neither ever decreases, and a snapshot
+	// never shows Settled above Queued (after a stop, some queued objects
+	// never settle).
+	Queued int64
+	// Settled counts the queued objects a worker decided (copied, failed,
+	// or skipped on S3's answer), and those would-copies: the progress of
+	// Queued.
 	Settled     int64
 	ListingDone bool
+	// AllQueued says the listing is done and every entry it gave has been
+	// decided: Queued is final.
+	AllQueued bool
 }
 
 type counters struct {
@@ -125,16 +135,20 @@ type counters struct {
 	toCopy, toCopyBytes atomic.Int64
 	copied, copiedBytes atomic.Int64
 	skipped, failed     atomic.Int64
-	settled             atomic.Int64
+	queued, settled     atomic.Int64
 	listingDone         atomic.Bool
+	allQueued           atomic.Bool
 }
 
 func (c *counters) snapshot() Stats {
+	settled := c.settled.Load() // before queued: an object is queued before it settles
+	allQueued := c.allQueued.Load()
 	return Stats{
 		Listed: c.listed.Load(), ListedBytes: c.listedBytes.Load(),
 		ToCopy: c.toCopy.Load(), ToCopyBytes: c.toCopyBytes.Load(),
 		Copied: c.copied.Load(), CopiedBytes: c.copiedBytes.Load(),
-		Skipped: c.skipped.Load(), Failed: c.failed.Load(), Settled: c.settled.Load(),
-		ListingDone: c.listingDone.Load(),
+		Skipped: c.skipped.Load(), Failed: c.failed.Load(),
+		Queued: c.queued.Load(), Settled: settled,
+		ListingDone: c.listingDone.Load(), AllQueued: allQueued,
 	}
 }

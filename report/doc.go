@@ -15,6 +15,12 @@
 // for a plus, so they read the same whichever way S3 decodes them.
 //
 // The progress display reads the engine's atomic counters on a ticker and
-// never slows the copy. report decides nothing: the exit status comes from
-// package run.
+// never slows the copy. It counts the objects queued for the copy workers
+// and how many of those are settled, both only growing; the percentage and
+// the ETA appear once the listing is complete and every entry decided (the
+// total is final), so the bar never goes backwards, and the rate appears
+// after a few seconds of progress, measured over the last 20 s
+// (progress_view.go: the numbers and their rendering, apart from any
+// terminal). report decides nothing: the exit status comes from package
+// run.
 package report

@@ -2,9 +2,11 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
@@ -23,16 +25,35 @@ func CreatePrivate(path string) (*os.File, error) {
 	return f, nil
 }
 
+// CheckWritable makes sure a file can be created at path, without leaving
+// one there: a file written at the end of a long run (a plan's report)
+// fails at its start instead. "" is fine.
+func CheckWritable(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a folder", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".backfill-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot create %s: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // WriteJSONFile writes v, indented, to a new private file at path.
 func WriteJSONFile(path string, v any) error {
 	f, err := CreatePrivate(path)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := JSON(f, v); err != nil {
 		f.Close()
 		return err
 	}

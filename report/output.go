@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
 
@@ -22,6 +23,34 @@ type Options struct {
 	// needs a restore before it can be copied, the input of an S3 Batch
 	// Operations restore job.
 	Archived string
+	// Debug shows errors with the SDK's full text (request and host ids)
+	// instead of the brief one.
+	Debug bool
+}
+
+// JSON writes v on w as indented JSON, with < > & as they are (keys are
+// media names: "Tom & Jerry.mov").
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// JSONLine writes v on w as one line of JSON, < > & as they are.
+func JSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// ErrorText is how an error is shown: briefly (the SDK's request details
+// left out, see s3err.Brief), or in full with --debug.
+func ErrorText(err error, debug bool) string {
+	if debug {
+		return err.Error()
+	}
+	return s3err.Brief(err)
 }
 
 // Job is the checkpoint's view of a whole job after a run: the totals of
@@ -123,15 +152,17 @@ func (o *Output) RewriteFailures(each func(emit func(bucket, key, version string
 	return each(o.failures.Write)
 }
 
+// objectLine is one object's --json line. Its source and destination are
+// the objects' URLs; the summary's are the locations'.
 type objectLine struct {
-	Event   string `json:"event"`
-	Source  string `json:"source"`
-	Dest    string `json:"dest"`
-	Size    int64  `json:"size"`
-	ETag    string `json:"etag,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
+	Event       string `json:"event"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Size        int64  `json:"size"`
+	ETag        string `json:"etag,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Code        string `json:"code,omitempty"`
+	Message     string `json:"message,omitempty"`
 }
 
 // Result reports one object (engine.Observer).
@@ -145,13 +176,10 @@ func (o *Output) Result(r *engine.Result) {
 		o.archived.Write(r.Entry.Source.Bucket, r.Entry.Source.Key, r.Entry.Source.VersionID) //nolint:errcheck // checked at Close
 	}
 	if o.opts.JSON {
-		if r.Outcome == engine.Skipped && r.Reason == engine.ReasonExcluded {
-			return
-		}
-		line := objectLine{Event: r.Outcome.String(), Source: src, Dest: dst, Size: r.Entry.Source.Size,
+		line := objectLine{Event: r.Outcome.String(), Source: src, Destination: dst, Size: r.Entry.Source.Size,
 			ETag: r.Entry.Source.ETag, Reason: r.Reason, Code: r.Code}
 		if r.Err != nil {
-			line.Message = r.Err.Error()
+			line.Message = ErrorText(r.Err, o.opts.Debug)
 		}
 		o.enc.Encode(line) //nolint:errcheck // stdout errors surface at Flush
 		return
@@ -161,7 +189,7 @@ func (o *Output) Result(r *engine.Result) {
 		fmt.Fprintf(o.stdout, "would copy %s -> %s (%s)\n", src, dst, HumanBytes(r.Entry.Source.Size))
 	case engine.Failed:
 		if o.reported++; o.reported <= maxFailureLines {
-			fmt.Fprintf(o.stderr, "failed: %s: %s: %v\n", src, r.Code, r.Err)
+			fmt.Fprintf(o.stderr, "failed: %s: %s: %s\n", src, r.Code, ErrorText(r.Err, o.opts.Debug))
 		} else if o.reported == maxFailureLines+1 {
 			fmt.Fprintf(o.stderr, "failed: ... (more failures are not printed; see --report/--failures)\n")
 		}
@@ -194,19 +222,7 @@ type Report struct {
 // Finish writes the report file and the summary (text or a JSON line),
 // then flushes and closes everything. code is the run's exit status.
 func (o *Output) Finish(sum *engine.Summary, runErr error, code int) error {
-	rep := Report{
-		Source: o.opts.From.String(), Destination: o.opts.To.String(), DryRun: o.opts.DryRun,
-		Started: sum.Started.UTC(), Finished: sum.Finished.UTC(),
-		DurationSeconds: sum.Finished.Sub(sum.Started).Seconds(),
-		Listed:          sum.Listed, ListedBytes: sum.ListedBytes,
-		Copied: sum.Copied, BytesCopied: sum.BytesCopied,
-		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
-		Skipped: sum.Skipped, Failed: sum.Failed,
-		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
-	}
-	if runErr != nil {
-		rep.Error = runErr.Error()
-	}
+	rep := o.report(sum, runErr, code)
 	var firstErr error
 	if o.opts.Report != "" {
 		if err := WriteJSONFile(o.opts.Report, rep); err != nil {
@@ -223,6 +239,46 @@ func (o *Output) Finish(sum *engine.Summary, runErr error, code int) error {
 		firstErr = err
 	}
 	return firstErr
+}
+
+// FinishEarly ends a run that failed before its copy began: the report
+// file says why (runErr, code), and nothing goes to stdout, no summary of
+// a copy that never ran (the caller prints the error).
+func (o *Output) FinishEarly(started time.Time, runErr error, code int) error {
+	var firstErr error
+	if o.opts.Report != "" {
+		sum := &engine.Summary{Started: started, Finished: time.Now()}
+		if err := WriteJSONFile(o.opts.Report, o.report(sum, runErr, code)); err != nil {
+			firstErr = fmt.Errorf("--report: %w", err)
+		}
+	}
+	if err := o.Close(); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return firstErr
+}
+
+// report is the --report file's content (and the --json summary line).
+func (o *Output) report(sum *engine.Summary, runErr error, code int) Report {
+	rep := Report{
+		Source: o.opts.From.String(), Destination: o.opts.To.String(), DryRun: o.opts.DryRun,
+		Started: sum.Started.UTC(), Finished: sum.Finished.UTC(),
+		DurationSeconds: sum.Finished.Sub(sum.Started).Seconds(),
+		Listed:          sum.Listed, ListedBytes: sum.ListedBytes,
+		Copied: sum.Copied, BytesCopied: sum.BytesCopied,
+		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
+		Skipped: orEmpty(sum.Skipped), Failed: orEmpty(sum.Failed),
+		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
+	}
+	if rep.Job != nil {
+		j := *rep.Job
+		j.Skipped = orEmpty(j.Skipped)
+		rep.Job = &j
+	}
+	if runErr != nil {
+		rep.Error = ErrorText(runErr, o.opts.Debug)
+	}
+	return rep
 }
 
 // Close flushes stdout and closes the failures file; it may be called

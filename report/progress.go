@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/backfill-dev/backfill/engine"
@@ -49,7 +48,8 @@ type Progress struct {
 
 // StartProgress shows a progress bar on a terminal, a status line every
 // StatusInterval elsewhere, or nothing when disabled. It reads the
-// engine's atomic counters on a ticker, so it never slows the copy down.
+// engine's atomic counters on a ticker, so it never slows the copy down;
+// the numbers it shows are progress_view.go's.
 func StartProgress(w io.Writer, s StatsSource, mode ProgressMode) *Progress {
 	p := &Progress{done: make(chan struct{})}
 	switch mode {
@@ -61,71 +61,47 @@ func StartProgress(w io.Writer, s StatsSource, mode ProgressMode) *Progress {
 	return p
 }
 
-func newBar(w io.Writer) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("obj"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		// Our ticker paces the rendering; the library's own spinner
-		// goroutine is off (it reads state without its lock).
-		progressbar.OptionSetSpinnerChangeInterval(0),
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionSpinnerType(14),
-	)
-}
-
-// bar draws a progress bar every 250 ms until Stop.
+// bar redraws the progress line every 250 ms until Stop, then draws the
+// last state and ends the line.
 func (p *Progress) bar(w io.Writer, s StatsSource) {
-	bar := newBar(w)
+	start := time.Now()
+	var m rateMeter
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
-	var max64 int64 = -1
-	update := func() {
-		st := s.Stats()
-		// The total is known once the listing is done; entries still
-		// being decided can raise it a little after that.
-		if st.ListingDone && st.ToCopy != max64 {
-			max64 = st.ToCopy
-			bar.ChangeMax64(max(max64, 1))
-		}
-		bar.Describe(fmt.Sprintf("%s copied | listed %d, skipped %d, failed %d", //nolint:errcheck
-			HumanBytes(st.CopiedBytes), st.Listed, st.Skipped, st.Failed))
-		bar.Set64(st.Settled) //nolint:errcheck // rendering only
-	}
-	for {
+	for frame := 0; ; frame++ {
 		select {
-		case <-t.C:
-			update()
+		case now := <-t.C:
+			v := m.sample(s.Stats(), now, now.Sub(start))
+			fmt.Fprintf(w, "\r%s\x1b[K", barLine(v, termWidth(w), frame, false))
 		case <-p.done:
-			update()
-			bar.Exit() //nolint:errcheck
-			fmt.Fprintln(w)
+			now := time.Now()
+			v := m.sample(s.Stats(), now, now.Sub(start))
+			fmt.Fprintf(w, "\r%s\x1b[K\n", barLine(v, termWidth(w), frame, true))
 			return
 		}
 	}
 }
 
+// termWidth is w's terminal width, or 0 when unknown.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return cols
+		}
+	}
+	return 0
+}
+
 // lines writes a status line every StatusInterval until Stop.
 func (p *Progress) lines(w io.Writer, s StatsSource) {
 	start := time.Now()
+	var m rateMeter
 	t := time.NewTicker(StatusInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
-			st := s.Stats()
-			el := time.Since(start)
-			total := "?"
-			if st.ListingDone {
-				total = fmt.Sprint(st.ToCopy)
-			}
-			fmt.Fprintf(w, "backfill: %s: copied %d/%s objects (%s, %.0f obj/s), listed %d, skipped %d, failed %d\n",
-				el.Round(time.Second), st.Copied, total, HumanBytes(st.CopiedBytes),
-				float64(st.Copied)/el.Seconds(), st.Listed, st.Skipped, st.Failed)
+		case now := <-t.C:
+			fmt.Fprintln(w, statusLine(m.sample(s.Stats(), now, now.Sub(start))))
 		case <-p.done:
 			return
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -29,6 +31,16 @@ func OpenCheckpoint(path string, readOnly bool) (*checkpoint.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// openExisting opens the checkpoint of a command that reads what a copy
+// recorded (status, cleanup): a missing file is an error naming it, and
+// nothing is created.
+func openExisting(path string, readOnly bool) (*checkpoint.Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no checkpoint at %s: a copy creates it; name the one it used with --checkpoint PATH", path)
+	}
+	return OpenCheckpoint(path, readOnly)
 }
 
 // jobSpec is the identity of a copy job: what a checkpoint must match to
@@ -66,6 +78,32 @@ func (s *Spec) jobSpec(delivery string, sides *Sides) checkpoint.Spec {
 		"sse-kms-key-id":        o.SSEKMSKeyID,
 		"bucket-key":            flag(o.BucketKey),
 		"acl":                   o.ACL,
+	}
+}
+
+// specView is the inverse of jobSpec: a recorded job's identity, typed,
+// as status shows it. Keys an older checkpoint lacks read as unset.
+func specView(sp checkpoint.Spec) report.JobSpec {
+	list := func(v, sep string) []string {
+		out := []string{}
+		for _, e := range strings.Split(v, sep) {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	return report.JobSpec{
+		Source: sp["source"], Destination: sp["destination"],
+		SourceEndpoint: sp["source-endpoint"], DestinationEndpoint: sp["destination-endpoint"],
+		Include: list(sp["include"], "\n"), Exclude: list(sp["exclude"], "\n"),
+		MinAge: sp["min-age"], IncludeArchived: sp["include-archived"] == "true",
+		Inventory: sp["inventory"], InventoryDate: sp["inventory-date"], InventoryDelivery: sp["inventory-delivery"],
+		Shard: sp["shard"], ReplicationStatus: list(sp["replication-status"], ","), AllVersions: sp["all-versions"] == "true",
+		Manifest: sp["manifest"], CompletionReport: sp["completion-report"],
+		StorageClass: sp["storage-class"], SSE: sp["sse"], SSEKMSKeyID: sp["sse-kms-key-id"], BucketKey: sp["bucket-key"] == "true",
+		ACL:                 sp["acl"],
+		ExpectedSourceOwner: sp["expected-source-owner"], ExpectedDestOwner: sp["expected-dest-owner"],
 	}
 }
 

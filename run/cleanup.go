@@ -13,6 +13,7 @@ import (
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/report"
 )
 
 // UploadsAPI is what cleanup needs of the destination's client.
@@ -31,22 +32,32 @@ type CleanupSpec struct {
 	Abort      bool
 	AWS        awsconf.Options
 	DstSide    awsconf.Side
+	// Debug shows errors with the SDK's full text.
+	Debug bool
 }
 
-// UploadLine is one upload cleanup saw, and what it did with it.
+// UploadLine is one upload cleanup saw, and what it did with it: a
+// --json line (its event first, like copy's object lines) or a line of
+// text (String).
 type UploadLine struct {
+	Event    string    `json:"event"` // listed, aborted, abort-failed
 	Bucket   string    `json:"bucket"`
 	Key      string    `json:"key"`
 	UploadID string    `json:"upload_id"`
-	Started  time.Time `json:"started,omitempty"`
-	Action   string    `json:"action"` // listed, aborted, abort-failed
+	Started  time.Time `json:"started,omitzero"`
 	Error    string    `json:"error,omitempty"`
+	// Err is the abort's error; Cleanup sets Error from it.
+	Err error `json:"-"`
 }
 
 // Cleanup runs cleanup, calling show for each upload; say gets a line
 // of text (when nothing was recorded).
 func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func(string)) error {
+	if err := checkEndpoints(s.AWS, awsconf.Side{}, s.DstSide); err != nil {
+		return err
+	}
 	s.AWS.Connections = 8
+	show = withErrorText(show, s.Debug)
 	if s.Orphans != nil {
 		client, err := awsconf.New(ctx, s.AWS, s.DstSide, s.Orphans.Bucket)
 		if err != nil {
@@ -54,7 +65,7 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 		}
 		return orphans(ctx, client, *s.Orphans, s.OlderThan, s.Abort, show)
 	}
-	cp, err := OpenCheckpoint(s.Checkpoint, false)
+	cp, err := openExisting(s.Checkpoint, false)
 	if err != nil {
 		return err
 	}
@@ -82,15 +93,36 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 	return abortRecorded(ctx, cp, client, dest, ups, show)
 }
 
+func (l UploadLine) String() string {
+	s := fmt.Sprintf("%-12s s3://%s/%s upload %s", l.Event, l.Bucket, l.Key, l.UploadID)
+	if !l.Started.IsZero() {
+		s += " started " + report.Time(l.Started)
+	}
+	if l.Error != "" {
+		s += ": " + l.Error
+	}
+	return s
+}
+
+// withErrorText fills in each line's Error before show sees it.
+func withErrorText(show func(UploadLine), debug bool) func(UploadLine) {
+	return func(l UploadLine) {
+		if l.Err != nil {
+			l.Error = report.ErrorText(l.Err, debug)
+		}
+		show(l)
+	}
+}
+
 // abortRecorded aborts the recorded uploads and forgets the ones it could.
 func abortRecorded(ctx context.Context, cp *checkpoint.Store, c UploadsAPI, dest s3url.URL, ups []checkpoint.Upload, show func(UploadLine)) error {
 	b := checkpoint.NewBatch()
 	failed := 0
 	for _, u := range ups {
 		key := dest.Key(u.Key)
-		l := UploadLine{Bucket: dest.Bucket, Key: key, UploadID: u.UploadID, Started: u.Started, Action: "aborted"}
+		l := UploadLine{Bucket: dest.Bucket, Key: key, UploadID: u.UploadID, Started: u.Started, Event: "aborted"}
 		if err := abortUpload(ctx, c, dest.Bucket, key, u.UploadID); err != nil {
-			l.Action, l.Error = "abort-failed", err.Error()
+			l.Event, l.Err = "abort-failed", err
 			failed++
 		} else {
 			b.DeleteUpload(u.Key, u.VersionID)
@@ -136,11 +168,11 @@ func orphans(ctx context.Context, c UploadsAPI, u s3url.URL, olderThan time.Dura
 			if started.After(cutoff) {
 				continue
 			}
-			l := UploadLine{Bucket: u.Bucket, Key: aws.ToString(up.Key), UploadID: aws.ToString(up.UploadId), Started: started, Action: "listed"}
+			l := UploadLine{Bucket: u.Bucket, Key: aws.ToString(up.Key), UploadID: aws.ToString(up.UploadId), Started: started, Event: "listed"}
 			if abort {
-				l.Action = "aborted"
+				l.Event = "aborted"
 				if err := abortUpload(ctx, c, u.Bucket, l.Key, l.UploadID); err != nil {
-					l.Action, l.Error = "abort-failed", err.Error()
+					l.Event, l.Err = "abort-failed", err
 					failed++
 				}
 			}

@@ -68,8 +68,16 @@ func Run(ctx context.Context, spec *Spec, env Env) error {
 		r.cp = cp
 	}
 	// The report and failures files next, so that a run that fails early
-	// still leaves a report saying so (never last night's).
-	out, err := report.NewOutput(env.Stdout, env.Stderr, spec.Output)
+	// still leaves a report saying so (never last night's). A plan's
+	// report is the plan, written at its end (writePlanReport).
+	outOpts := spec.Output
+	if spec.Plan {
+		outOpts.Report = ""
+		if err := report.CheckWritable(spec.Output.Report); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	out, err := report.NewOutput(env.Stdout, env.Stderr, outOpts)
 	if err != nil {
 		return err
 	}
@@ -113,7 +121,7 @@ func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
 		src.Close()
 		return nil, err
 	}
-	opts.Logf = func(format string, args ...any) { fmt.Fprintf(r.env.Stderr, "backfill: "+format+"\n", args...) }
+	opts.Logf = r.logf
 	eng, err := engine.New(sides.Dest, sides.Source, opts, r.observer())
 	if err != nil {
 		src.Close()
@@ -197,13 +205,16 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	}
 	r.out.SetAborted(ctx.Err() != nil)
 	if r.plan != nil && runErr == nil {
-		return r.printPlan(code)
+		return r.printPlan(code, sum.Interrupted)
+	}
+	if r.plan != nil {
+		r.writePlanReport(r.plan, code, runErr)
 	}
 	if err := r.out.Finish(sum, runErr, code); err != nil {
 		if runErr == nil {
 			return err
 		}
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		r.warn(err)
 	}
 	if runErr != nil && code == exitcode.Failed {
 		return &ExitError{Code: code, Err: runErr}
@@ -216,14 +227,14 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 // run did not retry still leave the replica incomplete (exit 3).
 func (r *copyRun) jobOutcome(code int) int {
 	if err := rewriteFailures(r.cp, r.spec.From, r.out); err != nil {
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		r.warn(err)
 	}
 	if err := rewriteArchived(r.cp, r.spec.From, r.out); err != nil {
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		r.warn(err)
 	}
 	job, err := jobState(r.cp)
 	if err != nil {
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", err)
+		r.warn(err)
 		return code
 	}
 	r.out.SetJob(job)
@@ -236,18 +247,46 @@ func (r *copyRun) jobOutcome(code int) int {
 	return code
 }
 
-// printPlan prints the plan (the summary of a plan) and its status.
-func (r *copyRun) printPlan(code int) error {
+// printPlan prints the plan (the summary of a plan), writes it to the
+// --report file, and returns its status.
+func (r *copyRun) printPlan(code int, interrupted bool) error {
 	if r.sides.Requests != nil {
 		r.plan.looked(r.sides.Requests.Counts())
 	} else {
 		r.plan.looked(nil)
 	}
-	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String())
+	doc := r.planDoc(r.plan, code, nil)
+	doc.Interrupted = interrupted
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, doc)
 	if err := r.out.Close(); err != nil {
 		return err
 	}
+	if r.spec.Output.Report != "" {
+		if err := report.WriteJSONFile(r.spec.Output.Report, doc); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	return exitWith(code)
+}
+
+func (r *copyRun) planDoc(p *planner, code int, err error) planDoc {
+	doc := planDoc{Event: "plan", Source: r.spec.From.String(), Destination: r.spec.To.String(), ExitCode: code, planner: p}
+	if err != nil {
+		doc.Error = report.ErrorText(err, r.spec.Output.Debug)
+	}
+	return doc
+}
+
+// writePlanReport writes the --report file of a plan that stopped on an
+// error: what it counted (nothing, if it never began), the error and the
+// exit status.
+func (r *copyRun) writePlanReport(p *planner, code int, err error) {
+	if r.spec.Output.Report == "" {
+		return
+	}
+	if werr := report.WriteJSONFile(r.spec.Output.Report, r.planDoc(p, code, err)); werr != nil {
+		r.warn(fmt.Errorf("--report: %w", werr))
+	}
 }
 
 // classify maps an engine run's outcome to its exit status.
@@ -273,8 +312,9 @@ func exitWith(code int) error {
 	return &ExitError{Code: code}
 }
 
-// fail ends a run that stopped before the copy began: a summary and
-// report saying so, and the error with its exit status.
+// fail ends a run that stopped before the copy began: the error alone
+// (the caller prints it; no summary of a copy that never ran), and the
+// --report file saying so, with the exit status.
 func (r *copyRun) fail(ctx context.Context, err error) error {
 	code := exitcode.Failed
 	var ee *ExitError
@@ -284,12 +324,30 @@ func (r *copyRun) fail(ctx context.Context, err error) error {
 	case ctx.Err() != nil:
 		code, err = exitcode.Interrupted, fmt.Errorf("interrupted before the copy began: %w", err)
 	}
-	sum := &engine.Summary{Started: r.start, Finished: time.Now(), Skipped: map[string]int64{}, Failed: map[string]int64{}}
-	if ferr := r.out.Finish(sum, err, code); ferr != nil {
-		fmt.Fprintf(r.env.Stderr, "backfill: %v\n", ferr)
+	if ferr := r.out.FinishEarly(r.start, err, code); ferr != nil {
+		r.warn(ferr)
+	}
+	if r.spec.Plan {
+		r.writePlanReport(nil, code, err)
 	}
 	if ee != nil {
 		return err
 	}
 	return &ExitError{Code: code, Err: err}
+}
+
+// logf prints the engine's notes; errors in them are shown like every
+// other error (brief, or in full with --debug).
+func (r *copyRun) logf(format string, args ...any) {
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = report.ErrorText(err, r.spec.Output.Debug)
+		}
+	}
+	fmt.Fprintf(r.env.Stderr, "backfill: "+format+"\n", args...)
+}
+
+// warn prints a problem that does not change the run's outcome.
+func (r *copyRun) warn(err error) {
+	fmt.Fprintf(r.env.Stderr, "backfill: %s\n", report.ErrorText(err, r.spec.Output.Debug))
 }

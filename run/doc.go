@@ -9,8 +9,11 @@
 //	validate the Spec                          usage errors: exit 2, nothing touched
 //	open the checkpoint                        held by another run: exit 4
 //	create the report and failures files       mode 0600, emptied: never last night's
+//	                                           (a plan's report, the plan, is written
+//	                                           at its end: only checked writable here)
 //	connect both sides, check credentials,     (Env.Connect; fakes in tests)
-//	  probe both buckets                       a run-level problem: exit 1
+//	  probe both buckets                       a run-level problem: exit 1, the error
+//	                                           alone, and --report saying so
 //	open the source (inventory.Open)           the whole input checked first
 //	begin the job in the checkpoint            a different job: exit 2
 //	run the engine with its progress display   Control.Stop: graceful stop
@@ -30,6 +33,10 @@
 // Status and Cleanup are the two commands that read a checkpoint without
 // running the engine. A plan is a dry run whose observer is the planner
 // (planner.go), not the object printer.
+//
+// Errors are shown briefly (report.ErrorText: the SDK's request ids left
+// out) unless the Spec asks for debug output, which also logs the SDK's
+// requests and retries, redacted (awsconf.Options.DebugLog).
 //
 // Run never exits the process, never installs signal handlers (the CLI
 // does, calling Control.Stop and cancelling the context), and never logs

@@ -1,7 +1,6 @@
 package run
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -49,7 +48,10 @@ type planner struct {
 
 // looked adds the requests of the plan's own look to the copy's.
 func (p *planner) looked(look map[string]int64) {
-	p.Look = look
+	p.Look = maps.Clone(look)
+	if p.Look == nil {
+		p.Look = map[string]int64{}
+	}
 	p.ByOperation = maps.Clone(look)
 	if p.ByOperation == nil {
 		p.ByOperation = map[string]int64{}
@@ -117,18 +119,26 @@ func (p *planner) Result(r *engine.Result) {
 	}
 }
 
-func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
+// planDoc is the plan as --json prints it and --report writes it: the
+// counts (none when the plan stopped before it began), its exit status,
+// and the error that stopped it.
+type planDoc struct {
+	Event       string `json:"event"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Interrupted bool   `json:"interrupted"`
+	ExitCode    int    `json:"exit_code"`
+	Error       string `json:"error,omitempty"`
+	*planner
+}
+
+// print writes the plan on w, as text or as JSON (doc).
+func (p *planner) print(w io.Writer, asJSON bool, doc planDoc) {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(struct { //nolint:errcheck
-			Event  string `json:"event"`
-			Source string `json:"source"`
-			Dest   string `json:"destination"`
-			*planner
-		}{"plan", from, to, p})
+		report.JSON(w, doc) //nolint:errcheck // stdout errors surface at the caller's flush
 		return
 	}
+	from, to := doc.Source, doc.Destination
 	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
 	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",
 		report.Plural(p.WouldCopy.Count, "object"), report.HumanBytes(p.WouldCopy.Bytes), p.CopyObject, p.Multipart, p.Parts, p.Requests)

@@ -144,6 +144,10 @@ func TestRunFailureExit1ReplacesLastReport(t *testing.T) {
 	if rep.ExitCode != exitcode.Failed || !strings.Contains(rep.Error, "replica") || rep.Copied != 0 {
 		t.Errorf("report %+v", rep)
 	}
+	// The error alone: no summary of a copy that never began.
+	if tr.stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", tr.stdout.String())
+	}
 	checkPrivate(t, tr.spec.Output.Failures)
 	if b, _ := os.ReadFile(tr.spec.Output.Failures); len(b) != 0 {
 		t.Errorf("failures file kept %q", b)

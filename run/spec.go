@@ -3,6 +3,8 @@ package run
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/awsconf"
@@ -67,6 +69,9 @@ func (s *Spec) Validate() error {
 	if s.AWS.MaxAttempts < 1 {
 		return usage(errors.New("--max-attempts must be at least 1"))
 	}
+	if err := checkEndpoints(s.AWS, s.SrcSide, s.DstSide); err != nil {
+		return err
+	}
 	if err := s.Engine.Validate(); err != nil {
 		return usage(err)
 	}
@@ -75,6 +80,27 @@ func (s *Spec) Validate() error {
 	}
 	if s.Checkpoint == "" && (s.Reset || s.Source.RetryFailed) {
 		return usage(errors.New("--reset and --retry-failed need a checkpoint"))
+	}
+	return nil
+}
+
+// checkEndpoints refuses an endpoint flag that is not a URL with a scheme
+// and a host: "localhost:9000" would otherwise reach the SDK as a URL of
+// scheme "localhost" and fail on every request with a puzzling message.
+func checkEndpoints(o awsconf.Options, src, dst awsconf.Side) error {
+	for _, f := range []struct{ flag, value string }{
+		{"--endpoint-url", o.Endpoint}, {"--source-endpoint-url", src.Endpoint}, {"--dest-endpoint-url", dst.Endpoint},
+	} {
+		if f.value == "" {
+			continue
+		}
+		u, err := url.Parse(f.value)
+		switch {
+		case !strings.Contains(f.value, "://"):
+			return Usagef("%s %q needs a scheme: http://%s or https://%s", f.flag, f.value, f.value, f.value)
+		case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			return Usagef("%s %q: want http:// or https:// and a host", f.flag, f.value)
+		}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ type StatusSpec struct {
 
 // Status reads a checkpoint without changing it.
 func Status(s StatusSpec) (*report.Status, error) {
-	cp, err := OpenCheckpoint(s.Checkpoint, true)
+	cp, err := openExisting(s.Checkpoint, true)
 	if err != nil {
 		return nil, err
 	}
@@ -30,9 +30,10 @@ func Status(s StatusSpec) (*report.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report.Status{Checkpoint: info.Path, Spec: info.Spec, Created: info.Created, LastRun: info.LastRun, Cutoff: info.Cutoff,
+	rep := &report.Status{Checkpoint: info.Path, Spec: specView(info.Spec), Created: info.Created, LastRun: info.LastRun, Cutoff: info.Cutoff,
 		Done: info.Done, Failed: info.Failed, Shards: info.Shards, ShardsDone: info.Complete,
-		Complete: info.Shards > 0 && info.Shards == info.Complete, Totals: info.Counters}
+		Complete: info.Shards > 0 && info.Shards == info.Complete, Totals: report.TotalsOf(info.Counters),
+		FailedBy: []report.FailureGroup{}, Uploads: []report.Upload{}}
 	if err := failureGroups(cp, s, rep); err != nil {
 		return nil, err
 	}
@@ -59,12 +60,12 @@ func failureGroups(cp *checkpoint.Store, s StatusSpec, rep *report.Status) error
 		}
 		mf = f
 	}
-	source, _ := s3url.Parse(rep.Spec["source"])
+	source, _ := s3url.Parse(rep.Spec.Source)
 	groups := map[string]*report.FailureGroup{}
 	err := cp.Each(checkpoint.Failed, func(key, version string, r checkpoint.Record) error {
 		g := groups[r.Code]
 		if g == nil {
-			g = &report.FailureGroup{Code: r.Code}
+			g = &report.FailureGroup{Code: r.Code, Keys: []string{}}
 			groups[r.Code] = g
 		}
 		g.Count++

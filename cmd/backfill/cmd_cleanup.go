@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,7 +21,8 @@ func cleanupCommand() *cli.Command {
 		Description: `Incomplete multipart uploads cost storage until they are aborted. A large
 copy that failed or was interrupted is aborted by backfill itself; one whose
 abort failed, or whose run was killed, stays recorded in the checkpoint, and
-"backfill cleanup" aborts those (and forgets them).
+"backfill cleanup" aborts those (and forgets them). A checkpoint that does
+not exist is an error (exit 1); nothing is created.
 
 With --orphans, it lists the incomplete multipart uploads of a bucket (under
 a prefix) started more than --older-than ago, whoever started them, and with
@@ -47,6 +47,9 @@ func runCleanup(c *cli.Context) error {
 	}
 	spec := run.CleanupSpec{Checkpoint: c.String("checkpoint"), OlderThan: c.Duration("older-than"), Abort: c.Bool("abort")}
 	spec.AWS, _, spec.DstSide = awsOptions(c)
+	if debugOn(c) {
+		spec.AWS.DebugLog, spec.Debug = c.App.ErrWriter, true
+	}
 	if o := c.String("orphans"); o != "" {
 		u, err := s3url.Parse(o)
 		if err != nil {
@@ -54,20 +57,20 @@ func runCleanup(c *cli.Context) error {
 		}
 		spec.Orphans = &u
 	}
-	w := c.App.Writer
+	w, asJSON := c.App.Writer, c.Bool("json")
 	show := func(l run.UploadLine) {
-		if c.Bool("json") {
-			json.NewEncoder(w).Encode(l) //nolint:errcheck
-			return
+		if asJSON {
+			report.JSONLine(w, l) //nolint:errcheck // stdout
+		} else {
+			fmt.Fprintln(w, l)
 		}
-		fmt.Fprintf(w, "%-12s s3://%s/%s upload %s", l.Action, l.Bucket, l.Key, l.UploadID)
-		if !l.Started.IsZero() {
-			fmt.Fprintf(w, " started %s", report.Time(l.Started))
-		}
-		if l.Error != "" {
-			fmt.Fprintf(w, ": %s", l.Error)
-		}
-		fmt.Fprintln(w)
 	}
-	return run.Cleanup(c.Context, spec, show, func(line string) { fmt.Fprintln(w, line) })
+	say := func(line string) {
+		if asJSON {
+			fmt.Fprintln(c.App.ErrWriter, line) // stdout holds JSON lines only
+		} else {
+			fmt.Fprintln(w, line)
+		}
+	}
+	return run.Cleanup(c.Context, spec, show, say)
 }

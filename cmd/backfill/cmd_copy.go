@@ -120,6 +120,9 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 		Progress: !c.Bool("no-progress"),
 	}
 	s.AWS, s.SrcSide, s.DstSide = awsOptions(c)
+	if debugOn(c) {
+		s.AWS.DebugLog, s.Output.Debug = c.App.ErrWriter, true
+	}
 	return s, nil
 }
 

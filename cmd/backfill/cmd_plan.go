@@ -4,10 +4,29 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/run"
 )
 
+// notForPlan are copy's flags that mean nothing for a plan, which copies
+// nothing and records nothing, and why. plan refuses them (exit 2) rather
+// than ignore them; they stay defined, hidden, so the refusal can say why.
+var notForPlan = []struct{ flag, why string }{
+	{"dry-run", "a plan is always a dry run"},
+	{"failures", "a plan copies nothing, so nothing fails"},
+	{"storage-class", "it sets the copies' storage class, and a plan makes no copies"},
+	{"sse", "it sets the copies' encryption, and a plan makes no copies"},
+	{"sse-kms-key-id", "it sets the copies' encryption, and a plan makes no copies"},
+	{"bucket-key", "it sets the copies' encryption, and a plan makes no copies"},
+	{"acl", "it sets the copies' ACL, and a plan makes no copies"},
+	{"checkpoint", "a plan reads and records no checkpoint"},
+	{"no-checkpoint", "a plan never uses a checkpoint"},
+	{"reset", "a plan reads and records no checkpoint"},
+	{"retry-failed", "a plan reads no checkpoint"},
+}
+
 // planCommand is copy's source, filters and decisions without a copy: the
-// same flags, run as a dry run, summarised.
+// same flags, minus the ones about copies and checkpoints, run as a dry
+// run, summarised.
 func planCommand() *cli.Command {
 	c := copyCommand()
 	c.Name = "plan"
@@ -19,20 +38,54 @@ state (listed, or one HEAD per object for the other sources). It prints
 what would be copied and skipped (by reason), by storage class, a size
 histogram, and the number of copy requests the copy would make.
 
+It takes copy's flags except those about the copies themselves and the
+checkpoint (--dry-run, --failures, --storage-class, --sse, --sse-kms-key-id,
+--bucket-key, --acl, --checkpoint, --no-checkpoint, --reset, --retry-failed),
+which are refused. --report FILE writes the plan as JSON (mode 0600), as
+--json prints it, with its exit_code (and error, when it stopped on one).
+
 ` + exitcode.Help
-	c.Action = func(cc *cli.Context) error {
-		if err := cc.Set("dry-run", "true"); err != nil {
-			return err
+	for _, f := range c.Flags {
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.Hidden = refusedByPlan(f.Name)
+			if f.Name == "report" {
+				f.Usage = "write the plan as JSON to `FILE` (mode 0600)"
+			}
+		case *cli.BoolFlag:
+			f.Hidden = refusedByPlan(f.Name)
 		}
-		if !cc.IsSet("checkpoint") {
-			cc.Set("no-checkpoint", "true") //nolint:errcheck // a flag of this command
-		}
-		spec, err := copySpec(cc)
-		if err != nil {
-			return err
-		}
-		spec.Plan = true
-		return runSpec(cc, spec)
 	}
+	c.Action = runPlan
 	return c
+}
+
+func runPlan(cc *cli.Context) error {
+	for _, n := range notForPlan {
+		if cc.IsSet(n.flag) {
+			return run.Usagef("plan does not take --%s: %s", n.flag, n.why)
+		}
+	}
+	for _, f := range []string{"dry-run", "no-checkpoint"} {
+		if err := cc.Set(f, "true"); err != nil {
+			return err
+		}
+	}
+	spec, err := copySpec(cc)
+	if err != nil {
+		return err
+	}
+	spec.Plan = true
+	return runSpec(cc, spec)
+}
+
+// refusedByPlan reports a flag plan keeps parsed (to refuse it, saying
+// why) but out of its help.
+func refusedByPlan(flag string) bool {
+	for _, n := range notForPlan {
+		if n.flag == flag {
+			return true
+		}
+	}
+	return false
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
@@ -15,7 +13,8 @@ func statusCommand() *cli.Command {
 		Name:      "status",
 		Usage:     "show what a checkpoint holds: done, failed by reason, shards, the job's spec, when it last ran",
 		UsageText: "backfill status [--checkpoint PATH] [--json] [--failures FILE]",
-		Description: `Reads a checkpoint without changing it. With --failures FILE, writes the failed
+		Description: `Reads a checkpoint without changing it (one that does not exist is an error,
+exit 1, and nothing is created). With --failures FILE, writes the failed
 objects as an S3 Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded
 keys, no header), to feed to a Batch Operations job or back to backfill.
 
@@ -40,9 +39,7 @@ func runStatus(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return report.JSON(c.App.Writer, rep)
 	}
 	report.PrintStatus(c.App.Writer, rep)
 	return nil

@@ -6,7 +6,9 @@
 // run.StatusSpec, run.CleanupSpec) and calls package run. Signals
 // (signals.go: the first Ctrl-C or SIGTERM stops gracefully, the second
 // aborts) and exit codes (main.go, via run.ExitCode) live here and
-// nowhere else; main is the only caller of os.Exit.
+// nowhere else; main is the only caller of os.Exit. main.go also holds
+// what every command shares: --debug (given before or after the command's
+// name), --version (version.go) and the help command.
 //
 // The end-to-end tests (e2e_*_test.go) build this binary once in TestMain
 // and run it against versitygw through the s3test proxy, asserting on the

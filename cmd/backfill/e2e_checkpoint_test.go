@@ -252,7 +252,7 @@ func TestStatusAndRetryFailed(t *testing.T) {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
 	if st.Done != 17 || st.Failed != 3 || len(st.FailedBy) != 1 || st.FailedBy[0].Code != "AccessDenied" ||
-		st.FailedBy[0].Count != 3 || len(st.FailedBy[0].Keys) != 3 || !st.Complete || st.Spec["source"] != "s3://"+e.src+"/" {
+		st.FailedBy[0].Count != 3 || len(st.FailedBy[0].Keys) != 3 || !st.Complete || st.Spec.Source != "s3://"+e.src+"/" {
 		t.Errorf("status %+v", st)
 	}
 	r = e.run("status")

@@ -192,7 +192,8 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`"event":"would-copy","source":"s3://` + e.src + `/a/1"`, `"event":"would-copy","source":"s3://` + e.src + `/b c"`,
-		`"event":"skipped","source":"s3://` + e.src + `/a/2"`, `"event":"summary"`, `"would_copy":2`} {
+		`"event":"skipped","source":"s3://` + e.src + `/a/2"`, `"event":"summary"`, `"would_copy":2`,
+		`"source":"s3://` + e.src + `/a/1","destination":"s3://` + e.dst + `/a/1"`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %s:\n%s", want, r.stdout)
 		}

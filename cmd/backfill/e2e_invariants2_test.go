@@ -281,7 +281,7 @@ func TestCheckpointWithoutEndpointsIsAdopted(t *testing.T) {
 	}
 	var st report.Status
 	json.Unmarshal([]byte(e.run("status", "--checkpoint", cp, "--json").stdout), &st)
-	if st.Spec["source-endpoint"] == "" {
+	if st.Spec.SourceEndpoint == "" {
 		t.Errorf("the adopted checkpoint records no endpoint: %v", st.Spec)
 	}
 }

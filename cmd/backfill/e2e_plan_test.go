@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -93,5 +95,43 @@ func TestPlanFromInventory(t *testing.T) {
 	}
 	if len(e.listing(e.dst, "")) != 1 {
 		t.Error("plan copied")
+	}
+}
+
+// plan refuses the flags that mean nothing for it, naming them, before it
+// asks S3 anything or writes a file; its --report is the plan.
+func TestPlanRefusesCopyFlagsAndReportsThePlan(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a/1.exr", body: "1"}, obj{key: "a/2.exr", body: "22"})
+	plan := []string{"plan", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-progress"}
+	for _, extra := range [][]string{
+		{"--failures", "f.csv"}, {"--dry-run"}, {"--acl", "private"}, {"--sse", "AES256"}, {"--sse-kms-key-id", "k"},
+		{"--bucket-key"}, {"--storage-class", "STANDARD_IA"}, {"--reset"}, {"--retry-failed"}, {"--no-checkpoint"},
+		{"--checkpoint", "x.db"},
+	} {
+		r := e.run(append(plan, extra...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "plan does not take "+extra[0]) {
+			t.Errorf("%v: exit %d, stderr %q", extra, r.code, r.stderr)
+		}
+	}
+	if n := e.proxy.Total(); n != 0 {
+		t.Errorf("refused plans made %d requests", n)
+	}
+	if ents, _ := os.ReadDir(e.dir); len(ents) != 0 {
+		t.Errorf("refused plans left %v", ents)
+	}
+	r := e.run(append(plan, "--report", "plan.json")...)
+	mustCode(t, r, 0)
+	b, err := os.ReadFile(filepath.Join(e.dir, "plan.json"))
+	var p struct {
+		Event     string                       `json:"event"`
+		WouldCopy struct{ Count, Bytes int64 } `json:"would_copy"`
+		ExitCode  int                          `json:"exit_code"`
+	}
+	if err != nil || json.Unmarshal(b, &p) != nil || p.Event != "plan" || p.WouldCopy.Count != 2 || p.WouldCopy.Bytes != 3 {
+		t.Errorf("plan report (%v): %s", err, b)
+	}
+	if fi, _ := os.Stat(filepath.Join(e.dir, "plan.json")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("plan report mode %v", fi.Mode())
 	}
 }

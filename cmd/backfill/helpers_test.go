@@ -39,10 +39,11 @@ func TestMain(m *testing.M) {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build backfill:", err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	s3test.Main(m)
+	// s3test.Main exits the process: a defer here would never run.
+	s3test.Main(m, func() { os.RemoveAll(dir) })
 }
 
 // env is one test's S3 world: the shared server, a proxy in front of it and

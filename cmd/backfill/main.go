@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/report"
 	"github.com/backfill-dev/backfill/run"
 )
 
@@ -23,21 +25,32 @@ func main() {
 // runCLI runs the CLI and returns the process exit code; errors not yet
 // explained to the user are printed on stderr.
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+	var debug bool
+	err := newApp(stdout, stderr, &debug).RunContext(ctx, args)
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && run.ExitCode(err) == exitcode.Failed {
+		err = &run.ExitError{Code: exitcode.Usage, Err: err} // the library's own: "help nosuch"
+	}
 	if err != nil && !run.Explained(err) {
-		fmt.Fprintf(stderr, "backfill: %v\n", err)
+		brief := report.ErrorText(err, false)
+		fmt.Fprintf(stderr, "backfill: %s\n", brief)
+		if full := err.Error(); debug && full != brief {
+			fmt.Fprintf(stderr, "backfill: debug: in full: %s\n", full)
+		}
 	}
 	return run.ExitCode(err)
 }
 
-func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+// newApp is the CLI; *debug is set when --debug is given (before or after
+// the command's name).
+func newApp(stdout, stderr io.Writer, debug *bool) *cli.App {
+	app := &cli.App{
 		Name:                      "backfill",
 		Usage:                     "copy a bucket's pre-existing objects to its replica, server-side, resumably",
+		Version:                   version(),
 		Writer:                    stdout,
 		ErrWriter:                 stderr,
 		DisableSliceFlagSeparator: true,
-		HideHelpCommand:           true,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError:              onUsageError,
 		Action: func(c *cli.Context) error {
@@ -52,7 +65,28 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			cleanupCommand(),
 		},
+		Flags:  []cli.Flag{debugFlag()},
+		Before: func(c *cli.Context) error { *debug = c.Bool("debug"); return nil },
 	}
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, debugFlag())
+		cmd.Before = func(c *cli.Context) error { *debug = *debug || c.Bool("debug"); return nil }
+	}
+	return app
+}
+
+func debugFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "debug", Usage: "show errors in full (with the SDK's request and host ids) and log every S3 request and retry on stderr (signatures and session tokens redacted)"}
+}
+
+// debugOn reports --debug, given before or after the command's name.
+func debugOn(c *cli.Context) bool {
+	for _, l := range c.Lineage() {
+		if l.Bool("debug") {
+			return true
+		}
+	}
+	return false
 }
 
 // onUsageError makes flag parsing errors exit with status 2.

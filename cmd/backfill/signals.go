@@ -15,6 +15,9 @@ import (
 // and ctl, which the first one stops gracefully: the copies in flight
 // finish, no new ones start. Before the copy begins (nothing in flight)
 // the first signal cancels at once. stop ends the handling.
+//
+// Ctrl-C comes from a terminal, SIGTERM from a supervisor (systemd, kill,
+// a container runtime): the message names the signal that came.
 func withSignals(ctx context.Context, stderr io.Writer) (_ context.Context, ctl *run.Control, stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	ctl = &run.Control{}
@@ -24,13 +27,14 @@ func withSignals(ctx context.Context, stderr io.Writer) (_ context.Context, ctl 
 	go func() {
 		n := 0
 		for {
+			var sig os.Signal
 			select {
-			case <-sigs:
+			case sig = <-sigs:
 			case <-done:
 				return
 			}
 			if n++; n == 1 && ctl.Stop() {
-				fmt.Fprintln(stderr, "\nbackfill: interrupted: finishing the copies in flight (Ctrl-C again to abort them)")
+				fmt.Fprintf(stderr, "\nbackfill: %s\n", interruptMessage(sig))
 			} else {
 				cancel()
 			}
@@ -41,4 +45,16 @@ func withSignals(ctx context.Context, stderr io.Writer) (_ context.Context, ctl 
 		close(done)
 		cancel()
 	}
+}
+
+// interruptMessage says what the first signal does, and how to abort.
+func interruptMessage(sig os.Signal) string {
+	if sig == os.Interrupt {
+		return "interrupted (Ctrl-C): finishing the copies in flight (Ctrl-C again to abort them)"
+	}
+	name := sig.String()
+	if sig == syscall.SIGTERM {
+		name = "SIGTERM"
+	}
+	return fmt.Sprintf("interrupted (%s): finishing the copies in flight (send %s again to abort them)", name, name)
 }

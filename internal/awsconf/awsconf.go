@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -37,6 +38,10 @@ type Options struct {
 	Connections int
 	// Requests, when set, counts the operations the clients call.
 	Requests *Requests
+	// DebugLog, when set (--debug), receives the SDK's log: each retry and
+	// each request's headers, with signatures and session tokens redacted.
+	// When nil the SDK logs nothing at all, warnings included.
+	DebugLog io.Writer
 	// CopyOutputUnread says the caller reads nothing from CopyObject's
 	// output but the error: a finished copy's result document is checked
 	// but not decoded, and the output is empty (copyresult.go).
@@ -74,6 +79,10 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
 		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+		config.WithLogger(sdkLogger(o.DebugLog)),
+	}
+	if o.DebugLog != nil {
+		loadOpts = append(loadOpts, config.WithClientLogMode(debugLogMode))
 	}
 	if profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))

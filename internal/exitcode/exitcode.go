@@ -17,4 +17,5 @@ const Help = `EXIT STATUS:
    2    usage error (bad flag, bad URL, source overlapping destination)
    3    the run finished but some objects failed (see --report / --failures)
    4    the checkpoint is held by another run
-   130  interrupted (Ctrl-C): in-flight copies finished, the report written`
+   130  interrupted (Ctrl-C or SIGTERM): in-flight copies finished, the report
+        written; a second signal aborts them`

@@ -21,7 +21,7 @@
 //
 // # How tests use it
 //
-//	func TestMain(m *testing.M) { s3test.Main(m) }
+//	func TestMain(m *testing.M) { s3test.Main(m) } // cleanups may follow m
 //
 //	func TestX(t *testing.T) {
 //		srv := s3test.Shared(t)       // one server per test binary

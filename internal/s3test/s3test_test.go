@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,35 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+// cleanupMarkEnv names a file the cleanup of TestMain writes: set only for
+// the child process of TestMainRunsCleanups.
+const cleanupMarkEnv = "S3TEST_CLEANUP_MARK"
+
+func TestMain(m *testing.M) {
+	Main(m, func() {
+		if p := os.Getenv(cleanupMarkEnv); p != "" {
+			os.WriteFile(p, []byte("cleaned"), 0o600) //nolint:errcheck // the parent test checks it
+		}
+	})
+}
+
+// TestMainRunsCleanups runs this test binary again (one trivial test) and
+// checks that Main ran its cleanup before exiting: a TestMain's defers
+// never run after os.Exit, so without it temporary folders stay behind.
+func TestMainRunsCleanups(t *testing.T) {
+	if os.Getenv(cleanupMarkEnv) != "" {
+		return // the child: nothing to do, TestMain's cleanup is the test
+	}
+	mark := filepath.Join(t.TempDir(), "mark")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMainRunsCleanups$", "-test.count=1")
+	cmd.Env = append(os.Environ(), cleanupMarkEnv+"="+mark)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child test binary: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(mark); err != nil || string(b) != "cleaned" {
+		t.Errorf("Main did not run the cleanup: %q, %v", b, err)
+	}
+}
 
 func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
 

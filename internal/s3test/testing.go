@@ -56,13 +56,20 @@ var (
 )
 
 // Main runs the tests of a package that uses Shared, SharedMinIO or
-// SharedMoto and stops those afterwards. Call it from TestMain:
+// SharedMoto, stops those afterwards, runs cleanups (in order), and exits
+// with the tests' status. Call it from TestMain:
 // func TestMain(m *testing.M) { s3test.Main(m) }.
-func Main(m *testing.M) {
+//
+// Main never returns, so a TestMain's own defers would never run: what
+// TestMain must undo (a temporary folder) goes in cleanups instead.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
 	sharedServer.stop()
 	sharedMinIO.stop()
 	sharedMoto.stop()
+	for _, c := range cleanups {
+		c()
+	}
 	os.Exit(code)
 }
 
