@@ -29,6 +29,7 @@ type Batch struct {
 	deletes map[string]bool
 	shards  map[string]Shard
 	uploads map[string]*Upload // nil value: delete
+	aux     map[string]map[string][]byte
 	delta   Counters
 	n       int
 }
@@ -103,6 +104,9 @@ func (s *Store) Apply(b *Batch) error {
 			}
 		}
 		if err := b.applyUploads(tx); err != nil {
+			return err
+		}
+		if err := b.applyAux(tx); err != nil {
 			return err
 		}
 		sb := tx.Bucket(bShards)

@@ -360,6 +360,9 @@ func (s *Store) reset() error {
 				return err
 			}
 		}
+		if err := resetAux(tx); err != nil {
+			return err
+		}
 		m := tx.Bucket(bMeta)
 		for _, k := range [][]byte{kSpec, kCutoff, kCounters} {
 			if err := m.Delete(k); err != nil {

@@ -22,7 +22,7 @@ const (
 type collector struct {
 	e      *Engine
 	sum    *Summary
-	track  *tracker
+	track  *checkpoint.Tracker
 	cancel context.CancelCauseFunc
 
 	batch  *checkpoint.Batch
@@ -67,7 +67,7 @@ func (c *collector) breaker(r *Result) {
 	}
 }
 
-func newCollector(ctx context.Context, e *Engine, sum *Summary, track *tracker, cancel context.CancelCauseFunc) *collector {
+func newCollector(ctx context.Context, e *Engine, sum *Summary, track *checkpoint.Tracker, cancel context.CancelCauseFunc) *collector {
 	return &collector{ctx: ctx, e: e, sum: sum, track: track, cancel: cancel, batch: checkpoint.NewBatch(), dirty: map[string]bool{}}
 }
 
@@ -96,7 +96,7 @@ func (c *collector) handle(r *Result) {
 	switch r.event {
 	case inventory.KindShardFound:
 		if c.track != nil {
-			c.track.found(r.Entry.Shard, r.Entry.Depth)
+			c.track.Found(r.Entry.Shard, r.Entry.Depth)
 			c.dirty[r.Entry.Shard] = true
 		}
 		return
@@ -106,13 +106,13 @@ func (c *collector) handle(r *Result) {
 			if r.Entry.Flat {
 				mode = inventory.ModeFlat
 			}
-			c.track.setMode(r.Entry.Shard, uint8(mode))
+			c.track.SetMode(r.Entry.Shard, uint8(mode))
 			c.dirty[r.Entry.Shard] = true
 		}
 		return
 	case inventory.KindShardDone:
 		if c.track != nil {
-			c.track.listed(r.Entry.Shard)
+			c.track.Listed(r.Entry.Shard)
 			c.dirty[r.Entry.Shard] = true
 		}
 		return
@@ -213,7 +213,7 @@ func (c *collector) record(r *Result) {
 		c.batch.Count(0, 0, "", r.Code)
 	}
 	if c.track != nil && settle && !r.groupPart && !r.holdShard {
-		c.track.settle(en.Shard, en.Rel)
+		c.track.Settle(en.Shard, en.Rel)
 		c.dirty[en.Shard] = true
 	}
 }
@@ -232,7 +232,7 @@ func (c *collector) commit() error {
 		return errNotRecorded
 	}
 	for shard := range c.dirty {
-		c.batch.PutShard(c.track.state(shard))
+		c.batch.PutShard(c.track.State(shard))
 	}
 	clear(c.dirty)
 	if err := cp.Apply(c.batch); err != nil {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/inventory"
 )
 
@@ -112,11 +113,11 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	cutoff := o.Start.Add(-o.MinAge)
 	e.cutoff = cutoff
 	sum := &Summary{Started: o.Start, Skipped: map[string]int64{}, Failed: map[string]int64{}}
-	var track *tracker
+	var track *checkpoint.Tracker
 	if o.Checkpoint != nil && o.TrackShards {
-		track = newTracker()
+		track = checkpoint.NewTracker()
 		for _, sh := range o.Resume {
-			track.resume(sh.Prefix, sh.Depth, sh.Watermark, sh.Mode)
+			track.Resume(sh.Prefix, sh.Depth, sh.Watermark, sh.Mode)
 		}
 	}
 
@@ -181,7 +182,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 				e.c.listedBytes.Add(v.Size)
 			}
 			if track != nil {
-				track.add(en.Shard, en.Rel)
+				track.Add(en.Shard, en.Rel)
 			}
 			destKey := o.Dest.Key(en.Rel)
 			if len(en.Older) > 0 {

@@ -36,6 +36,9 @@ type inventorySource struct {
 	// notes are what the user should know of it (a newer delivery).
 	delivery string
 	notes    []string
+	// parquetStatus: a Parquet data file read had a replication_status
+	// column.
+	parquetStatus atomic.Bool
 	// copyStatuses, when set (--replication-status), are the replication
 	// statuses to copy ("" for none); others are skipped with their reason.
 	copyStatuses map[string]bool
@@ -129,6 +132,9 @@ func (s *inventorySource) readFile(ctx context.Context, df dataFile, fn func(df 
 		pr, err := NewParquetReader(f, fi.Size(), df.name)
 		if err != nil {
 			return err
+		}
+		if pr.Has("replication_status") {
+			s.parquetStatus.Store(true)
 		}
 		if miss := pr.MissingColumns(); len(miss) > 0 {
 			return &ParseError{File: df.name, Err: fmt.Errorf("no %s column: backfill needs them to copy safely (the copy's if-match, the replica comparison, --min-age)", strings.Join(miss, ", "))}

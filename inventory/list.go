@@ -64,6 +64,10 @@ type Lister struct {
 	// Known reports shards already recorded by an earlier run: a
 	// rediscovered known shard is neither listed again nor announced.
 	Known func(prefix string) bool
+	// Extras also sends what only the replica holds (verify's "extra"):
+	// entries with Extra set, Replica the replica's object and no Source,
+	// and shards for folders only the replica has. A copy never sets it.
+	Extras bool
 }
 
 // ResumeShard is where a resumed listing of one shard starts.
@@ -147,50 +151,131 @@ func (l *Lister) listShard(ctx context.Context, s shard, deep bool, q *shardQueu
 	if err != nil {
 		return err
 	}
-	var (
-		d    Object
-		dOK  bool
-		dErr error
-	)
-	if dst != nil {
-		d, dOK, dErr = dst.next(ctx)
-		if dErr != nil {
-			return dErr
-		}
+	rc := &replicaCursor{sh: sh, p: dst, q: q, out: out}
+	if err := rc.next(ctx); err != nil {
+		return err
 	}
 	for {
 		o, ok, err := src.next(ctx)
 		if err != nil {
 			return err
 		}
-		for _, f := range sh.found {
-			if err := send(ctx, out, Entry{Kind: KindShardFound, Shard: f, Depth: s.depth + 1}); err != nil {
-				return err
-			}
-			q.add(shard{rel: f, depth: s.depth + 1})
+		if err := sh.flush(ctx, q, out); err != nil {
+			return err
 		}
-		sh.found = sh.found[:0]
 		if !ok {
-			return nil
+			return rc.drain(ctx)
 		}
 		rel := o.Key[len(l.SourcePfx):]
 		e := Entry{Rel: rel, Source: o, Shard: s.rel, ReplicaKnown: dst != nil}
-		if dst != nil {
-			// Advance the replica stream to the first key >= this one.
-			for dOK && d.Key[len(l.ReplicaPfx):] < rel {
-				if d, dOK, dErr = dst.next(ctx); dErr != nil {
-					return dErr
-				}
-			}
-			if dOK && d.Key[len(l.ReplicaPfx):] == rel {
-				r := d
-				e.Replica = &r
-			}
+		if e.Replica, err = rc.seek(ctx, rel); err != nil {
+			return err
 		}
 		if err := send(ctx, out, e); err != nil {
 			return err
 		}
 	}
+}
+
+// replicaCursor walks the replica's side of a shard's join. What it
+// passes over unmatched only the replica has (an extra, with Extras).
+type replicaCursor struct {
+	sh      *shardLists
+	p       *pager // nil: the replica is not looked at
+	q       *shardQueue
+	out     chan<- Entry
+	cur     Object
+	ok      bool // cur is an object
+	matched bool // cur was joined with a source object
+}
+
+func (c *replicaCursor) next(ctx context.Context) error {
+	if c.p == nil {
+		return nil
+	}
+	var err error
+	if c.cur, c.ok, err = c.p.next(ctx); err != nil {
+		return err
+	}
+	c.matched = false
+	return c.sh.flush(ctx, c.q, c.out)
+}
+
+func (c *replicaCursor) rel() string { return c.cur.Key[len(c.sh.l.ReplicaPfx):] }
+
+// seek advances to the first replica key >= rel and returns the replica's
+// object at rel, or nil.
+func (c *replicaCursor) seek(ctx context.Context, rel string) (*Object, error) {
+	for c.ok && c.rel() < rel {
+		if err := c.passOver(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if !c.ok || c.rel() != rel {
+		return nil, nil
+	}
+	c.matched = true
+	r := c.cur
+	return &r, nil
+}
+
+// passOver leaves the current replica object, sending it as an extra
+// unless it was joined.
+func (c *replicaCursor) passOver(ctx context.Context) error {
+	if !c.matched {
+		if err := c.sh.extra(ctx, c.cur, c.out); err != nil {
+			return err
+		}
+	}
+	return c.next(ctx)
+}
+
+// drain sends the replica's objects after the source's last one (Extras
+// only) and announces the folders found on the way.
+func (c *replicaCursor) drain(ctx context.Context) error {
+	for c.sh.l.Extras && c.ok {
+		if err := c.passOver(ctx); err != nil {
+			return err
+		}
+	}
+	return c.sh.flush(ctx, c.q, c.out)
+}
+
+// extra sends a replica object the source does not have (Extras only).
+func (sh *shardLists) extra(ctx context.Context, d Object, out chan<- Entry) error {
+	if !sh.l.Extras {
+		return nil
+	}
+	r := d
+	return send(ctx, out, Entry{Rel: d.Key[len(sh.l.ReplicaPfx):], Shard: sh.s.rel, ReplicaKnown: true, Replica: &r, Extra: true})
+}
+
+// flush announces and queues the child shards the last pages found:
+// each is announced before it is queued (so its own entries can never
+// overtake the announcement) and before the objects of the page that
+// found it.
+func (sh *shardLists) flush(ctx context.Context, q *shardQueue, out chan<- Entry) error {
+	for _, f := range sh.found {
+		if err := send(ctx, out, Entry{Kind: KindShardFound, Shard: f, Depth: sh.s.depth + 1}); err != nil {
+			return err
+		}
+		q.add(shard{rel: f, depth: sh.s.depth + 1})
+	}
+	sh.found = sh.found[:0]
+	return nil
+}
+
+// foundPrefix records a child folder one side's page named, once.
+func (sh *shardLists) foundPrefix(rel string) {
+	l := sh.l
+	if (l.Known != nil && l.Known(rel)) || sh.seen[rel] {
+		return
+	}
+	if sh.seen == nil {
+		sh.seen = map[string]bool{}
+	}
+	sh.seen[rel] = true
+	sh.found = append(sh.found, rel)
 }
 
 // shardLists are the pagers of one shard.
@@ -201,6 +286,7 @@ type shardLists struct {
 	// announced before it is queued (so its own entries can never overtake
 	// the announcement) and before the objects of the page that found it.
 	found  []string
+	seen   map[string]bool // folders found so far (both sides name them)
 	pagers []*pager
 }
 
@@ -269,12 +355,7 @@ func (sh *shardLists) source(delim string) *pager {
 		p.startAfter = l.SourcePfx + s.after
 	}
 	if delim != "" {
-		p.onPrefix = func(pfx string) {
-			rel := pfx[len(l.SourcePfx):]
-			if l.Known == nil || !l.Known(rel) {
-				sh.found = append(sh.found, rel)
-			}
-		}
+		p.onPrefix = func(pfx string) { sh.foundPrefix(pfx[len(l.SourcePfx):]) }
 	}
 	sh.pagers = append(sh.pagers, p)
 	return p
@@ -291,6 +372,10 @@ func (sh *shardLists) replica(delim string) *pager {
 		owner: l.ExpectedReplicaOwner, pageSize: l.PageSize, ahead: true}
 	if s.after != "" {
 		p.startAfter = l.ReplicaPfx + s.after
+	}
+	if delim != "" && l.Extras {
+		// Folders only the replica has are listed too, for their extras.
+		p.onPrefix = func(pfx string) { sh.foundPrefix(pfx[len(l.ReplicaPfx):]) }
 	}
 	sh.pagers = append(sh.pagers, p)
 	return p

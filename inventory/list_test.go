@@ -338,3 +338,34 @@ func TestListerListsManyFoldersFlat(t *testing.T) {
 		t.Errorf("resumed flat: %d entries, %v", len(got), err)
 	}
 }
+
+// With Extras, what only the replica has comes too: keys between, before
+// and after the source's, and whole folders the source lacks, at every
+// fan-out depth and page size; each key exactly once.
+func TestListerExtras(t *testing.T) {
+	srcKeys := []string{"p/a/1", "p/a/3", "p/b/x/1", "p/c", "p/m/n/o"}
+	dstKeys := []string{"q/a/0", "q/a/1", "q/a/2", "q/a/4", "q/aa", "q/b/x/1", "q/b/y/9", "q/only/deep/k", "q/c", "q/z", "q/m/n/o", "q/m/zz"}
+	src, dst := newMem(srcKeys...), newMem(dstKeys...)
+	extras := map[string]bool{"a/0": true, "a/2": true, "a/4": true, "aa": true, "b/y/9": true, "only/deep/k": true, "z": true, "m/zz": true}
+	for _, depth := range []int{-1, 1, 2, 5} {
+		for _, page := range []int32{1, 2, 1000} {
+			l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", Replica: dst, ReplicaBkt: "d", ReplicaPfx: "q/",
+				FanoutDepth: depth, PageSize: page, Parallel: 2, Extras: true}
+			got, err := drain(t, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(srcKeys)+len(extras) {
+				t.Errorf("depth %d page %d: %d entries, want %d", depth, page, len(got), len(srcKeys)+len(extras))
+			}
+			for rel, e := range got {
+				switch {
+				case extras[rel] && (!e.Extra || e.Replica == nil || e.Replica.Key != "q/"+rel || e.Source.Key != ""):
+					t.Errorf("depth %d page %d: extra %q: %+v", depth, page, rel, e)
+				case !extras[rel] && (e.Extra || e.Source.Key != "p/"+rel || (e.Replica == nil) != (rel == "a/3")):
+					t.Errorf("depth %d page %d: %q: %+v", depth, page, rel, e)
+				}
+			}
+		}
+	}
+}

@@ -74,6 +74,9 @@ type Entry struct {
 	// Shard names the listing shard the entry came from (the relative
 	// prefix that was listed); entries of one shard arrive in key order.
 	Shard string
+	// Extra: only the replica holds this key (Lister.Extras); Source is
+	// empty and Replica is the replica's object. Never sent to a copy.
+	Extra bool
 	// Named: the object was named by a list (a manifest, a completion
 	// report), not found by a listing, so a key the source does not have
 	// is a failure (NoSuchKey), never "gone".

@@ -26,6 +26,7 @@ type parquetRow struct {
 	StorageClass      *string `parquet:"storage_class,optional"`
 	ReplicationStatus *string `parquet:"replication_status,optional"`
 	TieringTier       *string `parquet:"intelligent_tiering_access_tier,optional"`
+	EncryptionStatus  *string `parquet:"encryption_status,optional"`
 }
 
 // ParquetReader reads the rows of one Parquet inventory data file.
@@ -87,6 +88,12 @@ func timestampUnit(pf *parquet.File) (time.Duration, error) {
 	return time.Millisecond, nil
 }
 
+// Has reports whether the file has column (snake_case).
+func (pr *ParquetReader) Has(column string) bool {
+	_, ok := pr.schema.Lookup(column)
+	return ok
+}
+
 // MissingColumns names the Needed fields the file lacks (snake_case).
 func (pr *ParquetReader) MissingColumns() []string {
 	var miss []string
@@ -145,6 +152,7 @@ func (pr *ParquetReader) Next() (row InventoryRow, err error) {
 		row.ETag = `"` + e + `"`
 	}
 	row.StorageClass, row.ReplicationStatus, row.IntelligentTieringAccessTier = str(p.StorageClass), str(p.ReplicationStatus), str(p.TieringTier)
+	row.EncryptionStatus = str(p.EncryptionStatus)
 	return row, nil
 }
 

@@ -48,13 +48,20 @@ type InventoryManifest struct {
 // columnIndex holds the position of each column backfill reads (-1:
 // absent), looked up once per manifest, not once per row.
 type columnIndex struct {
-	bucket, key, version, latest, marker, size, modified, etag, class, repl, tier int
+	bucket, key, version, latest, marker, size, modified, etag, class, repl, tier, enc int
 }
 
 // Needed are the optional inventory fields backfill cannot copy safely
 // without: the size (multipart, limits), the ETag (the copy's if-match,
 // the replica's comparison) and the date (--min-age, "newer in replica").
 var Needed = []string{"Size", "ETag", "LastModifiedDate"}
+
+// Has reports whether the inventory's fileSchema lists column (a CSV
+// inventory; Parquet files carry their own columns).
+func (m *InventoryManifest) Has(column string) bool {
+	_, ok := m.columns[column]
+	return ok
+}
 
 // MissingColumns names the Needed fields the fileSchema lacks (CSV).
 func (m *InventoryManifest) MissingColumns() []string {
@@ -114,7 +121,8 @@ func ParseInventoryManifest(data, checksum []byte, file string) (*InventoryManif
 	}
 	m.idx = columnIndex{bucket: at("Bucket"), key: at("Key"), version: at("VersionId"), latest: at("IsLatest"),
 		marker: at("IsDeleteMarker"), size: at("Size"), modified: at("LastModifiedDate"), etag: at("ETag"),
-		class: at("StorageClass"), repl: at("ReplicationStatus"), tier: at("IntelligentTieringAccessTier")}
+		class: at("StorageClass"), repl: at("ReplicationStatus"), tier: at("IntelligentTieringAccessTier"),
+		enc: at("EncryptionStatus")}
 	for _, need := range []string{"Bucket", "Key"} {
 		if _, ok := m.columns[need]; !ok {
 			return nil, &ParseError{File: file, Err: fmt.Errorf("fileSchema %q has no %s column", m.FileSchema, need)}
@@ -148,6 +156,7 @@ type InventoryRow struct {
 	StorageClass                 string
 	ReplicationStatus            string
 	IntelligentTieringAccessTier string
+	EncryptionStatus             string // SSE-S3, SSE-KMS, DSSE-KMS, SSE-C, NOT-SSE; "" when not listed
 }
 
 // CheckData verifies a data file's bytes (the compressed file as stored)
@@ -257,6 +266,7 @@ func (ir *InventoryReader) Next() (InventoryRow, error) {
 	row.StorageClass, _ = col(x.class)
 	row.ReplicationStatus, _ = col(x.repl)
 	row.IntelligentTieringAccessTier, _ = col(x.tier)
+	row.EncryptionStatus, _ = col(x.enc)
 	return row, nil
 }
 

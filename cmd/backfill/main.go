@@ -62,6 +62,7 @@ func newApp(stdout, stderr io.Writer, debug *bool) *cli.App {
 		Commands: []*cli.Command{
 			copyCommand(),
 			planCommand(),
+			verifyCommand(),
 			statusCommand(),
 			cleanupCommand(),
 		},

@@ -17,6 +17,7 @@ func TestLayers(t *testing.T) {
 		"engine":           {mod + "/cmd/", mod + "/run", mod + "/report"},
 		"report":           {mod + "/cmd/", mod + "/run", "github.com/urfave/cli"},
 		"run":              {mod + "/cmd/", "github.com/urfave/cli"},
+		"verify":           {mod + "/cmd/", mod + "/run", mod + "/report", mod + "/engine", mod + "/checkpoint"},
 		"internal/s3err":   {mod + "/engine", mod + "/inventory", mod + "/run", mod + "/cmd/"},
 		"internal/s3url":   {"github.com/aws/", mod + "/engine"},
 		"internal/awsconf": {mod + "/engine", mod + "/cmd/", mod + "/run"},

@@ -1,4 +1,4 @@
-package engine
+package checkpoint
 
 import (
 	"fmt"
@@ -7,42 +7,42 @@ import (
 )
 
 func TestTrackerWatermark(t *testing.T) {
-	tr := newTracker()
-	tr.found("s/", 1)
+	tr := NewTracker()
+	tr.Found("s/", 1)
 	for _, k := range []string{"s/a", "s/b", "s/c", "s/d"} {
-		tr.add("s/", k)
+		tr.Add("s/", k)
 	}
 	check := func(wantWM string, wantComplete bool) {
 		t.Helper()
-		st := tr.state("s/")
+		st := tr.State("s/")
 		if st.Watermark != wantWM || st.Complete != wantComplete || st.Depth != 1 {
 			t.Errorf("state = %+v, want watermark %q complete %v", st, wantWM, wantComplete)
 		}
 	}
 	check("", false)
-	tr.settle("s/", "s/b")
+	tr.Settle("s/", "s/b")
 	check("", false) // s/a still in flight
-	tr.settle("s/", "s/a")
+	tr.Settle("s/", "s/a")
 	check("s/b", false)
-	tr.settle("s/", "s/d")
+	tr.Settle("s/", "s/d")
 	check("s/b", false) // s/c in flight
-	tr.settle("s/", "s/c")
+	tr.Settle("s/", "s/c")
 	check("s/d", false) // all settled, listing not done
-	tr.listed("s/")
+	tr.Listed("s/")
 	check("s/d", true)
 
 	// A resumed shard keeps its old watermark until it passes it.
-	tr.resume("r/", 2, "r/m", 1)
-	if st := tr.state("r/"); st.Watermark != "r/m" || st.Complete {
+	tr.Resume("r/", 2, "r/m", 1)
+	if st := tr.State("r/"); st.Watermark != "r/m" || st.Complete {
 		t.Errorf("resumed state %+v", st)
 	}
-	tr.add("r/", "r/n")
-	if st := tr.state("r/"); st.Watermark != "r/m" {
+	tr.Add("r/", "r/n")
+	if st := tr.State("r/"); st.Watermark != "r/m" {
 		t.Errorf("resumed with one in flight: %+v", st)
 	}
-	tr.settle("r/", "r/n")
-	tr.listed("r/")
-	if st := tr.state("r/"); st.Watermark != "r/n" || !st.Complete {
+	tr.Settle("r/", "r/n")
+	tr.Listed("r/")
+	if st := tr.State("r/"); st.Watermark != "r/n" || !st.Complete {
 		t.Errorf("resumed done: %+v", st)
 	}
 }
@@ -53,7 +53,7 @@ func TestTrackerWatermark(t *testing.T) {
 func TestTrackerMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
 	for round := range 200 {
-		tr := newTracker()
+		tr := NewTracker()
 		var added []string
 		settled := map[string]bool{}
 		var inflight []string
@@ -62,14 +62,14 @@ func TestTrackerMatchesModel(t *testing.T) {
 			if rng.IntN(3) > 0 && next < 200 {
 				k := fmt.Sprintf("k%04d", next)
 				next++
-				tr.add("s", k)
+				tr.Add("s", k)
 				added = append(added, k)
 				inflight = append(inflight, k)
 			} else if len(inflight) > 0 {
 				i := rng.IntN(len(inflight))
 				k := inflight[i]
 				inflight = append(inflight[:i], inflight[i+1:]...)
-				tr.settle("s", k)
+				tr.Settle("s", k)
 				settled[k] = true
 			}
 			want := ""
@@ -79,7 +79,7 @@ func TestTrackerMatchesModel(t *testing.T) {
 				}
 				want = k
 			}
-			if got := tr.state("s").Watermark; got != want {
+			if got := tr.State("s").Watermark; got != want {
 				t.Fatalf("round %d step %d: watermark %q, want %q", round, step, got, want)
 			}
 		}

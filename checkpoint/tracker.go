@@ -1,20 +1,19 @@
-package engine
+package checkpoint
 
 import (
 	"sync"
-
-	"github.com/backfill-dev/backfill/checkpoint"
 )
 
-// tracker follows, per listing shard, which listed objects are not yet
+// Tracker follows, per listing shard, which listed objects are not yet
 // settled, to compute the shard's watermark: the highest relative key at or
 // below which every listed object is settled. Memory is proportional to the
 // objects in flight, not to the shard's size: each in-flight object keeps
 // only the key listed just before it.
 //
-// add is called by the planner (in each shard's key order), the rest by the
-// collector; a mutex serialises them.
-type tracker struct {
+// Add is called in each shard's key order (by the one goroutine that
+// reads the source); the others from anywhere: a mutex serialises them.
+// A Tracker is safe for concurrent use.
+type Tracker struct {
 	mu     sync.Mutex
 	shards map[string]*shardTrack
 }
@@ -37,9 +36,10 @@ type inflightEnt struct {
 	has  bool   // prev is a real key
 }
 
-func newTracker() *tracker { return &tracker{shards: map[string]*shardTrack{}} }
+// NewTracker returns an empty tracker.
+func NewTracker() *Tracker { return &Tracker{shards: map[string]*shardTrack{}} }
 
-func (t *tracker) get(shard string) *shardTrack {
+func (t *Tracker) get(shard string) *shardTrack {
 	s := t.shards[shard]
 	if s == nil {
 		s = &shardTrack{inflight: map[string]inflightEnt{}}
@@ -48,28 +48,30 @@ func (t *tracker) get(shard string) *shardTrack {
 	return s
 }
 
-// resume registers a shard an earlier run recorded, listed from after.
-func (t *tracker) resume(shard string, depth int, after string, mode uint8) {
+// Resume registers a shard an earlier run recorded, listed from after.
+func (t *Tracker) Resume(shard string, depth int, after string, mode uint8) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
 	s.depth, s.after, s.mode = depth, after, mode
 }
 
-// setMode records how the shard is listed.
-func (t *tracker) setMode(shard string, mode uint8) {
+// SetMode records how the shard is listed.
+func (t *Tracker) SetMode(shard string, mode uint8) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.get(shard).mode = mode
 }
 
-func (t *tracker) found(shard string, depth int) {
+// Found registers a shard announced at depth.
+func (t *Tracker) Found(shard string, depth int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.get(shard).depth = depth
 }
 
-func (t *tracker) add(shard, rel string) {
+// Add registers an object listed in shard, in the shard's key order.
+func (t *Tracker) Add(shard, rel string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
@@ -82,7 +84,8 @@ func (t *tracker) add(shard, rel string) {
 	s.inflight[rel] = e
 }
 
-func (t *tracker) settle(shard, rel string) {
+// Settle marks an object of shard settled.
+func (t *Tracker) Settle(shard, rel string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
@@ -99,18 +102,19 @@ func (t *tracker) settle(shard, rel string) {
 	}
 }
 
-func (t *tracker) listed(shard string) {
+// Listed records that shard was listed to its end.
+func (t *Tracker) Listed(shard string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.get(shard).listed = true
 }
 
-// state is what the checkpoint records of a shard now.
-func (t *tracker) state(shard string) checkpoint.Shard {
+// State is what the checkpoint records of a shard now.
+func (t *Tracker) State(shard string) Shard {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.get(shard)
-	cs := checkpoint.Shard{Prefix: shard, Depth: s.depth, Watermark: s.after, Mode: s.mode}
+	cs := Shard{Prefix: shard, Depth: s.depth, Watermark: s.after, Mode: s.mode}
 	switch {
 	case len(s.inflight) == 0:
 		if s.added {

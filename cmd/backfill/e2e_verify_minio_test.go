@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/backfill-dev/backfill/internal/s3test"
+)
+
+// replEnv is a primary and a replica bucket on one MinIO server with a
+// real replication rule between them, whose target is reached through a
+// proxy the test can fail (replicaVia); the binary under test goes
+// through another proxy that counts its requests.
+type replEnv struct {
+	t          *testing.T
+	m          *s3test.MinIO
+	c          *s3.Client
+	mc         *s3test.MC
+	proxy      *s3test.Proxy // the binary's
+	replicaVia *s3test.Proxy // replication's
+	src, dst   string
+	ruleID     string
+	dir        string
+}
+
+func newReplEnv(t *testing.T) *replEnv {
+	t.Helper()
+	m := s3test.SharedMinIO(t)
+	e := &replEnv{t: t, m: m, c: m.Client(), mc: s3test.MCFor(t), proxy: m.NewProxy(t), replicaVia: m.NewProxy(t),
+		src: m.NewBucket(t, true), dst: m.NewBucket(t, true), dir: t.TempDir()}
+	return e
+}
+
+func (e *replEnv) replicate() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.mc.AddReplication(ctx, e.m, e.src, e.m, e.dst, s3test.ReplicationVia(e.replicaVia.URL()), s3test.ReplicationID("backfill-test")); err != nil {
+		e.t.Fatal(err)
+	}
+	e.ruleID = "backfill-test"
+}
+
+func (e *replEnv) put(bucket, key, body string) {
+	e.t.Helper()
+	_, err := e.c.PutObject(e.t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body),
+		ContentType: aws.String("image/x-exr"), Metadata: map[string]string{"show": "alpha"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// status waits until the primary's object has a replication status in
+// want, and returns it.
+func (e *replEnv) status(key string, want ...types.ReplicationStatus) types.ReplicationStatus {
+	e.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var last types.ReplicationStatus
+	for time.Now().Before(deadline) {
+		h, err := e.c.HeadObject(e.t.Context(), &s3.HeadObjectInput{Bucket: aws.String(e.src), Key: aws.String(key)})
+		if err == nil {
+			last = h.ReplicationStatus
+			for _, w := range want {
+				if last == w {
+					return last
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("%s: replication status %q, want one of %v", key, last, want)
+	return ""
+}
+
+func (e *replEnv) run(args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(e.m.Env(), "AWS_ENDPOINT_URL="+e.proxy.URL())
+	cmd.Dir = e.dir
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return result{stdout: so.String(), stderr: se.String(), code: code}
+}
+
+func (e *replEnv) verify(extra ...string) result {
+	return e.run(append([]string{"verify", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-progress", "--min-age", "0s"}, extra...)...)
+}
+
+// Real replication makes the differences verify must find: objects
+// written before the rule (backfilled), one deleted in the replica, one
+// rewritten in the primary while the rule was disabled, one written in
+// the replica itself, one only in the replica, one whose replication
+// FAILED (its target refuses it), one that live replication delivered.
+// A listing sees all but FAILED; --deep sees that too, with one HEAD per
+// object per side; --fix repairs all but the replica's own writes, which
+// --overwrite-newer replaces.
+func TestVerifyOnRealReplication(t *testing.T) {
+	e := newReplEnv(t)
+	for _, k := range []string{"old/a.exr", "old/b.exr", "old/c.exr", "old/d.exr"} {
+		e.put(e.src, k, "first take of "+k)
+	}
+	e.replicate()
+	e.put(e.src, "new/live.exr", "delivered by replication")
+	e.status("new/live.exr", types.ReplicationStatusCompleted)
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint"), 0)
+	rep := filepath.Join(e.dir, "v.json")
+	mustCode(t, e.verify("--report", rep), 0)
+
+	// Differences, for real.
+	if _, err := e.c.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.dst), Key: aws.String("old/a.exr")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := e.mc.SetReplicationEnabled(ctx, e.m, e.src, e.ruleID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.put(e.src, "old/b.exr", "FIRST TAKE OF old/b.exr") // same size, rewritten while replication was off
+	if err := e.mc.SetReplicationEnabled(ctx, e.m, e.src, e.ruleID, true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	e.put(e.dst, "old/c.exr", "written in the replica")
+	e.put(e.dst, "only/here.exr", "x")
+	e.replicaVia.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if strings.HasSuffix(r.Key, "failing.exr") {
+			return &s3test.Fault{Status: 403, Code: "AccessDenied", Message: "the target refuses it"}
+		}
+		return nil
+	})
+	e.put(e.src, "new/failing.exr", "never arrives")
+	e.status("new/failing.exr", types.ReplicationStatusFailed)
+
+	e.proxy.Reset()
+	r := e.verify("--report", rep)
+	mustCode(t, r, 3)
+	want := map[string]int64{"missing": 2, "content-differs": 1, "replica-newer": 1, "extra": 1, "same": 2}
+	vr := verifyReport(t, rep)
+	for class, n := range want {
+		if got := classCount(vr, class); got != n {
+			t.Errorf("listing: %s %d, want %d\n%s", class, got, n, r.stdout)
+		}
+	}
+	if vr.StatusVisible || e.proxy.Count("HeadObject") != 0 {
+		t.Errorf("a listing saw replication status, or HEADed: %v", e.proxy.Counts())
+	}
+
+	e.proxy.Reset()
+	r = e.verify("--deep", "--report", rep)
+	mustCode(t, r, 3)
+	vr = verifyReport(t, rep)
+	want["missing"], want["replication-failed"] = 1, 1
+	for class, n := range want {
+		if got := classCount(vr, class); got != n {
+			t.Errorf("--deep: %s %d, want %d\n%s", class, got, n, r.stdout)
+		}
+	}
+	// One HEAD per object per side at most: 7 primary objects, 6 in the replica.
+	if n := e.proxy.Count("HeadObject"); n > 13 || n < 7 {
+		t.Errorf("--deep made %d HEADs for 7 primary and 6 replica objects", n)
+	}
+
+	r = e.verify("--fix", "--report", rep)
+	mustCode(t, r, 3) // the replica's own write stays
+	vr = verifyReport(t, rep)
+	if vr.Fix == nil || vr.Fix.Fixed != 3 || vr.Fix.LeftNewer != 1 {
+		t.Errorf("--fix: %+v\n%s", vr.Fix, r.stdout)
+	}
+	r = e.verify("--deep", "--report", rep)
+	mustCode(t, r, 3)
+	if vr = verifyReport(t, rep); vr.Differences != 1 || classCount(vr, "replica-newer") != 1 {
+		t.Errorf("after --fix: %d differences\n%s", vr.Differences, r.stdout)
+	}
+	mustCode(t, e.verify("--fix", "--overwrite-newer"), 0)
+	mustCode(t, e.verify("--deep"), 0)
+}

@@ -1,0 +1,228 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/backfill-dev/backfill/checkpoint"
+	"github.com/backfill-dev/backfill/inventory"
+	"github.com/backfill-dev/backfill/verify"
+)
+
+// seqItem is an item with its place in the order the inputs gave it: the
+// collector settles items in that order, whatever order the HEADs of
+// --deep answer in, so a shard's watermark and the tally always agree.
+type seqItem struct {
+	seq     uint64
+	item    verify.Item
+	verdict verify.Verdict
+	note    string // what a failed HEAD said
+}
+
+// compare streams both sides' pairs through the comparison: the inputs
+// (one goroutine), HEADs for --deep (Concurrency workers), and one
+// collector that classifies in order, counts, records the differences
+// and the shards' progress in the checkpoint.
+func (r *verifyRun) compare(ctx context.Context) error {
+	window := 4 * r.spec.Engine.Concurrency // items between the inputs and the collector
+	slots := make(chan struct{}, window)
+	work := make(chan *seqItem, window)
+	done := make(chan *seqItem, window)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(work)
+		var seq uint64
+		return r.produce(gctx, func(it verify.Item) error {
+			select {
+			case slots <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			si := &seqItem{seq: seq, item: it}
+			seq++
+			select {
+			case work <- si:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	workers := 1
+	if r.spec.Deep {
+		workers = r.spec.Engine.Concurrency
+	}
+	var wg errgroup.Group
+	for range workers {
+		wg.Go(func() error { return r.deepen(gctx, work, done) })
+	}
+	g.Go(func() error { err := wg.Wait(); close(done); return err })
+	g.Go(func() error { return r.collect(gctx, done, slots) })
+	return g.Wait()
+}
+
+// deepen reads each object with a HEAD (--deep) and decides the pair.
+func (r *verifyRun) deepen(ctx context.Context, work <-chan *seqItem, done chan<- *seqItem) error {
+	for si := range work {
+		if si.item.Kind == inventory.KindObject {
+			if r.spec.Deep {
+				if err := r.headPair(ctx, si); err != nil {
+					return err
+				}
+			}
+			si.verdict = verify.Compare(si.item.Pair, r.cutoff)
+			if si.note != "" {
+				si.verdict.Reason += " (" + si.note + ")"
+			}
+		}
+		select {
+		case done <- si:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// headPair HEADs each side's object: one HEAD per object per side.
+func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
+	p := &si.item.Pair
+	for _, side := range []struct {
+		obj    **verify.Obj
+		api    verify.HeadAPI
+		bucket string
+		owner  string
+	}{{&p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {&p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+		if *side.obj == nil || (side.obj == &p.Dst && p.Src == nil) {
+			continue // missing, or an extra: nothing to compare it with
+		}
+		err := verify.Deepen(ctx, side.api, side.bucket, side.owner, *side.obj)
+		switch {
+		case err == nil:
+		case errors.Is(err, verify.ErrGone):
+			*side.obj = nil // deleted since it was listed
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case isRunError(err):
+			return err
+		default:
+			si.note = "--deep: " + err.Error()
+		}
+	}
+	return nil
+}
+
+// collect settles items in their order: counts, records the
+// differences and the shards' watermarks, and commits every so often.
+func (r *verifyRun) collect(ctx context.Context, done <-chan *seqItem, slots <-chan struct{}) error {
+	c := &verifyCollector{r: r, shards: map[string]*checkpoint.Shard{}, batch: checkpoint.NewBatch(), pending: map[uint64]*seqItem{}}
+	if err := c.loadShards(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case si, ok := <-done:
+			if !ok {
+				return c.commit()
+			}
+			c.pending[si.seq] = si
+			for next := c.pending[c.next]; next != nil; next = c.pending[c.next] {
+				delete(c.pending, c.next)
+				c.next++
+				c.settle(next)
+				<-slots
+			}
+			if c.batch.Len() >= 2000 {
+				if err := c.commit(); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			if err := c.commit(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// verifyCollector is the one goroutine that writes a verify's state.
+type verifyCollector struct {
+	r       *verifyRun
+	shards  map[string]*checkpoint.Shard
+	dirty   map[string]bool
+	batch   *checkpoint.Batch
+	pending map[uint64]*seqItem
+	next    uint64
+}
+
+func (c *verifyCollector) loadShards() error {
+	shards, err := c.r.cp.Shards()
+	for _, sh := range shards {
+		c.shards[sh.Prefix] = &sh
+	}
+	c.dirty = map[string]bool{}
+	return err
+}
+
+func (c *verifyCollector) shard(name string) *checkpoint.Shard {
+	sh := c.shards[name]
+	if sh == nil {
+		sh = &checkpoint.Shard{Prefix: name}
+		c.shards[name] = sh
+	}
+	c.dirty[name] = true
+	return sh
+}
+
+func (c *verifyCollector) settle(si *seqItem) {
+	it := si.item
+	switch it.Kind {
+	case inventory.KindShardFound:
+		c.shard(it.Shard).Depth = it.Depth
+		return
+	case inventory.KindShardMode:
+		mode := inventory.ModeDelimited
+		if it.Flat {
+			mode = inventory.ModeFlat
+		}
+		c.shard(it.Shard).Mode = uint8(mode)
+		return
+	case inventory.KindShardDone:
+		c.shard(it.Shard).Complete = true
+		return
+	}
+	p, v := it.Pair, si.verdict
+	size := int64(0)
+	if p.Src != nil {
+		size = p.Src.Size
+	} else if p.Dst != nil {
+		size = p.Dst.Size
+	}
+	c.r.tally.Add(v, size)
+	c.r.compared.Add(1)
+	if v.Class != verify.Same && v.Class != verify.TooNew {
+		c.r.differing.Add(1)
+	}
+	putDiff(c.batch, p, v)
+	c.shard(it.Shard).Watermark = p.Rel
+}
+
+func (c *verifyCollector) commit() error {
+	for name := range c.dirty {
+		c.batch.PutShard(*c.shards[name])
+	}
+	clear(c.dirty)
+	saveTally(c.batch, c.r.tally)
+	if err := c.r.cp.Apply(c.batch); err != nil {
+		return fmt.Errorf("write the verify's checkpoint: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package run
+
+import (
+	"context"
+	"errors"
+
+	"github.com/backfill-dev/backfill/internal/s3err"
+	"github.com/backfill-dev/backfill/inventory"
+	"github.com/backfill-dev/backfill/verify"
+)
+
+func isRunError(err error) bool {
+	var re *s3err.RunError
+	return errors.As(err, &re)
+}
+
+// produce sends both sides' pairs: both listed (the copy's listing join,
+// with what only the replica has), or, when a side comes from an
+// inventory, both sides in key order (the inventory sorted on disk, the
+// other side an inventory too or a flat listing) merge-joined.
+func (r *verifyRun) produce(ctx context.Context, emit func(verify.Item) error) error {
+	s := r.spec
+	if s.Inventory == "" && s.DestInventory == "" {
+		r.rep.PrimaryInput, r.rep.ReplicaInput = "a listing", "a listing"
+		return r.produceListing(ctx, emit)
+	}
+	src, err := r.side(ctx, s.Inventory, s.InventoryDate, true)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := r.side(ctx, s.DestInventory, s.DestInventoryDate, false)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	after := ""
+	if sh, ok := r.resumeShard(verify.SortedShard); ok {
+		if sh.Complete {
+			return nil
+		}
+		after = sh.Watermark
+	}
+	return verify.JoinSorted(src, dst, after, emit)
+}
+
+// produceListing lists both sides joined, resuming the shards an
+// interrupted verify left.
+func (r *verifyRun) produceListing(ctx context.Context, emit func(verify.Item) error) error {
+	s := r.spec
+	l := &inventory.Lister{Source: r.sides.Source, SourceBkt: s.From.Bucket, SourcePfx: s.From.Prefix,
+		Replica: r.sides.Dest, ReplicaBkt: s.To.Bucket, ReplicaPfx: s.To.Prefix, Extras: true,
+		ExpectedSourceOwner: s.Engine.ExpectedSourceOwner, ExpectedReplicaOwner: s.Engine.ExpectedDestOwner}
+	shards, err := r.cp.Shards()
+	if err != nil {
+		return err
+	}
+	if len(shards) > 0 {
+		known := map[string]bool{}
+		l.Resume = []inventory.ResumeShard{}
+		for _, sh := range shards {
+			known[sh.Prefix] = true
+			if !sh.Complete {
+				l.Resume = append(l.Resume, inventory.ResumeShard{Prefix: sh.Prefix, Depth: sh.Depth, After: sh.Watermark, Mode: inventory.Mode(sh.Mode)})
+			}
+		}
+		l.Known = func(p string) bool { return known[p] }
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan inventory.Entry, 1024)
+	errc := make(chan error, 1)
+	go func() { errc <- l.Stream(ctx, out); close(out) }()
+	for e := range out {
+		if err := emit(verify.FromListing(e)); err != nil {
+			cancel()
+			for range out {
+			}
+			<-errc
+			return err
+		}
+	}
+	return <-errc
+}
+
+// side opens one side: its inventory, sorted, or a flat listing.
+func (r *verifyRun) side(ctx context.Context, inv, date string, primary bool) (verify.Side, error) {
+	s := r.spec
+	u, api, what := s.From, r.sides.Source, &r.rep.PrimaryInput
+	if !primary {
+		u, api, what = s.To, r.sides.Dest, &r.rep.ReplicaInput
+	}
+	if inv == "" {
+		*what = "a listing"
+		return verify.ListedSide(ctx, &inventory.Lister{Source: api, SourceBkt: u.Bucket, SourcePfx: u.Prefix}), nil
+	}
+	rows, err := inventory.OpenRows(ctx, inventory.RowsSpec{Inventory: inv, Date: date, Bucket: u.Bucket, Prefix: u.Prefix}, api)
+	if err != nil {
+		return verify.Side{}, err
+	}
+	*what = "the inventory " + rows.Delivery()
+	side, err := verify.SortedRows(ctx, rows, u.Prefix, s.SortMemory, "")
+	if err != nil {
+		rows.Close()
+		return verify.Side{}, err
+	}
+	if primary {
+		r.rep.StatusVisible = r.rep.StatusVisible || rows.StatusVisible()
+		r.rep.EncryptionVisible = r.rep.EncryptionVisible || rows.EncryptionVisible()
+	}
+	closeSort := side.Close
+	side.Close = func() { closeSort(); rows.Close() }
+	return side, nil
+}
+
+func (r *verifyRun) resumeShard(name string) (inventory.ShardState, bool) {
+	shards, err := r.cp.Shards()
+	if err != nil {
+		return inventory.ShardState{}, false
+	}
+	for _, sh := range shards {
+		if sh.Prefix == name {
+			return inventory.ShardState{Prefix: sh.Prefix, Watermark: sh.Watermark, Complete: sh.Complete}, true
+		}
+	}
+	return inventory.ShardState{}, false
+}

@@ -1,0 +1,88 @@
+package verify
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+
+func obj(size int64, etag string, age time.Duration) *Obj {
+	return &Obj{Key: "k", Size: size, ETag: etag, LastModified: now.Add(-age)}
+}
+
+func deep(o *Obj, alg, typ, sum string, headers map[string]string) *Obj {
+	o.Deep, o.ChecksumAlgorithm, o.ChecksumType, o.Checksum, o.Headers = true, alg, typ, sum, headers
+	return o
+}
+
+func TestCompare(t *testing.T) {
+	cutoff := now.Add(-time.Hour)
+	h := map[string]string{"Content-Type": "video/mp4"}
+	failed := obj(10, `"a"`, 3*time.Hour)
+	failed.ReplicationStatus = "FAILED"
+	kms := obj(10, `"k1"`, 3*time.Hour)
+	kms.Encryption = "SSE-KMS"
+	completed, replica := obj(10, `"a"`, 3*time.Hour), obj(10, `"a"`, 3*time.Hour)
+	completed.ReplicationStatus, replica.ReplicationStatus = "COMPLETED", "REPLICA"
+	for _, tc := range []struct {
+		name     string
+		src, dst *Obj
+		class    Class
+		how      How
+	}{
+		{"same etag", obj(10, `"a"`, 3*time.Hour), obj(10, `"a"`, time.Hour), Same, ByETag},
+		{"COMPLETED vs REPLICA is no difference", completed, replica, Same, ByETag},
+		{"backfilled copy newer, same content", obj(10, `"a"`, 3*time.Hour), obj(10, `"a"`, time.Minute), Same, ByETag},
+		{"extra", nil, obj(1, `"x"`, 0), Extra, ByNothing},
+		{"missing", obj(10, `"a"`, 3*time.Hour), nil, Missing, ByNothing},
+		{"replication failed beats missing", failed, nil, ReplicationFailed, ByNothing},
+		{"too new beats missing", obj(10, `"a"`, time.Minute), nil, TooNew, ByNothing},
+		{"size differs, replica older", obj(11, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), SizeDiffers, BySize},
+		{"size differs, replica newer", obj(11, `"a"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), ReplicaNewer, BySize},
+		{"content differs by etag, replica older", obj(10, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), ContentDiffers, ByETag},
+		{"content differs, replica newer", obj(10, `"a"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), ReplicaNewer, ByETag},
+		{"multipart source, single-part copy", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), Unverified, ByNothing},
+		{"multipart etags of one count differ", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"b-3"`, 2*time.Hour), Unverified, ByNothing},
+		{"multipart etags equal", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"a-3"`, 2*time.Hour), Same, ByETag},
+		{"kms etags are not md5s", kms, obj(10, `"k2"`, 4*time.Hour), Unverified, ByNothing},
+		{"full-object checksums decide a multipart pair", deep(obj(10, `"a-3"`, 3*time.Hour), "CRC64NVME", "FULL_OBJECT", "x", h),
+			deep(obj(10, `"b"`, 2*time.Hour), "CRC64NVME", "FULL_OBJECT", "x", h), Same, ByChecksum},
+		{"full-object checksums prove a difference", deep(obj(10, `"a-3"`, 2*time.Hour), "CRC64NVME", "FULL_OBJECT", "x", h),
+			deep(obj(10, `"b"`, 3*time.Hour), "CRC64NVME", "FULL_OBJECT", "y", h), ContentDiffers, ByChecksum},
+		{"composite vs full-object cannot be compared", deep(obj(10, `"a-3"`, 3*time.Hour), "CRC32", "COMPOSITE", "x", h),
+			deep(obj(10, `"b"`, 2*time.Hour), "CRC32", "FULL_OBJECT", "y", h), Unverified, ByNothing},
+		{"metadata differs", deep(obj(10, `"a"`, 3*time.Hour), "", "", "", h),
+			deep(obj(10, `"a"`, 2*time.Hour), "", "", "", map[string]string{"Content-Type": "binary/octet-stream"}), MetadataDiffers, ByETag},
+		{"metadata differs beats unverified", deep(obj(10, `"a-2"`, 3*time.Hour), "", "", "", h),
+			deep(obj(10, `"b"`, 2*time.Hour), "", "", "", nil), MetadataDiffers, ByNothing},
+	} {
+		v := Compare(Pair{Rel: "k", Src: tc.src, Dst: tc.dst}, cutoff)
+		if v.Class != tc.class || v.How != tc.how {
+			t.Errorf("%s: %s by %s (%s), want %s by %s", tc.name, v.Class, v.How, v.Reason, tc.class, tc.how)
+		}
+	}
+}
+
+func TestClassRules(t *testing.T) {
+	for _, c := range Classes {
+		if c.Difference(false) != (c != Same && c != TooNew && c != Extra && c != Unverified) {
+			t.Errorf("%s: difference %v", c, c.Difference(false))
+		}
+	}
+	if !Unverified.Difference(true) || ReplicaNewer.Fixable(false) || !ReplicaNewer.Fixable(true) || Extra.Fixable(true) {
+		t.Error("strict, fixable")
+	}
+}
+
+func TestObjCodec(t *testing.T) {
+	o := &Obj{Key: "a/ü b", VersionID: "v", Size: 1 << 40, ETag: `"e-2"`, LastModified: now, StorageClass: "GLACIER", ReplicationStatus: "FAILED", Encryption: "SSE-KMS"}
+	got, err := objCodec{}.Decode(objCodec{}.Append(nil, o))
+	if err != nil || !reflect.DeepEqual(got, o) {
+		t.Errorf("%+v %v", got, err)
+	}
+	if _, err := (objCodec{}).Decode([]byte{5, 'a'}); err == nil {
+		t.Error("a cut record decoded")
+	}
+}
