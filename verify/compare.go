@@ -36,6 +36,13 @@ func Compare(p Pair, cutoff time.Time) Verdict {
 	case s == nil:
 		return Verdict{Class: Extra, How: ByNothing, Reason: "only in the replica"}
 	case s.ReplicationStatus == "FAILED":
+		// FAILED stays on the primary after a repair (S3 updates it only
+		// by a new replication): a replica holding an equal copy is whole.
+		if d != nil && s.Size == d.Size {
+			if same, how, _ := content(s, d); same {
+				return Verdict{Class: Same, How: how, Reason: "the primary says replication FAILED, but the replica holds an equal copy"}
+			}
+		}
 		return Verdict{Class: ReplicationFailed, How: ByNothing, Reason: "the primary says its replication FAILED"}
 	case s.LastModified.After(cutoff):
 		return Verdict{Class: TooNew, How: ByNothing, Reason: "modified within --min-age: replication is given that long"}

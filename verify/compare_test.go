@@ -38,6 +38,8 @@ func TestCompare(t *testing.T) {
 		{"extra", nil, obj(1, `"x"`, 0), Extra, ByNothing},
 		{"missing", obj(10, `"a"`, 3*time.Hour), nil, Missing, ByNothing},
 		{"replication failed beats missing", failed, nil, ReplicationFailed, ByNothing},
+		{"replication failed beats a different copy", failed, obj(10, `"b"`, time.Hour), ReplicationFailed, ByNothing},
+		{"replication failed, but repaired", failed, obj(10, `"a"`, time.Minute), Same, ByETag},
 		{"too new beats missing", obj(10, `"a"`, time.Minute), nil, TooNew, ByNothing},
 		{"size differs, replica older", obj(11, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), SizeDiffers, BySize},
 		{"size differs, replica newer", obj(11, `"a"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), ReplicaNewer, BySize},
