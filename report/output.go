@@ -46,6 +46,7 @@ type Output struct {
 	failures *ManifestFile
 	archived *ManifestFile
 	reported int // failures printed on stderr
+	dropped  int // copies that lost something, printed on stderr
 	notes    []string
 	job      *Job
 	aborted  bool
@@ -132,6 +133,8 @@ type objectLine struct {
 	Reason  string `json:"reason,omitempty"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Dropped is what a copy could not carry, e.g. "checksum-algorithm SHA256".
+	Dropped []string `json:"dropped,omitempty"`
 }
 
 // Result reports one object (engine.Observer).
@@ -153,8 +156,14 @@ func (o *Output) Result(r *engine.Result) {
 		if r.Err != nil {
 			line.Message = r.Err.Error()
 		}
+		for _, d := range r.Dropped {
+			line.Dropped = append(line.Dropped, d.String())
+		}
 		o.enc.Encode(line) //nolint:errcheck // stdout errors surface at Flush
 		return
+	}
+	if len(r.Dropped) > 0 {
+		o.droppedLine(src, r.Dropped)
 	}
 	switch r.Outcome {
 	case engine.WouldCopy:
@@ -185,6 +194,7 @@ type Report struct {
 	WouldCopyBytes  int64            `json:"would_copy_bytes"`
 	Skipped         map[string]int64 `json:"skipped"`
 	Failed          map[string]int64 `json:"failed"`
+	Dropped         map[string]int64 `json:"dropped,omitempty"` // copies that lost something (DropWords), by what
 	Interrupted     bool             `json:"interrupted"`
 	Job             *Job             `json:"job,omitempty"`
 	Error           string           `json:"error,omitempty"`
@@ -201,7 +211,7 @@ func (o *Output) Finish(sum *engine.Summary, runErr error, code int) error {
 		Listed:          sum.Listed, ListedBytes: sum.ListedBytes,
 		Copied: sum.Copied, BytesCopied: sum.BytesCopied,
 		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
-		Skipped: sum.Skipped, Failed: sum.Failed,
+		Skipped: sum.Skipped, Failed: sum.Failed, Dropped: sum.Dropped,
 		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
 	}
 	if runErr != nil {
