@@ -141,6 +141,12 @@ func (c *collector) handle(r *Result) {
 		sum.BytesCopied += src.Size
 		c.e.c.copied.Add(1)
 		c.e.c.copiedBytes.Add(src.Size)
+		for _, d := range r.Dropped {
+			if sum.Dropped == nil {
+				sum.Dropped = map[string]int64{}
+			}
+			sum.Dropped[d.What]++
+		}
 	case WouldCopy:
 		sum.WouldCopy++
 		sum.WouldCopyBytes += src.Size

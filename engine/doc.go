@@ -38,6 +38,15 @@
 // listed one gone since is skipped "gone"). A new multipart upload's id is
 // committed to the checkpoint before its first part is sent.
 //
+// A multipart copy carries the source's checksum algorithm. A destination
+// that refuses part copies into an upload with one (MinIO: InvalidArgument
+// "checksum missing" on every UploadPartCopy, before any part is held) gets
+// the upload aborted and replaced by one without the algorithm, recorded in
+// the checkpoint in its place before its first part; later uploads of the
+// run are made without it at once. The object is copied with everything
+// else, and its Result.Dropped (counted in Summary.Dropped) says what it
+// lost (checksum.go).
+//
 // Stopping: Stop (first Ctrl-C) lets in-flight copies finish and report,
 // starts no new ones, and marks the Summary Interrupted. Cancelling the
 // context passed to Run (second Ctrl-C) aborts the in-flight requests too;

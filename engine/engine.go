@@ -47,6 +47,10 @@ type Engine struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
+
+	// refusedChecksums holds the checksum algorithms the destination
+	// refused on part copies in this run (see checksum.go).
+	refusedChecksums sync.Map
 }
 
 // New returns an engine copying with dst (the destination's client) and

@@ -21,7 +21,9 @@ type mpFake struct {
 	listed   []types.Part // what ListParts answers
 	listErr  error        // or this
 	abortErr error
-	created  *s3.CreateMultipartUploadInput
+	created  *s3.CreateMultipartUploadInput   // the last one
+	creates  []*s3.CreateMultipartUploadInput // all, in order: the uploads are upload-1, upload-2, ...
+	aborted  []string                         // upload ids, in order
 	done     *s3.CompleteMultipartUploadInput
 	inflight atomic.Int32
 	maxIn    atomic.Int32
@@ -48,8 +50,10 @@ func (f *fakeCopier) CreateMultipartUpload(_ context.Context, in *s3.CreateMulti
 	f.mp.op("CreateMultipartUpload")
 	f.mp.mu.Lock()
 	f.mp.created = in
+	f.mp.creates = append(f.mp.creates, in)
+	id := fmt.Sprintf("upload-%d", len(f.mp.creates))
 	f.mp.mu.Unlock()
-	return &s3.CreateMultipartUploadOutput{UploadId: aws.String("upload-1")}, nil
+	return &s3.CreateMultipartUploadOutput{UploadId: aws.String(id)}, nil
 }
 
 func (f *fakeCopier) UploadPartCopy(_ context.Context, in *s3.UploadPartCopyInput, _ ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
@@ -72,8 +76,11 @@ func (f *fakeCopier) CompleteMultipartUpload(_ context.Context, in *s3.CompleteM
 	return &s3.CompleteMultipartUploadOutput{}, nil
 }
 
-func (f *fakeCopier) AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+func (f *fakeCopier) AbortMultipartUpload(_ context.Context, in *s3.AbortMultipartUploadInput, _ ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
 	f.mp.op("AbortMultipartUpload")
+	f.mp.mu.Lock()
+	f.mp.aborted = append(f.mp.aborted, aws.ToString(in.UploadId))
+	f.mp.mu.Unlock()
 	if f.mp.abortErr != nil {
 		return nil, f.mp.abortErr
 	}

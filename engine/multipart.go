@@ -142,31 +142,32 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		return e.failure(ctx, t, err)
 	}
 
+	in := e.createInput(t, head, tagOut.TagSet)
+	want := in.ChecksumAlgorithm
+	if e.partChecksumRefused(want) {
+		in.ChecksumAlgorithm = ""
+	}
 	up, parts, err := e.resumeUpload(ctx, t, partSize)
 	if err != nil {
 		return e.failure(ctx, t, err)
 	}
 	if up.UploadID == "" {
-		in := e.createInput(t, head, tagOut.TagSet)
-		out, err := e.api.CreateMultipartUpload(ctx, in)
-		if err != nil {
-			return e.failure(ctx, t, err)
-		}
-		up = checkpoint.Upload{Key: t.entry.Rel, VersionID: src.VersionID, UploadID: aws.ToString(out.UploadId),
-			SourceETag: src.ETag, Size: src.Size, PartSize: partSize, Started: time.Now().UTC(),
-			Checksum: string(in.ChecksumAlgorithm)}
-		if err := e.recordUpload(ctx, t, up, results); err != nil {
-			abortErr := e.abort(ctx, t, up.UploadID)
-			if abortErr != nil && e.opts.Logf != nil {
-				e.opts.Logf("upload %s for s3://%s/%s could not be recorded nor aborted: abort it with `backfill cleanup --orphans`: %v",
-					up.UploadID, o.Dest.Bucket, t.destKey, abortErr)
-			}
+		if up, err = e.startUpload(ctx, t, in, partSize, results); errors.Is(err, errUnrecorded) {
 			return nil // the run is stopping: the checkpoint could not be written
+		} else if err != nil {
+			return e.failure(ctx, t, err)
 		}
 	}
 
 	release()
 	err = e.copyParts(ctx, t, &up, parts, results)
+	if err != nil && fallBackToNoChecksum(up, parts, err) {
+		if up, err = e.withoutChecksum(ctx, t, up, in, results); errors.Is(err, errUnrecorded) {
+			return nil
+		} else if err == nil {
+			err = e.copyParts(ctx, t, &up, parts, results)
+		}
+	}
 	if err == nil {
 		if err = e.budget.Acquire(ctx, 1); err == nil {
 			held = true
@@ -177,6 +178,7 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 	if err == nil {
 		r := res(Copied, "", "", nil)
 		r.upload = &uploadEvent{state: up, forget: true}
+		r.Dropped = dropped(want, up)
 		return r
 	}
 	// Failed, or the run was cancelled (a second Ctrl-C): abort.
@@ -227,6 +229,34 @@ func (e *Engine) recordUpload(ctx context.Context, t task, up checkpoint.Upload,
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// errUnrecorded: a new upload's id could not be committed to the
+// checkpoint (the upload was aborted); the run is stopping.
+var errUnrecorded = errors.New("the upload could not be recorded in the checkpoint")
+
+// startUpload creates an upload with in and commits its id to the
+// checkpoint before anything else is done with it. If that commit fails,
+// it aborts the upload and returns errUnrecorded.
+func (e *Engine) startUpload(ctx context.Context, t task, in *s3.CreateMultipartUploadInput, partSize int64,
+	results chan<- *Result) (checkpoint.Upload, error) {
+	src := t.entry.Source
+	out, err := e.api.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return checkpoint.Upload{}, err
+	}
+	up := checkpoint.Upload{Key: t.entry.Rel, VersionID: src.VersionID, UploadID: aws.ToString(out.UploadId),
+		SourceETag: src.ETag, Size: src.Size, PartSize: partSize, Started: time.Now().UTC(),
+		Checksum: string(in.ChecksumAlgorithm)}
+	if err := e.recordUpload(ctx, t, up, results); err != nil {
+		abortErr := e.abort(ctx, t, up.UploadID)
+		if abortErr != nil && e.opts.Logf != nil {
+			e.opts.Logf("upload %s for s3://%s/%s could not be recorded nor aborted: abort it with `backfill cleanup --orphans`: %v",
+				up.UploadID, e.opts.Dest.Bucket, t.destKey, abortErr)
+		}
+		return checkpoint.Upload{}, errUnrecorded
+	}
+	return up, nil
 }
 
 // partState is the parts of an upload that S3 holds already.

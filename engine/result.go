@@ -57,6 +57,10 @@ type Result struct {
 	// Code is the S3 error code (Failed), Err the error itself.
 	Code string
 	Err  error
+	// Dropped is what the copy could not carry of the source object
+	// (Copied): e.g. its checksum algorithm, which the destination refused
+	// on part copies.
+	Dropped []Drop
 
 	attempts   int  // failed attempts before this one (checkpoint)
 	fromWorker bool // settled by a worker (counts toward the progress of the copies)
@@ -90,6 +94,9 @@ type Summary struct {
 	WouldCopyBytes    int64
 	Skipped           map[string]int64 // reason -> count
 	Failed            map[string]int64 // error code -> count
+	// Dropped counts the copied objects that lost something, by Drop.What
+	// (nil when none did).
+	Dropped map[string]int64
 	// Interrupted is set when Stop ended the run before the listing did.
 	Interrupted bool
 }

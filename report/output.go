@@ -75,6 +75,7 @@ type Output struct {
 	failures *ManifestFile
 	archived *ManifestFile
 	reported int // failures printed on stderr
+	dropped  int // copies that lost something, printed on stderr
 	notes    []string
 	job      *Job
 	aborted  bool
@@ -163,6 +164,8 @@ type objectLine struct {
 	Reason      string `json:"reason,omitempty"`
 	Code        string `json:"code,omitempty"`
 	Message     string `json:"message,omitempty"`
+	// Dropped is what a copy could not carry, e.g. "checksum-algorithm SHA256".
+	Dropped []string `json:"dropped,omitempty"`
 }
 
 // Result reports one object (engine.Observer).
@@ -181,8 +184,14 @@ func (o *Output) Result(r *engine.Result) {
 		if r.Err != nil {
 			line.Message = ErrorText(r.Err, o.opts.Debug)
 		}
+		for _, d := range r.Dropped {
+			line.Dropped = append(line.Dropped, d.String())
+		}
 		o.enc.Encode(line) //nolint:errcheck // stdout errors surface at Flush
 		return
+	}
+	if len(r.Dropped) > 0 {
+		o.droppedLine(src, r.Dropped)
 	}
 	switch r.Outcome {
 	case engine.WouldCopy:
@@ -213,6 +222,7 @@ type Report struct {
 	WouldCopyBytes  int64            `json:"would_copy_bytes"`
 	Skipped         map[string]int64 `json:"skipped"`
 	Failed          map[string]int64 `json:"failed"`
+	Dropped         map[string]int64 `json:"dropped,omitempty"` // copies that lost something (DropWords), by what
 	Interrupted     bool             `json:"interrupted"`
 	Job             *Job             `json:"job,omitempty"`
 	Error           string           `json:"error,omitempty"`
@@ -267,7 +277,7 @@ func (o *Output) report(sum *engine.Summary, runErr error, code int) Report {
 		Listed:          sum.Listed, ListedBytes: sum.ListedBytes,
 		Copied: sum.Copied, BytesCopied: sum.BytesCopied,
 		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
-		Skipped: orEmpty(sum.Skipped), Failed: orEmpty(sum.Failed),
+		Skipped: orEmpty(sum.Skipped), Failed: orEmpty(sum.Failed), Dropped: sum.Dropped,
 		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
 	}
 	if rep.Job != nil {

@@ -2,6 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
@@ -22,6 +25,29 @@ var SkipWords = map[string]string{
 	engine.ReasonDeleteMarker:   "versions of keys deleted in the source",
 }
 
+// DropWords explain, in summaries, what copies could not carry.
+var DropWords = map[string]string{
+	engine.DropChecksumAlgorithm: "copied without their checksum algorithm (the destination refused it on part copies)",
+}
+
+// droppedLine says on stderr what one copy could not carry (text mode;
+// JSON lines carry it in "dropped"), for the first maxFailureLines.
+func (o *Output) droppedLine(src string, drops []engine.Drop) {
+	if o.dropped++; o.dropped > maxFailureLines {
+		if o.dropped == maxFailureLines+1 {
+			fmt.Fprintf(o.stderr, "copied without: ... (more are not printed; see the summary)\n")
+		}
+		return
+	}
+	for _, d := range drops {
+		why := ""
+		if d.What == engine.DropChecksumAlgorithm {
+			why = " (the destination refused it on part copies)"
+		}
+		fmt.Fprintf(o.stderr, "copied without its %s: %s%s\n", d, src, why)
+	}
+}
+
 // summary prints what the run did in plain words.
 func (o *Output) summary(sum *engine.Summary, code int) {
 	w := o.stdout
@@ -40,6 +66,17 @@ func (o *Output) summary(sum *engine.Summary, code int) {
 	}
 	if n := sum.SkippedTotal(); n > 0 {
 		fmt.Fprintf(w, "Skipped %d: %s.\n", n, CountsText(sum.Skipped, SkipWords))
+	}
+	for _, what := range slices.Sorted(maps.Keys(sum.Dropped)) {
+		words := DropWords[what]
+		if words == "" {
+			words = "copied without their " + what
+		}
+		if n := sum.Dropped[what]; n == 1 {
+			fmt.Fprintf(w, "1 object %s.\n", strings.Replace(words, "their", "its", 1))
+		} else {
+			fmt.Fprintf(w, "%d objects %s.\n", n, words)
+		}
 	}
 	if n := sum.FailedTotal(); n > 0 {
 		where := ""

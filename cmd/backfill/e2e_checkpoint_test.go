@@ -24,8 +24,9 @@ import (
 // each run may repeat at most --concurrency copies of objects that were
 // already done (in the replica) when it started; in all, at most
 // n + concurrency per crash CopyObject requests are made.
-func TestKill9AndResume(t *testing.T) {
-	e := newEnv(t)
+func TestKill9AndResume(t *testing.T) { onEachServer(t, testKill9AndResume) }
+
+func testKill9AndResume(t *testing.T, e *env) {
 	const n, conc, crashes = 240, 8, 5
 	var objs []obj
 	for i := range n {

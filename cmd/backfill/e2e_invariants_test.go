@@ -13,14 +13,11 @@ import (
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
-// age makes an object look modified d ago (versitygw serves the backing
-// file's mtime as LastModified).
+// age makes an object look modified d ago (on the servers that can: see
+// server.age).
 func (e *env) age(bucket, key string, d time.Duration) {
 	e.t.Helper()
-	ago := time.Now().Add(-d)
-	if err := os.Chtimes(filepath.Join(e.srv.RootDir, bucket, key), ago, ago); err != nil {
-		e.t.Fatal(err)
-	}
+	e.server.age(e.t, bucket, key, d)
 }
 
 // unconditional names the copies that reached the server without the

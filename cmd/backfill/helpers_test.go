@@ -50,7 +50,8 @@ func TestMain(m *testing.M) {
 // fresh buckets.
 type env struct {
 	t      *testing.T
-	srv    *s3test.Server
+	server *server        // the server the test runs on (servers_test.go)
+	srv    *s3test.Server // versitygw's, for versitygw-only tests; nil on another server
 	proxy  *s3test.Proxy
 	client *s3.Client // direct to the server, not counted by the proxy
 	src    string
@@ -58,11 +59,10 @@ type env struct {
 	dir    string
 }
 
+// newEnv is an env on versitygw; onEachServer runs a test on every server.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := s3test.Shared(t)
-	return &env{t: t, srv: srv, proxy: srv.NewProxy(t), client: srv.Client(""),
-		src: srv.NewBucket(t, false), dst: srv.NewBucket(t, false), dir: t.TempDir()}
+	return newEnvOn(t, versitygw(t))
 }
 
 type result struct {
@@ -90,7 +90,7 @@ func (e *env) command(args ...string) *exec.Cmd {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	e.t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(e.srv.Env(e.proxy.URL()), "AWS_REGION=us-east-1")
+	cmd.Env = append(e.server.env(e.proxy.URL()), "AWS_REGION=us-east-1")
 	cmd.Dir = e.dir
 	return cmd
 }

@@ -154,6 +154,33 @@
 //   - `mc replicate add` to a missing target bucket: "unable to configure
 //     remote target. The remote target does not exist."
 //
+// # How versitygw and MinIO differ on copies (facts_servers_test.go)
+//
+//   - UploadPartCopy into an upload created with any checksum algorithm
+//     (CRC32, CRC32C, CRC64NVME, SHA1, SHA256): versitygw copies the part;
+//     MinIO answers 400 InvalidArgument as above, for each algorithm. An
+//     object aws-sdk-go-v2 uploads without asking for a checksum has CRC32
+//     on both, so on MinIO every copy in parts of such an object needs an
+//     upload without the algorithm.
+//   - A "dir/" marker (empty, key ending in "/"): MinIO copies it;
+//     versitygw's CopyObject answers DirectoryObjectContainsData.
+//   - Keys: MinIO refuses "a//b" and a segment over 255 bytes (400
+//     XMinioInvalidObjectName "Object name contains unsupported
+//     characters.") and "a/./b", "a/../b" (400 XMinioInvalidResourceName);
+//     both store "/x" as "x".
+//   - Expires: CopyObject with the COPY metadata directive keeps it on
+//     versitygw and drops it on MinIO (its copy strips "expires" from the
+//     metadata it carries); set on CreateMultipartUpload, both keep it.
+//   - Storage classes: MinIO stores and reports REDUCED_REDUNDANCY (a copy
+//     keeps it), answers InvalidStorageClass to STANDARD_IA and GLACIER
+//     (PutObject, CopyObject, CreateMultipartUpload), and omits the class
+//     of STANDARD objects in HeadObject, as S3 does.
+//   - Website-Redirect-Location: versitygw stores it; MinIO does not.
+//   - If-None-Match: * on CopyObject: ignored by both.
+//   - ListMultipartUploads on MinIO: without a prefix, the bucket's uploads
+//     started since the server started (kept in memory); with a prefix,
+//     only the uploads of exactly that key.
+//
 // # moto
 //
 // StartMoto (or SharedMoto) runs `moto_server -H 127.0.0.1 -p <free port>`
