@@ -136,6 +136,12 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		}
 		return e.failure(ctx, t, err)
 	}
+	so := sourceObject{Bucket: src.Bucket, Key: src.Key, VersionID: src.VersionID, ETag: src.ETag, Size: src.Size}
+	if e.keepsLayout(so) {
+		if ps, ok := e.sourceLayout(ctx, so); ok {
+			partSize = ps // the source's own parts: the replica gets its ETag
+		}
+	}
 	tagOut, err := e.srcAPI.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
 		VersionId: nonEmpty(src.VersionID), ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)})
 	if err != nil {

@@ -182,7 +182,7 @@ func (r *copyRun) beginJob(ctx context.Context) (engine.Options, error) {
 // output (object lines, failures file).
 func (r *copyRun) observer() engine.Observer {
 	if r.spec.Plan {
-		r.plan = newPlanner(r.spec.Engine.MultipartThreshold, r.spec.Engine.PartSize)
+		r.plan = newPlanner(r.spec.Engine)
 		return r.plan
 	}
 	return r.out

@@ -29,15 +29,19 @@ type countBytes struct {
 // planner aggregates a dry run's results. Result is called from the
 // engine's collector only.
 type planner struct {
-	threshold, partSize int64
-	WouldCopy           countBytes            `json:"would_copy"`
-	Skipped             map[string]countBytes `json:"skipped"`
-	StorageClass        map[string]countBytes `json:"by_storage_class"`
-	Sizes               map[string]countBytes `json:"size_histogram"`
-	CopyObject          int64                 `json:"copy_object_requests"`
-	Multipart           int64                 `json:"multipart_objects"`
-	Parts               int64                 `json:"upload_part_copy_requests"`
-	Requests            int64                 `json:"copy_requests"`
+	opts         engine.Options
+	WouldCopy    countBytes            `json:"would_copy"`
+	Skipped      map[string]countBytes `json:"skipped"`
+	StorageClass map[string]countBytes `json:"by_storage_class"`
+	Sizes        map[string]countBytes `json:"size_histogram"`
+	CopyObject   int64                 `json:"copy_object_requests"`
+	Multipart    int64                 `json:"multipart_objects"`
+	Parts        int64                 `json:"upload_part_copy_requests"`
+	Requests     int64                 `json:"copy_requests"`
+	// LayoutHeads are the HEADs of a multipart source's first part that
+	// keeping its part layout costs (--keep-part-layout, or any object
+	// copied in parts whose source was uploaded in parts).
+	LayoutHeads int64 `json:"layout_head_requests"`
 	// Look is the requests this plan made to look at both sides (listing,
 	// HEADs, the inventory's files): the copy makes them again.
 	Look map[string]int64 `json:"look_requests"`
@@ -62,7 +66,7 @@ func (p *planner) looked(look map[string]int64) {
 		}
 	}
 	add("CopyObject", p.CopyObject)
-	add("HeadObject", p.Multipart) // the source's headers, with if-match
+	add("HeadObject", p.Multipart+p.LayoutHeads) // the source's headers, with if-match; its part layout
 	add("GetObjectTagging", p.Multipart)
 	add("CreateMultipartUpload", p.Multipart)
 	add("UploadPartCopy", p.Parts)
@@ -73,15 +77,8 @@ func (p *planner) looked(look map[string]int64) {
 	}
 }
 
-func newPlanner(threshold, partSize int64) *planner {
-	if threshold == 0 {
-		threshold = engine.MaxCopyObjectSize
-	}
-	if partSize == 0 {
-		partSize = engine.DefaultPartSize
-	}
-	return &planner{threshold: threshold, partSize: partSize, Skipped: map[string]countBytes{},
-		StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
+func newPlanner(o engine.Options) *planner {
+	return &planner{opts: o, Skipped: map[string]countBytes{}, StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
 }
 
 func addCount(m map[string]countBytes, k string, size int64) {
@@ -104,12 +101,14 @@ func (p *planner) Result(r *engine.Result) {
 				break
 			}
 		}
-		if size > p.threshold {
-			ps, _ := engine.PartSizeFor(size, p.partSize)
-			parts := (size + ps - 1) / ps
+		if cp := engine.PlanOf(p.opts, size, r.Entry.Source.ETag); cp.Multipart {
 			p.Multipart++
-			p.Parts += parts
-			p.Requests += parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
+			p.Parts += cp.Parts
+			p.Requests += cp.Parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
+			if cp.LayoutHead {
+				p.LayoutHeads++
+				p.Requests++
+			}
 		} else {
 			p.CopyObject++
 			p.Requests++

@@ -96,6 +96,9 @@ func (s *VerifySpec) Validate() error {
 		return err
 	}
 	s.Engine.Source, s.Engine.Dest, s.Engine.MinAge, s.Engine.DryRun = s.From, s.To, s.MinAge, s.DryRun
+	// A repaired object must verify: copied over its source's part
+	// ranges, its ETag is the source's.
+	s.Engine.KeepPartLayout = true
 	if err := s.Engine.Validate(); err != nil {
 		return usage(err)
 	}

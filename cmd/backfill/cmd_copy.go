@@ -63,6 +63,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
 			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): copies, and the parts of large objects"},
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
+			&cli.BoolFlag{Name: "keep-part-layout", Usage: "copy objects uploaded in parts over their own part ranges (one HEAD each for the layout), at any size, so the replica's ETag equals the source's and verify can compare them (objects copied in parts anyway keep their layout by default)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
 			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV or Parquet) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
@@ -166,6 +167,7 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 		IncludeArchived:     c.Bool("include-archived"),
 		MultipartThreshold:  threshold,
 		PartSize:            partSize,
+		KeepPartLayout:      c.Bool("keep-part-layout"),
 	}, nil
 }
 

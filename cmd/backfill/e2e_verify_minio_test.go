@@ -191,3 +191,64 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	mustCode(t, e.verify("--fix", "--overwrite-newer"), 0)
 	mustCode(t, e.verify("--deep"), 0)
 }
+
+// putInParts uploads an object in parts (5 MiB and 1 MiB), as media tools
+// do: its ETag is "...-2".
+func (e *replEnv) putInParts(key string) string {
+	e.t.Helper()
+	ctx := e.t.Context()
+	up, err := e.c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key), ContentType: aws.String("video/mp4")})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, size := range []int{5 << 20, 1 << 20} {
+		n := aws.Int32(int32(i + 1))
+		out, err := e.c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(e.src), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: n, Body: bytes.NewReader(bytes.Repeat([]byte{byte('a' + i)}, size))})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32, ChecksumCRC64NVME: out.ChecksumCRC64NVME})
+	}
+	done, err := e.c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key),
+		UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return aws.ToString(done.ETag)
+}
+
+// A source uploaded in parts, copied in one CopyObject, gets an ETag of
+// its own: a listing's verify cannot prove it (unverified). Copied with
+// --keep-part-layout, over its own part ranges, the replica's ETag is the
+// source's, and verify proves it equal by ETag.
+func TestKeepPartLayoutMakesCopiesVerifiable(t *testing.T) {
+	e := newReplEnv(t)
+	etag := e.putInParts("reel/take1.mov")
+	if !strings.HasSuffix(strings.Trim(etag, `"`), "-2") {
+		t.Fatalf("the source's ETag %s is not a two-part one", etag)
+	}
+	rep := filepath.Join(e.dir, "v.json")
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint"), 0)
+	mustCode(t, e.verify("--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "unverified") != 1 {
+		t.Errorf("a one-request copy of a two-part source: %+v", vr.Tally)
+	}
+	if _, err := e.c.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.dst), Key: aws.String("reel/take1.mov")}); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.Reset()
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint", "--keep-part-layout"), 0)
+	h, err := e.c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(e.dst), Key: aws.String("reel/take1.mov")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(h.ETag) != etag || e.proxy.Count("UploadPartCopy") != 2 {
+		t.Errorf("copied with its part layout: ETag %s (the source's %s), %d UploadPartCopy", aws.ToString(h.ETag), etag, e.proxy.Count("UploadPartCopy"))
+	}
+	mustCode(t, e.verify("--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "same") != 1 {
+		t.Errorf("after --keep-part-layout: %+v", vr.Tally)
+	}
+}
