@@ -131,3 +131,29 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func delIn(bucket, key string) *s3.DeleteObjectInput {
 	return &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 }
+
+// --fix --dry-run copies nothing and says what it would; the missing
+// manifest names exactly what must be copied, as Batch Operations reads it.
+func TestVerifyDryRunAndMissingManifest(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a b.exr", body: "a"}, obj{key: "c+d.exr", body: "c"}, obj{key: "same.exr", body: "s"})
+	e.put(e.dst, obj{key: "same.exr", body: "s"}, obj{key: "extra.exr", body: "x"})
+	manifest, rep := filepath.Join(e.dir, "m.csv"), filepath.Join(e.dir, "v.json")
+	e.proxy.Reset()
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "0s", "--fix", "--dry-run",
+		"--missing-manifest", manifest, "--report", rep)
+	mustCode(t, r, 3)
+	if n := e.proxy.Count("CopyObject") + e.proxy.Count("UploadPartCopy"); n != 0 {
+		t.Errorf("--dry-run copied %d", n)
+	}
+	if vr := verifyReport(t, rep); vr.Fix == nil || !vr.Fix.DryRun || vr.Fix.Attempted != 2 || !strings.Contains(r.stdout, "would copy 2 objects") {
+		t.Errorf("dry run: %+v\n%s", vr.Fix, r.stdout)
+	}
+	b, _ := os.ReadFile(manifest)
+	if want := e.src + ",a%20b.exr\n" + e.src + ",c%2Bd.exr\n"; string(b) != want {
+		t.Errorf("missing manifest %q, want %q", b, want)
+	}
+	if st, _ := os.Stat(manifest); st.Mode().Perm() != 0o600 {
+		t.Errorf("manifest mode %v", st.Mode().Perm())
+	}
+}
