@@ -95,8 +95,8 @@ demo: build tool-versitygw
 # and the results. The peer tools come from Debian packages, installed here
 # when missing.
 BENCH_OBJECTS ?= 5000
-.PHONY: bench bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventory bench-large peer-tools
-bench: bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventory bench-large
+.PHONY: bench bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventory bench-large bench-verify-inventory peer-tools
+bench: bench-peers bench-scale bench-concurrency bench-checkpoint bench-inventory bench-large bench-verify-inventory
 
 peer-tools:
 	@command -v rclone >/dev/null && [ -x /usr/bin/aws ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli rclone) || echo "could not install awscli/rclone: bench-scale and bench-large skip them; bench-peers stops (go run ./bench/peers -allow-missing runs without them)"
@@ -131,6 +131,12 @@ bench-concurrency: build tool-versitygw
 bench-checkpoint: build
 	@echo "## checkpoint at a million done objects"
 	$(GO) run ./bench/checkpoint -objects 1000000
+
+# verify between two S3 Inventory deliveries of a million rows each, 1%
+# differences planted: time, peak RSS, exact findings.
+bench-verify-inventory: build
+	@echo "## verify, inventory against inventory, 1M rows"
+	$(GO) run ./bench/verifyinv -rows 1000000
 
 bench-inventory:
 	@echo "## S3 Inventory reading, 10M rows, CSV.gz and Parquet, one core and two"

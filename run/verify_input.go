@@ -1,6 +1,7 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -99,7 +100,7 @@ func (r *verifyRun) side(ctx context.Context, inv, date string, primary bool) (v
 		return verify.Side{}, err
 	}
 	*what = "the inventory " + rows.Delivery()
-	side, err := verify.SortedRows(ctx, rows, u.Prefix, s.SortMemory, "")
+	side, err := verify.SortedRows(ctx, rows, u.Prefix, cmp.Or(s.SortMemory, defaultSortMemory), "")
 	if err != nil {
 		rows.Close()
 		return verify.Side{}, err
@@ -125,3 +126,9 @@ func (r *verifyRun) resumeShard(name string) (inventory.ShardState, bool) {
 	}
 	return inventory.ShardState{}, false
 }
+
+// defaultSortMemory bounds each inventory side's sort: 32 MiB of records
+// per side keeps a verify of two 1M-row inventories well under 512 MiB of
+// RSS (BENCHMARKS.md, bench/verifyinv), and the sort's runs on disk grow
+// with the rows instead.
+const defaultSortMemory = 32 << 20

@@ -46,7 +46,7 @@ type VerifySpec struct {
 	// Engine are the copy options of --fix (concurrency, multipart, ...);
 	// its Concurrency also bounds --deep's HEADs in flight.
 	Engine engine.Options
-	// SortMemory bounds each inventory side's sort in memory (0 = 64 MiB).
+	// SortMemory bounds each inventory side's sort in memory (0 = 32 MiB).
 	SortMemory int64
 	// Debug shows errors in full.
 	Debug            bool
