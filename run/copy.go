@@ -197,7 +197,7 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	}
 	r.out.SetAborted(ctx.Err() != nil)
 	if r.plan != nil && runErr == nil {
-		return r.printPlan(code)
+		return r.printPlan(ctx, code, sum)
 	}
 	if err := r.out.Finish(sum, runErr, code); err != nil {
 		if runErr == nil {
@@ -237,13 +237,13 @@ func (r *copyRun) jobOutcome(code int) int {
 }
 
 // printPlan prints the plan (the summary of a plan) and its status.
-func (r *copyRun) printPlan(code int) error {
+func (r *copyRun) printPlan(ctx context.Context, code int, sum *engine.Summary) error {
 	if r.sides.Requests != nil {
 		r.plan.looked(r.sides.Requests.Counts())
 	} else {
 		r.plan.looked(nil)
 	}
-	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String())
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String(), r.advise(ctx, sum))
 	if err := r.out.Close(); err != nil {
 		return err
 	}

@@ -39,6 +39,10 @@ type planner struct {
 	Multipart           int64                 `json:"multipart_objects"`
 	Parts               int64                 `json:"upload_part_copy_requests"`
 	Requests            int64                 `json:"copy_requests"`
+	// Large are the objects over 5 GiB (never in a Batch Operations copy
+	// job) and LargeRequests the requests their copies in parts make.
+	Large         countBytes `json:"over_5gib"`
+	LargeRequests int64      `json:"over_5gib_requests"`
 	// Look is the requests this plan made to look at both sides (listing,
 	// HEADs, the inventory's files): the copy makes them again.
 	Look map[string]int64 `json:"look_requests"`
@@ -108,6 +112,11 @@ func (p *planner) Result(r *engine.Result) {
 			p.Multipart++
 			p.Parts += parts
 			p.Requests += parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
+			if size > engine.MaxCopyObjectSize {
+				p.Large.Count++
+				p.Large.Bytes += size
+				p.LargeRequests += parts + 4
+			}
 		} else {
 			p.CopyObject++
 			p.Requests++
@@ -117,8 +126,12 @@ func (p *planner) Result(r *engine.Result) {
 	}
 }
 
-func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
+func (p *planner) print(w io.Writer, asJSON bool, from, to string, advice *Advice) {
 	if asJSON {
+		var adv any
+		if advice != nil {
+			adv = advice.JSON
+		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		enc.Encode(struct { //nolint:errcheck
@@ -126,9 +139,15 @@ func (p *planner) print(w io.Writer, asJSON bool, from, to string) {
 			Source string `json:"source"`
 			Dest   string `json:"destination"`
 			*planner
-		}{"plan", from, to, p})
+			Advice any `json:"advice,omitempty"`
+		}{"plan", from, to, p, adv})
 		return
 	}
+	defer func() {
+		if advice != nil && advice.Text != nil {
+			advice.Text(w)
+		}
+	}()
 	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
 	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",
 		report.Plural(p.WouldCopy.Count, "object"), report.HumanBytes(p.WouldCopy.Bytes), p.CopyObject, p.Multipart, p.Parts, p.Requests)
