@@ -176,10 +176,10 @@ func (b *submit) confirmIfAsked(ctx context.Context, id string) error {
 // replicate job's source has a replication rule covering it.
 func (b *submit) preflight(ctx context.Context) error {
 	j := b.spec.Job
-	for flag, loc := range map[string]string{"--report-to": j.ReportTo, "--manifest-to": j.ManifestTo} {
-		u, _ := s3url.Parse(loc)
+	for _, loc := range [][2]string{{"--report-to", j.ReportTo}, {"--manifest-to", j.ManifestTo}} {
+		u, _ := s3url.Parse(loc[1])
 		if err := bucketExists(ctx, b.job, u.Bucket); err != nil {
-			return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("%s %s: %w; nothing was submitted", flag, loc, err)}
+			return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("%s %s: %w; nothing was submitted", loc[0], loc[1], err)}
 		}
 	}
 	if j.Operation != Replicate {

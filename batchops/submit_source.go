@@ -84,7 +84,7 @@ func (b *submit) collect(ctx context.Context) (*collector, *run.Collected, error
 	}
 	if err != nil {
 		col.remove()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("read the source: %w; nothing was submitted", err)
 	}
 	for _, n := range got.Notes {
 		b.out.note("%s", n)

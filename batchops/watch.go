@@ -221,7 +221,7 @@ func (s *show) update(v View) {
 		}
 		s.bar.ChangeMax64(max(v.Total, 1))
 		s.bar.Describe(fmt.Sprintf("%s | %d failed", v.Status, v.Failed)) //nolint:errcheck
-		s.bar.Set64(v.Succeeded + v.Failed)                              //nolint:errcheck // rendering only
+		s.bar.Set64(v.Succeeded + v.Failed)                               //nolint:errcheck // rendering only
 	case report.ProgressLines:
 		if v.Status == s.lastSeen && time.Since(s.last) < s.every {
 			return

@@ -217,7 +217,7 @@ func submitSource(c *cli.Context) (inventory.Spec, string, error) {
 
 // generator reads the manifest generator's flags.
 func generator(c *cli.Context) (*batchops.Generator, error) {
-	g := &batchops.Generator{CreatedBefore: time.Now().UTC().Add(-c.Duration("min-age")).Truncate(time.Second),
+	g := &batchops.Generator{CreatedBefore: time.Now().UTC().Add(-c.Duration("min-age")),
 		StorageClasses: c.StringSlice("generate-storage-class"), ReplicationStatuses: []string{"NONE", "FAILED"}}
 	if v := c.String("replication-status"); v != "" {
 		g.ReplicationStatuses = strings.Split(strings.ToUpper(v), ",")

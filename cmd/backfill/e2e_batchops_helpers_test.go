@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/url"
 	"os/exec"
 	"reflect"
 	"regexp"
@@ -68,10 +69,14 @@ func (b *bopsEnv) denied(r *s3test.Request) *s3test.Fault {
 	if r.Op != "CopyObject" || src == "" {
 		return nil
 	}
+	path, err := url.PathUnescape(strings.SplitN(src, "?", 2)[0])
+	if err != nil {
+		return nil
+	}
 	b.denyMu.Lock()
 	defer b.denyMu.Unlock()
 	for key := range b.deny {
-		if strings.HasSuffix(strings.SplitN(src, "?", 2)[0], "/"+strings.ReplaceAll(key, " ", "%20")) {
+		if strings.HasSuffix(path, "/"+key) {
 			return &s3test.Fault{Status: 403, Code: "AccessDenied", Message: "Access Denied by the bucket policy"}
 		}
 	}
