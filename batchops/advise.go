@@ -20,7 +20,9 @@ func Advisor(p cost.Prices) func(ctx context.Context, f run.PlanFacts) (run.Advi
 		w := workload(f)
 		cov := Coverage{Note: "not looked at"}
 		if f.Spec != nil {
-			if api, err := awsconf.New(ctx, f.Spec.AWS, f.Spec.SrcSide, f.From.Bucket); err == nil {
+			ao := f.Spec.AWS
+			ao.Requests = f.Counter
+			if api, err := awsconf.New(ctx, ao, f.Spec.SrcSide, f.From.Bucket); err == nil {
 				cov = ReplicationCoverage(ctx, api, f.From)
 			} else {
 				cov.Note = err.Error()

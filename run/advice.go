@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
 
@@ -37,9 +38,12 @@ type PlanFacts struct {
 	Latency     time.Duration
 	Timed       int64
 	CPU         time.Duration
-	// Source is the AWS settings the plan ran with (an advisor may ask S3
-	// more, say for the replication configuration).
-	Spec *Spec
+	// Spec is the plan's description, for its AWS settings: an advisor may
+	// ask S3 more (the source's replication configuration), counting its
+	// requests in Requests, the plan's counter (nil when none), so the
+	// plan's look says every request it made.
+	Spec    *Spec
+	Counter *awsconf.Requests
 }
 
 // Advice is what Spec.Advise returns: a text for the plan's text output
@@ -56,7 +60,7 @@ func (r *copyRun) facts(sum *engine.Summary) PlanFacts {
 		Large: p.Large.Count, LargeBytes: p.Large.Bytes, LargeRequests: p.LargeRequests,
 		ByClass: map[string]int64{}, BytesByClass: map[string]int64{}, StorageClass: r.spec.Engine.StorageClass,
 		Requests: p.ByOperation, Look: p.Look, SourceRegion: r.sides.SourceRegion, DestRegion: r.sides.DestRegion,
-		Concurrency: r.spec.Engine.Concurrency, CPU: processCPU(), Spec: r.spec}
+		Concurrency: r.spec.Engine.Concurrency, CPU: processCPU(), Spec: r.spec, Counter: r.sides.Requests}
 	if sum != nil {
 		f.Listed = sum.Listed
 	}

@@ -238,12 +238,17 @@ func (r *copyRun) jobOutcome(code int) int {
 
 // printPlan prints the plan (the summary of a plan) and its status.
 func (r *copyRun) printPlan(ctx context.Context, code int, sum *engine.Summary) error {
-	if r.sides.Requests != nil {
-		r.plan.looked(r.sides.Requests.Counts())
-	} else {
-		r.plan.looked(nil)
+	look := func() {
+		if r.sides.Requests != nil {
+			r.plan.looked(r.sides.Requests.Counts())
+		} else {
+			r.plan.looked(nil)
+		}
 	}
-	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String(), r.advise(ctx, sum))
+	look()
+	advice := r.advise(ctx, sum)
+	look() // with the advice's own requests
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, r.spec.From.String(), r.spec.To.String(), advice)
 	if err := r.out.Close(); err != nil {
 		return err
 	}

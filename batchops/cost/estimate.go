@@ -192,7 +192,7 @@ func (c *Comparison) localOption(o *Option, w Workload, p Prices) {
 	o.Name = "local copy"
 	o.Requests = requestsUSD(w.Requests, w, p)
 	o.Seconds = c.localSeconds(sumOf(w.Requests))
-	o.Time = "about " + Human(o.Seconds) + " on this machine (a lower bound: big objects take longer than one round trip)"
+	o.Time = About(o.Seconds) + " on this machine (a lower bound: big objects take longer than one round trip)"
 	o.MachineHours = o.Seconds / 3600
 	total(o)
 }
@@ -233,7 +233,7 @@ func (c *Comparison) batchTime(o *Option, w Workload) {
 	if w.Large > 0 {
 		s := c.localSeconds(w.LargeRequests)
 		o.MachineHours = s / 3600
-		o.Time += fmt.Sprintf("; the %d objects over 5 GiB are copied on this machine (about %s, a lower bound)", w.Large, Human(s))
+		o.Time += fmt.Sprintf("; the %d objects over 5 GiB are copied on this machine (%s, a lower bound)", w.Large, About(s))
 	}
 }
 

@@ -24,19 +24,19 @@ func recommend(w Workload, local, batch, repl Option) Recommendation {
 		large = fmt.Sprintf("; %s over 5 GiB %s copied locally either way", count(w.Large, "object"), isAre(w.Large))
 	}
 	if local.Seconds <= LocalLimit.Seconds() {
-		return Recommendation{Choice: local.Name, Reason: fmt.Sprintf("%s: %s in about %s on this machine, no Batch Operations fees (%s) and no job to watch",
-			local.Name, count(w.Objects, "object"), Human(local.Seconds), USD(batch.Fees))}
+		return Recommendation{Choice: local.Name, Reason: fmt.Sprintf("%s: %s in %s on this machine, no Batch Operations fees (%s) and no job to watch",
+			local.Name, count(w.Objects, "object"), About(local.Seconds), USD(batch.Fees))}
 	}
 	if w.Replication == "covers" {
-		return Recommendation{Choice: repl.Name, Reason: fmt.Sprintf("%s: %s, keeps version ids and sets REPLICA; a local copy would take about %s%s",
-			repl.Name, Short(w.Objects-w.Large, "object"), Human(local.Seconds), large)}
+		return Recommendation{Choice: repl.Name, Reason: fmt.Sprintf("%s: %s, keeps version ids and sets REPLICA; a local copy would take %s%s",
+			repl.Name, Short(w.Objects-w.Large, "object"), About(local.Seconds), large)}
 	}
 	why := "no replication configuration covers the source"
 	if w.Replication == "" {
 		why = "a replication configuration covering the source was not found (" + w.ReplicationNote + ")"
 	}
-	return Recommendation{Choice: batch.Name, Reason: fmt.Sprintf("%s: %s; a local copy would take about %s, the job costs %s in fees; %s, so not Batch Replication%s",
-		batch.Name, Short(w.Objects-w.Large, "object"), Human(local.Seconds), USD(batch.Fees), why, large)}
+	return Recommendation{Choice: batch.Name, Reason: fmt.Sprintf("%s: %s; a local copy would take %s, the job costs %s in fees; %s, so not Batch Replication%s",
+		batch.Name, Short(w.Objects-w.Large, "object"), About(local.Seconds), USD(batch.Fees), why, large)}
 }
 
 func isAre(n int64) string {
@@ -74,6 +74,14 @@ func USD(v float64) string {
 	return fmt.Sprintf("$%.2f", v)
 }
 
+// About writes seconds as "about 3h20m", or "under a second".
+func About(s float64) string {
+	if s < 1 {
+		return "under a second"
+	}
+	return "about " + Human(s)
+}
+
 // Human writes seconds as a rounded duration.
 func Human(s float64) string {
 	d := time.Duration(s * float64(time.Second))
@@ -95,7 +103,11 @@ func (c Comparison) Print(w io.Writer) {
 	for _, o := range c.Options {
 		fmt.Fprintf(w, "    %-22s %10s  (requests %s, Batch Operations fees %s, transfer %s, retrieval %s)\n",
 			o.Name, USD(o.Total), USD(o.Requests), USD(o.Fees), USD(o.Transfer), USD(o.Retrieval))
-		fmt.Fprintf(w, "    %-22s time: %s\n", "", o.Time)
+		hours := ""
+		if o.MachineHours > 0 {
+			hours = fmt.Sprintf("; %.2f machine-hours here", o.MachineHours)
+		}
+		fmt.Fprintf(w, "    %-22s time: %s%s\n", "", o.Time, hours)
 		if o.Unavailable != "" {
 			fmt.Fprintf(w, "    %-22s not possible: %s\n", "", o.Unavailable)
 		}
