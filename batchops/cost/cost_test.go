@@ -24,9 +24,9 @@ func TestLoadPrices(t *testing.T) {
 		t.Errorf("override %+v %v", p, err)
 	}
 	for body, want := range map[string]string{
-		`{"batch_jobs": 1}`:                      "unknown field",
-		`{"get_per_1000": {"STANDARD": -1}}`:     "negative prices: get_per_1000.STANDARD",
-		`not json`:                               "invalid character",
+		`{"batch_jobs": 1}`:                       "unknown field",
+		`{"get_per_1000": {"STANDARD": -1}}`:      "negative prices: get_per_1000.STANDARD",
+		`not json`:                                "invalid character",
 		`{"inter_region_per_gb": "0.02 dollars"}`: "cannot unmarshal",
 	} {
 		os.WriteFile(file, []byte(body), 0o600)
