@@ -245,6 +245,9 @@ func (s *SubmitSpec) Validate() error {
 	if s.Account.ID != "" && !accountRe.MatchString(s.Account.ID) {
 		return run.Usagef("--account-id %q: an AWS account id is 12 digits", s.Account.ID)
 	}
+	if err := s.Run.Validate(); err != nil {
+		return err
+	}
 	if s.Run.Source.AllVersions {
 		return run.Usagef("--all-versions: a Batch Operations job runs its tasks in no particular order, so the versions of a key could land out of order; copy versions with `backfill copy --all-versions`")
 	}
@@ -283,6 +286,12 @@ func (s *SubmitSpec) validateGenerate() error {
 	}
 	if g.MaxSize == 0 || g.MaxSize > MaxCopySize {
 		g.MaxSize = MaxCopySize // objects over 5 GiB never go into a job
+	}
+	if s.Job.Operation == Copy && s.Job.Copy.StorageClass == "" {
+		if len(g.StorageClasses) != 1 {
+			return run.Usagef("--generate with --operation copy: a copy job gives all its copies one storage class, and S3 would store them STANDARD: give --storage-class (or --generate-storage-class CLASS, one class per job)")
+		}
+		s.Job.Copy.StorageClass = g.StorageClasses[0]
 	}
 	if g.CreatedAfter != nil && !g.CreatedAfter.Before(g.CreatedBefore) {
 		return run.Usagef("--created-after %s is not before the created-before time %s", g.CreatedAfter.Format(time.RFC3339), g.CreatedBefore.Format(time.RFC3339))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/run"
@@ -46,7 +48,7 @@ func TestTargetKeyPrefix(t *testing.T) {
 func validSubmit(t *testing.T) *SubmitSpec {
 	return &SubmitSpec{
 		Job: JobSpec{Operation: Copy, RoleARN: "arn:aws:iam::123456789012:role/batch", ReportTo: "s3://rep/reports", ReportScope: ScopeFailed},
-		Run: run.Spec{From: loc(t, "s3://src"), To: loc(t, "s3://dst")}, State: "state.json",
+		Run: run.Spec{From: loc(t, "s3://src"), To: loc(t, "s3://dst"), Engine: engine.Options{Concurrency: 1}, AWS: awsconf.Options{MaxAttempts: 1}}, State: "state.json",
 	}
 }
 
@@ -83,6 +85,9 @@ func TestSubmitSpecValidate(t *testing.T) {
 		{"generate status", func(s *SubmitSpec) { s.Job.Generate = &Generator{ReplicationStatuses: []string{"PENDING"}} }, `--replication-status "PENDING"`},
 		{"generate sizes", func(s *SubmitSpec) { s.Job.Generate = &Generator{MinSize: 10, MaxSize: 5} }, "not a size range"},
 		{"no state", func(s *SubmitSpec) { s.State = "" }, "--state"},
+		{"bad glob", func(s *SubmitSpec) { s.Run.Include = []string{"["} }, "["},
+		{"overlap", func(s *SubmitSpec) { s.Run.To = loc(t, "s3://src/copy") }, "overlap"},
+		{"generated copy, no class", func(s *SubmitSpec) { s.Job.Generate = &Generator{StorageClasses: []string{"STANDARD", "STANDARD_IA"}} }, "give --storage-class"},
 	} {
 		s := validSubmit(t)
 		tc.mod(s)
@@ -92,8 +97,8 @@ func TestSubmitSpecValidate(t *testing.T) {
 		}
 	}
 	s = validSubmit(t)
-	s.Job.Generate = &Generator{MaxSize: 10 << 40}
-	if err := s.Validate(); err != nil || s.Job.Generate.MaxSize != MaxCopySize {
+	s.Job.Generate = &Generator{MaxSize: 10 << 40, StorageClasses: []string{"STANDARD_IA"}}
+	if err := s.Validate(); err != nil || s.Job.Generate.MaxSize != MaxCopySize || s.Job.Copy.StorageClass != "STANDARD_IA" {
 		t.Errorf("generate max size %d %v: want capped at 5 GiB", s.Job.Generate.MaxSize, err)
 	}
 }

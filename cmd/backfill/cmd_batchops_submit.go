@@ -92,7 +92,7 @@ func submitSourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "created-after", Category: cat, Usage: "with --generate: objects created after `TIME`"},
 		&cli.StringFlag{Name: "min-size", Category: cat, Usage: "with --generate: objects of at least `SIZE`"},
 		&cli.StringFlag{Name: "max-size", Category: cat, Usage: "with --generate: objects of at most `SIZE` (never over 5GiB)"},
-		&cli.StringSliceFlag{Name: "generate-storage-class", Category: cat, Usage: "with --generate: only objects of storage `CLASS` (repeatable)"},
+		&cli.StringSliceFlag{Name: "generate-storage-class", Category: cat, Usage: "with --generate: only objects of storage `CLASS` (repeatable; default every class but GLACIER and DEEP_ARCHIVE, unless --include-archived)"},
 		&cli.StringSliceFlag{Name: "include", Category: cat, Usage: "only keys matching `GLOB` (as copy's)"},
 		&cli.StringSliceFlag{Name: "exclude", Category: cat, Usage: "skip keys matching `GLOB`"},
 		&cli.DurationFlag{Name: "min-age", Category: cat, Usage: "skip objects modified within `DURATION` of now"},
@@ -219,6 +219,10 @@ func submitSource(c *cli.Context) (inventory.Spec, string, error) {
 func generator(c *cli.Context) (*batchops.Generator, error) {
 	g := &batchops.Generator{CreatedBefore: time.Now().UTC().Add(-c.Duration("min-age")),
 		StorageClasses: c.StringSlice("generate-storage-class"), ReplicationStatuses: []string{"NONE", "FAILED"}}
+	if len(g.StorageClasses) == 0 && !c.Bool("include-archived") {
+		// as copy: objects in archive classes need a restore first
+		g.StorageClasses = []string{"STANDARD", "INTELLIGENT_TIERING", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR"}
+	}
 	if v := c.String("replication-status"); v != "" {
 		g.ReplicationStatuses = strings.Split(strings.ToUpper(v), ",")
 	}

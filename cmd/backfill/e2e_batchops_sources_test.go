@@ -161,7 +161,11 @@ func TestBatchopsGenerate(t *testing.T) {
 	keys := b.media(4)
 	b.put(b.src, obj{key: "other/skip.txt", body: "not under the prefix"})
 	time.Sleep(10 * time.Millisecond)
-	r := b.bo(b.submitArgs("--generate", "--from", "s3://"+b.src+"/shows/", "--to", "s3://"+b.dst+"/shows/", "--yes")...)
+	r := b.bo(b.submitArgs("--generate", "--from", "s3://"+b.src+"/shows/", "--to", "s3://"+b.dst+"/shows/")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "give --storage-class") {
+		t.Errorf("a generated copy job without a storage class: exit %d\n%s", r.code, r.stderr)
+	}
+	r = b.bo(b.submitArgs("--generate", "--from", "s3://"+b.src+"/shows/", "--to", "s3://"+b.dst+"/shows/", "--storage-class", "STANDARD", "--yes")...)
 	mustCode(t, r, 0)
 	id := jobID(t, r)
 	d := b.describe(id)
@@ -170,7 +174,8 @@ func TestBatchopsGenerate(t *testing.T) {
 		t.Fatalf("job manifest %+v generator %T", d.Manifest, d.ManifestGenerator)
 	}
 	f := g.Value.Filter
-	if aws.ToInt64(f.ObjectSizeLessThanBytes) != 5<<30+1 || len(f.ObjectReplicationStatuses) != 2 || f.KeyNameConstraint.MatchAnyPrefix[0] != "shows/" || f.CreatedBefore == nil {
+	if aws.ToInt64(f.ObjectSizeLessThanBytes) != 5<<30+1 || len(f.ObjectReplicationStatuses) != 2 || f.KeyNameConstraint.MatchAnyPrefix[0] != "shows/" || f.CreatedBefore == nil ||
+		len(f.MatchAnyStorageClass) != 5 || g.Value.ManifestOutputLocation == nil {
 		t.Errorf("filter %+v", f)
 	}
 	b.waitJob(id, 0)

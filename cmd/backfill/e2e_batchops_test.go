@@ -13,6 +13,16 @@ func TestBatchopsSubmitFromListing(t *testing.T) {
 	b := newBopsEnv(t)
 	keys := b.media(12)
 	b.put(b.dst, obj{key: "shows/alpha/take 3+final.mov", body: "frame data 3", meta: map[string]string{"take": "3"}, ctype: "video/quicktime"})
+	// --dry-run --json: the plan as JSON lines; nothing uploaded or made.
+	dry := b.bo(b.submitArgs("--dry-run", "--json")...)
+	mustCode(t, dry, 0)
+	lines := jsonLines(t, dry.stdout)
+	if len(lines) < 2 || lines[0]["event"] != "plan" || lines[0]["objects"] != 11.0 || lines[0]["estimate"] == nil {
+		t.Errorf("--dry-run --json:\n%s", dry.stdout)
+	}
+	if len(b.jobs()) != 0 || len(b.listing(b.rep, "")) != 0 {
+		t.Errorf("--dry-run made a job or uploaded: %v", b.listing(b.rep, ""))
+	}
 	r := b.bo(b.submitArgs()...)
 	mustCode(t, r, 0)
 	id := jobID(t, r)
