@@ -10,6 +10,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 )
 
 // Failures planted with an access denial on some keys (as a bucket policy
@@ -218,4 +222,30 @@ func withoutFlag(args []string, flag string) []string {
 		out = append(out, args[i])
 	}
 	return out
+}
+
+// A cancelled job makes wait and status exit 1; confirm refuses it.
+func TestBatchopsWaitCancelledJob(t *testing.T) {
+	b := newBopsEnv(t)
+	b.media(2)
+	r := b.bo(b.submitArgs()...)
+	mustCode(t, r, 0)
+	id := jobID(t, r)
+	_, err := b.ctl.UpdateJobStatus(t.Context(), &s3control.UpdateJobStatusInput{AccountId: aws.String(b.emu.AccountID()), JobId: aws.String(id),
+		RequestedJobStatus: types.RequestedJobStatusCancelled, StatusUpdateReason: aws.String("not tonight")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := b.bo(b.acct("wait", "--poll", "20ms", id)...)
+	if w.code != 1 || !strings.Contains(w.stdout, "Cancelled") || !strings.Contains(w.stdout, "not tonight") {
+		t.Errorf("wait of a cancelled job: exit %d\n%s%s", w.code, w.stdout, w.stderr)
+	}
+	mustCode(t, b.bo(b.acct("status", id)...), 1)
+	c := b.bo(b.acct("confirm", id)...)
+	if c.code != 1 || !strings.Contains(c.stderr, "not waiting for a confirmation") {
+		t.Errorf("confirm of a cancelled job: exit %d\n%s", c.code, c.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(b.dir, "backfill-batchops.json")); err != nil {
+		t.Error(err)
+	}
 }
