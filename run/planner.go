@@ -42,6 +42,10 @@ type planner struct {
 	// keeping its part layout costs (--keep-part-layout, or any object
 	// copied in parts whose source was uploaded in parts).
 	LayoutHeads int64 `json:"layout_head_requests"`
+	// Large are the objects over 5 GiB (never in a Batch Operations copy
+	// job) and LargeRequests the requests their copies in parts make.
+	Large         countBytes `json:"over_5gib"`
+	LargeRequests int64      `json:"over_5gib_requests"`
 	// Look is the requests this plan made to look at both sides (listing,
 	// HEADs, the inventory's files): the copy makes them again.
 	Look map[string]int64 `json:"look_requests"`
@@ -109,6 +113,11 @@ func (p *planner) Result(r *engine.Result) {
 				p.LayoutHeads++
 				p.Requests++
 			}
+			if size > engine.MaxCopyObjectSize {
+				p.Large.Count++
+				p.Large.Bytes += size
+				p.LargeRequests += cp.Parts + 4
+			}
 		} else {
 			p.CopyObject++
 			p.Requests++
@@ -120,7 +129,7 @@ func (p *planner) Result(r *engine.Result) {
 
 // planDoc is the plan as --json prints it and --report writes it: the
 // counts (none when the plan stopped before it began), its exit status,
-// and the error that stopped it.
+// the error that stopped it, and the recommendation.
 type planDoc struct {
 	Event       string `json:"event"`
 	Source      string `json:"source"`
@@ -129,14 +138,23 @@ type planDoc struct {
 	ExitCode    int    `json:"exit_code"`
 	Error       string `json:"error,omitempty"`
 	*planner
+	Advice any `json:"advice,omitempty"`
 }
 
-// print writes the plan on w, as text or as JSON (doc).
-func (p *planner) print(w io.Writer, asJSON bool, doc planDoc) {
+// print writes the plan on w, as text or as JSON (doc), and the advice.
+func (p *planner) print(w io.Writer, asJSON bool, doc planDoc, advice *Advice) {
 	if asJSON {
+		if advice != nil {
+			doc.Advice = advice.JSON
+		}
 		report.JSON(w, doc) //nolint:errcheck // stdout errors surface at the caller's flush
 		return
 	}
+	defer func() {
+		if advice != nil && advice.Text != nil {
+			advice.Text(w)
+		}
+	}()
 	from, to := doc.Source, doc.Destination
 	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
 	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",

@@ -36,7 +36,14 @@ func planCommand() *cli.Command {
 (or inventory, manifest, completion report), the filters, and the replica's
 state (listed, or one HEAD per object for the other sources). It prints
 what would be copied and skipped (by reason), by storage class, a size
-histogram, and the number of copy requests the copy would make.
+histogram, and the number of copy requests the copy would make. Then it
+compares a local copy, a Batch Operations copy job and Batch Replication
+for those objects: request cost, Batch Operations fees, transfer, time and
+local machine-hours, with the prices it used and where they come from
+(S3-FACTS.md section 9, or --price-file), and recommends one in a line with
+its reason. A local copy's time comes from the latency and CPU this plan
+measured (or the benchmark's figures); a job's time is unknown (AWS
+publishes no throughput).
 
 It takes copy's flags except those about the copies themselves and the
 checkpoint (--dry-run, --failures, --storage-class, --sse, --sse-kms-key-id,
@@ -57,6 +64,7 @@ which are refused. --report FILE writes the plan as JSON (mode 0600), as
 		}
 	}
 	c.Action = runPlan
+	c.Flags = append(c.Flags, priceFileFlag())
 	return c
 }
 
@@ -76,6 +84,9 @@ func runPlan(cc *cli.Context) error {
 		return err
 	}
 	spec.Plan = true
+	if spec.Advise, err = planAdvisor(cc); err != nil {
+		return err
+	}
 	return runSpec(cc, spec)
 }
 

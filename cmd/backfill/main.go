@@ -65,6 +65,7 @@ func newApp(stdout, stderr io.Writer, debug *bool) *cli.App {
 			verifyCommand(),
 			statusCommand(),
 			cleanupCommand(),
+			batchopsCommand(),
 		},
 		Flags:  []cli.Flag{debugFlag()},
 		Before: func(c *cli.Context) error { *debug = c.Bool("debug"); return nil },
