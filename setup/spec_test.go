@@ -1,0 +1,170 @@
+package setup
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backfill-dev/backfill/internal/s3url"
+)
+
+func goodSpec() Spec {
+	return Spec{Primary: s3url.URL{Bucket: "studio-media"}, Replica: s3url.URL{Bucket: "studio-media-replica"}, ReplicaRegion: "eu-west-2"}
+}
+
+// TestValidate: every bad input is refused with ErrUsage and a message
+// naming the flag; good ones pass.
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Spec)
+		want string // in the error; "" = valid
+	}{
+		{"good", func(*Spec) {}, ""},
+		{"good MinIO target", func(s *Spec) {
+			s.RoleARN = "arn:minio:replication:eu-west-2:0b6c6a0e-5f3a-4e1e-9c1a-3f3c2b1a0d9e:studio-media-replica"
+		}, ""},
+		{"good role with path", func(s *Spec) { s.RoleARN = "arn:aws:iam::123456789012:role/service/replication" }, ""},
+		{"no replica region", func(s *Spec) { s.ReplicaRegion = "" }, "--replica-region REGION is required"},
+		{"bad region", func(s *Spec) { s.ReplicaRegion = "Europe" }, "not a region name"},
+		{"no primary", func(s *Spec) { s.Primary = s3url.URL{} }, "--primary s3://BUCKET is required"},
+		{"replica equal to primary", func(s *Spec) { s.Replica.Bucket = "studio-media" }, "cannot be its own replica"},
+		{"replica equal to primary, case", func(s *Spec) { s.Replica.Bucket = "Studio-Media" }, "cannot be its own replica"},
+		{"replica uppercase", func(s *Spec) { s.Replica.Bucket = "Studio_Replica" }, "lowercase letters, digits"},
+		{"replica too short", func(s *Spec) { s.Replica.Bucket = "ab" }, "3 to 63"},
+		{"replica ends with dash", func(s *Spec) { s.Replica.Bucket = "replica-" }, "start and end with a letter or a digit"},
+		{"replica two dots", func(s *Spec) { s.Replica.Bucket = "my..replica" }, "two adjacent periods"},
+		{"replica IP", func(s *Spec) { s.Replica.Bucket = "192.168.10.12" }, "IP address"},
+		{"replica reserved prefix", func(s *Spec) { s.Replica.Bucket = "xn--replica" }, "reserved prefix"},
+		{"replica reserved suffix", func(s *Spec) { s.Replica.Bucket = "replica-s3alias" }, "reserved suffix"},
+		{"replica with a prefix", func(s *Spec) { s.Replica.Prefix = "media/" }, "a bucket only"},
+		{"role ARN not an ARN", func(s *Spec) { s.RoleARN = "backfill-replication" }, "is not an ARN"},
+		{"role ARN of a user", func(s *Spec) { s.RoleARN = "arn:aws:iam::123456789012:user/bob" }, "not an IAM role ARN"},
+		{"role ARN short account", func(s *Spec) { s.RoleARN = "arn:aws:iam::1234:role/r" }, "not an IAM role ARN"},
+		{"MinIO target of another bucket", func(s *Spec) { s.RoleARN = "arn:minio:replication:eu-west-2:id:other" }, "another bucket"},
+		{"bad role name", func(s *Spec) { s.RoleName = "has space" }, "--role-name"},
+		{"tags with delete markers", func(s *Spec) { s.Tags, s.DeleteMarkers = []Tag{{"show", "alpha"}}, true }, "cannot go with --tag"},
+		{"empty tag key", func(s *Spec) { s.Tags = []Tag{{"", "x"}} }, "the key is empty"},
+		{"aws: tag", func(s *Spec) { s.Tags = []Tag{{"aws:x", "y"}} }, "reserved"},
+		{"bad storage class", func(s *Spec) { s.StorageClass = "CHEAP" }, "not an S3 storage class"},
+		{"KMS key not an ARN", func(s *Spec) { s.ReplicaKMSKey = "alias/media" }, "not a KMS key ARN"},
+		{"KMS key in another region", func(s *Spec) {
+			s.ReplicaKMSKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, "is in us-east-1, not in eu-west-2"},
+		{"primary key without replica key", func(s *Spec) {
+			s.PrimaryKMSKeys = []string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+		}, "give --replica-kms-key too"},
+		{"apply app policy without role", func(s *Spec) { s.ApplyAppPolicy = true }, "needs --app-role-arn"},
+		{"apply app policy with no IAM", func(s *Spec) {
+			s.AppRoleARN, s.ApplyAppPolicy, s.NoIAM = "arn:aws:iam::123456789012:role/site", true, true
+		}, "cannot go with --no-iam"},
+		{"inventory to the replica", func(s *Spec) { s.InventoryTo = &s3url.URL{Bucket: "studio-media-replica"} }, "primary's region"},
+		{"bad proxy URL", func(s *Spec) { s.ProxyURL = "media.example.com" }, "not an http(s) URL"},
+		{"prefixes disagree", func(s *Spec) { s.Primary.Prefix, s.Prefix = "a/", "b/" }, "differ"},
+		{"negative priority", func(s *Spec) { s.Priority = -1 }, "must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := goodSpec()
+			tc.mod(&s)
+			err := s.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (!errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want ErrUsage with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMatchesAny: IAM wildcards, actions case-insensitive, a wanted
+// resource ending in * matched as written.
+func TestMatchesAny(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		s        string
+		want     bool
+	}{
+		{[]string{"s3:*"}, "s3:ReplicateObject", true},
+		{[]string{"S3:replicate*"}, "s3:ReplicateObject", true},
+		{[]string{"s3:Get*"}, "s3:ReplicateObject", false},
+		{[]string{"*"}, "kms:Decrypt", true},
+		{[]string{"arn:aws:s3:::b/*"}, "arn:aws:s3:::b/media/*", true},
+		{[]string{"arn:aws:s3:::b/media/*"}, "arn:aws:s3:::b/*", false},
+		{[]string{"arn:aws:s3:::b/media/x*"}, "arn:aws:s3:::b/media/*", false},
+		{[]string{"arn:aws:s3:::b*"}, "arn:aws:s3:::b", true},
+		{[]string{"arn:aws:s3:::b"}, "arn:aws:s3:::b/*", false},
+		{[]string{"arn:aws:s3:::b?/*"}, "arn:aws:s3:::bb/x/*", true},
+		{[]string{"arn:aws:s3:::[b]/*"}, "arn:aws:s3:::b/*", false},
+	} {
+		if got := matchesAny(tc.patterns, tc.s); got != tc.want {
+			t.Errorf("matchesAny(%q, %q) = %v, want %v", tc.patterns, tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestMissing: an explicit Deny wins; an Allow elsewhere does not cover
+// another bucket.
+func TestMissing(t *testing.T) {
+	s := goodSpec().withDefaults()
+	want := required(replicationPolicy(s, "us-east-1"))
+	if m := missing([]policyDoc{replicationPolicy(s, "us-east-1")}, want); len(m) != 0 {
+		t.Errorf("the policy itself lacks %v", m)
+	}
+	broad, _ := parsePolicy(`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	deny, _ := parsePolicy(`{"Statement":[{"Effect":"Deny","Action":"s3:Replicate*","Resource":"arn:aws:s3:::studio-media-replica/*"}]}`)
+	if m := missing([]policyDoc{broad}, want); len(m) != 0 {
+		t.Errorf("s3:* on * lacks %v", m)
+	}
+	m := missing([]policyDoc{broad, deny}, want)
+	if len(m) != 2 || m[0].Action != "s3:ReplicateObject" {
+		t.Errorf("with a Deny: %v", m)
+	}
+}
+
+// TestRecommend: twice the slowest, at least 15 minutes without RTC,
+// rounded up to a minute.
+func TestRecommend(t *testing.T) {
+	for _, tc := range []struct {
+		slowest time.Duration
+		rtc     bool
+		want    string
+	}{
+		{120 * time.Millisecond, false, "15m0s"},
+		{120 * time.Millisecond, true, "1m0s"},
+		{9 * time.Minute, false, "18m0s"},
+		{7*time.Minute + 31*time.Second, true, "16m0s"},
+	} {
+		r := recommend(tc.slowest, 5, tc.rtc)
+		if r.Delay != tc.want || r.MinAge != tc.want || !strings.Contains(r.Basis, "a measurement, not a guarantee") {
+			t.Errorf("recommend(%s, rtc %v) = %+v, want %s", tc.slowest, tc.rtc, r, tc.want)
+		}
+	}
+}
+
+// TestMergeStatement: backfill's statement is added or replaced by Sid;
+// every other statement and key is kept; a single-statement document is
+// read too; the same statement again changes nothing.
+func TestMergeStatement(t *testing.T) {
+	s := goodSpec().withDefaults()
+	s.InventoryTo = &s3url.URL{Bucket: "inventories", Prefix: "daily/"}
+	st := inventoryStatement(s, "us-east-1", "123456789012")
+	existing := `{"Version":"2012-10-17","Id":"keep-me","Statement":{"Sid":"Theirs","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::inventories/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}}`
+	merged, changed, err := mergeStatement(existing, st)
+	if err != nil || !changed {
+		t.Fatalf("merge: %v, changed %v", err, changed)
+	}
+	for _, want := range []string{`"Id": "keep-me"`, `"Sid": "Theirs"`, `"aws:SecureTransport"`, `"Sid": "` + inventorySid("studio-media") + `"`} {
+		if !strings.Contains(merged, want) {
+			t.Errorf("merged policy lacks %s:\n%s", want, merged)
+		}
+	}
+	again, changed, err := mergeStatement(merged, st)
+	if err != nil || changed || again != merged {
+		t.Errorf("merging again: %v, changed %v", err, changed)
+	}
+	if _, _, err := mergeStatement("{not json", st); err == nil {
+		t.Error("a policy that is not JSON was merged")
+	}
+}
