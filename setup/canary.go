@@ -201,11 +201,12 @@ func summarize(res *CanaryResult, ks []*canary, timeout time.Duration) {
 		return
 	}
 	slices.Sort(delays)
+	msOf := func(d time.Duration) int64 { return d.Round(time.Millisecond).Milliseconds() }
 	for _, d := range delays {
-		res.DelaysMS = append(res.DelaysMS, d.Milliseconds())
+		res.DelaysMS = append(res.DelaysMS, msOf(d))
 	}
 	res.slowest = delays[len(delays)-1]
-	res.MinMS, res.MedianMS, res.MaxMS = delays[0].Milliseconds(), median(delays).Milliseconds(), res.slowest.Milliseconds()
+	res.MinMS, res.MedianMS, res.MaxMS = msOf(delays[0]), msOf(median(delays)), msOf(res.slowest)
 }
 
 func addKind(res *CanaryResult, kind string) {

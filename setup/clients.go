@@ -80,8 +80,11 @@ type Clients struct {
 	IAM              IAMAPI
 	STS              STSAPI
 	// PrimaryEndpoint and ReplicaEndpoint are the S3 endpoints the
-	// clients send to ("" for AWS's own), for the hand-off's commands.
+	// clients send to ("" for AWS's own), and PrimaryProfile and
+	// ReplicaProfile the profiles named ("" = the SDK's chain), for the
+	// hand-off's commands.
 	PrimaryEndpoint, ReplicaEndpoint string
+	PrimaryProfile, ReplicaProfile   string
 }
 
 // Side is one bucket's AWS settings: profile, region, S3 endpoint.
@@ -111,5 +114,13 @@ func Connect(ctx context.Context, o awsconf.Options, primary, replica Side, s Sp
 		return nil, fmt.Errorf("replica %s: %w", s.Replica.Bucket, err)
 	}
 	return &Clients{Primary: p, Replica: r, IAM: iam.NewFromConfig(p.Config), STS: sts.NewFromConfig(p.Config),
-		PrimaryEndpoint: p.Endpoint, ReplicaEndpoint: r.Endpoint}, nil
+		PrimaryEndpoint: p.Endpoint, ReplicaEndpoint: r.Endpoint,
+		PrimaryProfile: firstOf(primary.Profile, o.Profile), ReplicaProfile: firstOf(replica.Profile, o.Profile)}, nil
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -120,6 +120,12 @@ func handoff(s Spec, c *Clients, r *Report) Handoff {
 	}
 	from, to := "s3://"+s.Primary.Bucket+"/"+s.Prefix, "s3://"+s.Replica.Bucket+"/"+s.Prefix
 	flags := fmt.Sprintf("--from %s --to %s --source-region %s --dest-region %s", from, to, r.PrimaryRegion, s.ReplicaRegion)
+	if c.PrimaryProfile != "" {
+		flags += " --source-profile " + c.PrimaryProfile
+	}
+	if c.ReplicaProfile != "" {
+		flags += " --dest-profile " + c.ReplicaProfile
+	}
 	if c.PrimaryEndpoint != "" {
 		flags += " --source-endpoint-url " + c.PrimaryEndpoint
 	}

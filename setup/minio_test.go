@@ -7,6 +7,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -245,5 +246,48 @@ func TestCheckMinIORuleDisabled(t *testing.T) {
 	}
 	if left := e.leftovers(); len(left) > 0 {
 		t.Errorf("canaries left behind: %v", left)
+	}
+}
+
+// TestApplyStopsAtFirstFailure: without --no-default-encryption on a
+// server that has no KMS, step 1's PutBucketEncryption fails: apply stops
+// there, says what to do, and attempts nothing after it (the rule is not
+// put).
+func TestApplyStopsAtFirstFailure(t *testing.T) {
+	e := newMinIOEnv(t, s3test.SharedMinIO(t), s3test.SharedMinIO(t))
+	e.spec.NoDefaultEncryption = false
+	p, err := Apply(t.Context(), e.spec, e.clients)
+	var se *StepError
+	if !errors.As(err, &se) || se.Step.Number != 1 || !strings.Contains(err.Error(), "--no-default-encryption") {
+		t.Fatalf("apply: %v", err)
+	}
+	dumpPlan(t, p)
+	if !strings.HasPrefix(step(p, 1).Outcome, "failed: set default encryption") {
+		t.Errorf("step 1 outcome %q", step(p, 1).Outcome)
+	}
+	for _, st := range p.Steps[1:] {
+		if st.Outcome != "not attempted" {
+			t.Errorf("step %d outcome %q", st.Number, st.Outcome)
+		}
+	}
+	cfg, err := e.primary.Client().GetBucketReplication(t.Context(), &s3.GetBucketReplicationInput{Bucket: &e.spec.Primary.Bucket})
+	if err != nil || len(cfg.ReplicationConfiguration.Rules) != 1 {
+		t.Errorf("the rule was put after the failure: %v %+v", err, cfg)
+	}
+}
+
+// TestCheckMinIOTagFilter: a rule that filters on a tag (and the prefix):
+// the canaries carry the tag, so the rule covers them, and they arrive.
+func TestCheckMinIOTagFilter(t *testing.T) {
+	e := newMinIOEnv(t, s3test.SharedMinIO(t), s3test.SharedMinIO(t))
+	e.spec.Tags = []Tag{{"dept", "comp"}}
+	e.spec.Canaries = 2
+	e.apply()
+	r := e.check()
+	if r.Failed() > 0 || r.Canary.Arrived != 2 {
+		t.Fatalf("%d failed, canary %+v", r.Failed(), r.Canary)
+	}
+	if l := line(r, "replication rule"); !strings.Contains(l.Reason, "tag dept=comp") {
+		t.Errorf("rule line %+v", l)
 	}
 }

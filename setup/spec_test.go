@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
 
@@ -166,5 +169,27 @@ func TestMergeStatement(t *testing.T) {
 	}
 	if _, _, err := mergeStatement("{not json", st); err == nil {
 		t.Error("a policy that is not JSON was merged")
+	}
+}
+
+// TestOverlapNoted: a rule over an overlapping prefix to another
+// destination is legal: the plan adds ours and notes it, refusing
+// nothing; one over a disjoint prefix is not mentioned.
+func TestOverlapNoted(t *testing.T) {
+	s := goodSpec().withDefaults()
+	s.Prefix = "shows/alpha/"
+	w := &world{s: s, roleARN: "arn:aws:iam::123456789012:role/r"}
+	rule := func(id, prefix, dest string) types.ReplicationRule {
+		return types.ReplicationRule{ID: aws.String(id), Priority: aws.Int32(1), Status: types.ReplicationRuleStatusEnabled,
+			Filter: &types.ReplicationRuleFilter{Prefix: aws.String(prefix)}, Destination: &types.Destination{Bucket: aws.String(dest)}}
+	}
+	cur := &types.ReplicationConfiguration{Role: aws.String(w.roleARN), Rules: []types.ReplicationRule{
+		rule("dr", "shows/", "arn:aws:s3:::disaster-recovery"), rule("docs", "docs/", "arn:aws:s3:::archive")}}
+	st := &Step{Verdict: OK}
+	w.mergeRule(st, cur, w.desiredRule())
+	notes := strings.Join(st.Notes, "\n")
+	if st.Verdict != Change || !strings.Contains(notes, `rule dr replicates the overlapping prefix "shows/" to arn:aws:s3:::disaster-recovery: legal`) ||
+		strings.Contains(notes, "rule docs replicates") || !strings.Contains(notes, "keeps rule docs") {
+		t.Errorf("verdict %s, notes:\n%s", st.Verdict, notes)
 	}
 }
