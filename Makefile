@@ -45,7 +45,7 @@ define install-tool
 	ln -sfn "$$dir/$(1)" "$(TOOLS)/$(1)"
 endef
 
-.PHONY: build test test-large demo demo-replication vet fmt-check clean tools tool-versitygw tool-minio tool-mc
+.PHONY: build test test-large demo vet fmt-check clean tools tool-versitygw tool-minio tool-mc
 
 build:
 	$(GO) build -o bin/backfill ./cmd/backfill
@@ -85,6 +85,7 @@ demo: build tool-versitygw
 # plan/apply/check (the canary), plan, copy while a writer works, verify,
 # a deleted replica object found and fixed. Its first run builds MinIO and
 # mc (about 7 minutes on 2 cores); after that it takes about a minute.
+.PHONY: demo-replication
 demo-replication: build tool-minio tool-mc
 	$(GO) run ./internal/demo/replication
 

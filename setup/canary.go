@@ -184,6 +184,7 @@ func summarize(res *CanaryResult, ks []*canary, timeout time.Duration) {
 		case why != "" && k.replicaErr != "":
 			why += "; " + k.replicaErr
 			addKind(res, "unreadable")
+		case why != "":
 		case k.delay > 0:
 			why, kind = fmt.Sprintf("REPLICA in the replica, but %s on the primary after %s", orNone(string(k.primary)), timeout), "pending"
 		case k.primary == "" && !k.everPending:

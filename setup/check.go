@@ -85,6 +85,11 @@ func Check(ctx context.Context, s Spec, c *Clients) (*Report, error) {
 	w := &world{s: s, c: c, primary: primary, replica: replica, minio: isMinIOTarget(s.RoleARN)}
 	w.roleDocs = replicationPolicy(s, primary.region)
 	cfg, rule := w.checkRule(ctx, r)
+	if rule != nil { // what the role must allow is what this rule does
+		rs := s
+		rs.Prefix, rs.DeleteMarkers = filterPrefix(*rule), dmStatus(*rule) == string(types.DeleteMarkerReplicationStatusEnabled)
+		w.roleDocs = replicationPolicy(rs, primary.region)
+	}
 	w.checkRole(ctx, r, cfg)
 	checkReplicaExtras(r, s, replica)
 	if s.InventoryTo != nil {
@@ -132,8 +137,8 @@ func checkBucket(ctx context.Context, r *Report, name string, c bucketReadAPI, b
 
 func checkVersioning(r *Report, name string, b bucketState) {
 	switch {
-	case !b.exists || b.denied != "" || b.region == "":
-		r.add(name, Fail, "unknown: the bucket cannot be read (line above)")
+	case !b.exists || b.denied != "" || b.region == "" || b.elsewhere:
+		r.add(name, Fail, "unknown: the bucket cannot be read, or not in its region (line above)")
 	case b.versioning == types.BucketVersioningStatusEnabled:
 		r.add(name, Pass, "Enabled")
 	default:

@@ -87,8 +87,9 @@ func (w *world) likelyCauses(r *Report, res *CanaryResult) []string {
 		case "unwritable":
 			add("these credentials cannot write to the primary")
 		case "no-status":
-			add("no enabled rule covers the canary's key: the rule is disabled, or its prefix or tags do not match " +
-				"(a rule just put may take a while to apply: UNCONFIRMED)")
+			add("no enabled rule covers the canary's key: the rule is disabled, or its prefix or tags do not match, " +
+				"or the primary encrypts new objects with SSE-KMS and the rule does not select SSE-KMS objects (--replica-kms-key); " +
+				"a rule just put may take a while to apply (UNCONFIRMED)")
 		case "failed":
 			add("S3 marked it FAILED: the role cannot read the primary or write the replica, a KMS key it may not use, " +
 				"versioning not Enabled on the replica, or the replica bucket missing or unreachable")

@@ -98,6 +98,8 @@ type world struct {
 	roleARN  string // the role the rule names: known, or predicted for a role apply creates
 	minio    bool   // the role is a MinIO replication target
 	roleDocs policyDoc
+	// roleIsNew: apply creates the role; createdRole: it has (apply).
+	roleIsNew, createdRole bool
 }
 
 // ErrPrimaryMissing is returned when the primary bucket does not exist or

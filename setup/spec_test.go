@@ -1,13 +1,18 @@
 package setup
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/backfill-dev/backfill/internal/s3url"
 )
@@ -191,5 +196,56 @@ func TestOverlapNoted(t *testing.T) {
 	if st.Verdict != Change || !strings.Contains(notes, `rule dr replicates the overlapping prefix "shows/" to arn:aws:s3:::disaster-recovery: legal`) ||
 		strings.Contains(notes, "rule docs replicates") || !strings.Contains(notes, "keeps rule docs") {
 		t.Errorf("verdict %s, notes:\n%s", st.Verdict, notes)
+	}
+}
+
+// TestSummarize: each way a canary can end is named, and the delays are
+// those of the arrived ones only.
+func TestSummarize(t *testing.T) {
+	ks := []*canary{
+		{key: "a", delay: 40 * time.Millisecond, primary: types.ReplicationStatusCompleted},
+		{key: "b", delay: 10 * time.Millisecond, primary: types.ReplicationStatusComplete},
+		{key: "c", failed: "FAILED on the primary", primary: types.ReplicationStatusFailed},
+		{key: "d", failed: "FAILED on the primary", primary: types.ReplicationStatusFailed, replicaErr: "the replica cannot be read: x"},
+		{key: "e"},
+		{key: "f", primary: types.ReplicationStatusPending, everPending: true},
+		{key: "g", delay: time.Second, primary: types.ReplicationStatusPending, everPending: true},
+	}
+	res := &CanaryResult{Written: len(ks)}
+	summarize(res, ks, time.Minute)
+	if res.Arrived != 2 || res.MinMS != 10 || res.MaxMS != 40 || res.MedianMS != 25 {
+		t.Errorf("delays: %+v", res)
+	}
+	if want := []string{"failed", "unreadable", "no-status", "pending"}; !slices.Equal(res.Observed, want) {
+		t.Errorf("observed %v, want %v", res.Observed, want)
+	}
+	for i, want := range []string{"c: FAILED on the primary", "d: FAILED on the primary; the replica cannot be read", "e: no replication status",
+		"f: still PENDING", "g: REPLICA in the replica, but PENDING"} {
+		if !strings.HasPrefix(res.Failures[i], want) {
+			t.Errorf("failure %d: %q, want %q...", i, res.Failures[i], want)
+		}
+	}
+}
+
+// movedAPI answers HeadBucket as S3 does for a bucket in another region
+// than the client's: 301 with x-amz-bucket-region.
+type movedAPI struct{ bucketReadAPI }
+
+func (movedAPI) HeadBucket(context.Context, *s3.HeadBucketInput, ...func(*s3.Options)) (*s3.HeadBucketOutput, error) {
+	resp := &http.Response{StatusCode: 301, Header: http.Header{"X-Amz-Bucket-Region": []string{"us-west-1"}}}
+	return nil, &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: errors.New("moved")}
+}
+
+// TestReadBucketElsewhere: a replica that exists in another region is
+// known by the 301's header, without any other request (which would be
+// redirected too), and step 1 is blocked saying so.
+func TestReadBucketElsewhere(t *testing.T) {
+	b, err := readBucket(context.Background(), movedAPI{}, "studio-media-replica", "eu-west-2", true)
+	if err != nil || !b.exists || b.region != "us-west-1" || !b.elsewhere {
+		t.Fatalf("%+v %v", b, err)
+	}
+	w := &world{s: goodSpec().withDefaults(), replica: b, primary: bucketState{region: "us-east-1"}}
+	if st := w.planBucket(); st.Verdict != Blocked || !strings.Contains(st.Reason, "--replica-region us-west-1") {
+		t.Errorf("step 1: %+v", st)
 	}
 }

@@ -31,6 +31,9 @@ type bucketState struct {
 	enc        *types.ServerSideEncryptionByDefault
 	encUnsup   string
 	readExtras bool // pab and enc were read
+	// elsewhere: the bucket is in another region than the client's, so it
+	// was read no further than its region.
+	elsewhere bool
 }
 
 // readBucket reads a bucket's existence, region and versioning, and with
@@ -40,7 +43,12 @@ func readBucket(ctx context.Context, c bucketReadAPI, bucket, clientRegion strin
 	st := bucketState{name: bucket}
 	_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
 	switch status := httpStatus(err); {
-	case err == nil, status == 301:
+	case err == nil:
+	case status == 301: // in another region: S3 names it in x-amz-bucket-region
+		if r := responseHeader(err, "X-Amz-Bucket-Region"); r != "" {
+			st.exists, st.region, st.elsewhere = true, r, true
+			return st, nil
+		}
 	case status == 404 || s3err.Code(err) == "NoSuchBucket":
 		return st, nil
 	case status == 403:
@@ -56,6 +64,7 @@ func readBucket(ctx context.Context, c bucketReadAPI, bucket, clientRegion strin
 	}
 	st.region = normalizeRegion(string(loc.LocationConstraint))
 	if clientRegion != "" && st.region != clientRegion {
+		st.elsewhere = true
 		return st, nil
 	}
 	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &bucket})
@@ -174,6 +183,15 @@ func normalizeRegion(loc string) string {
 		return "eu-west-1"
 	}
 	return loc
+}
+
+// responseHeader is a header of the answer a failed request got.
+func responseHeader(err error, name string) string {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.Header.Get(name)
+	}
+	return ""
 }
 
 // httpStatus is the HTTP status of an answered request, 0 otherwise.

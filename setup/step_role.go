@@ -71,6 +71,7 @@ func (w *world) planOwnRole(ctx context.Context, st *Step, docs []Document) erro
 	switch {
 	case s3err.Code(err) == "NoSuchEntity":
 		w.roleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(s.ReplicaRegion), w.acct, s.RoleName)
+		w.roleIsNew = true
 		st.Verdict, st.Current = Create, "role "+s.RoleName+" does not exist"
 		st.add("create role "+s.RoleName+" trusting s3.amazonaws.com", w.createRole)
 		st.add("put its inline policy "+rolePolicyName, w.putRolePolicy)
@@ -113,6 +114,7 @@ func (w *world) createRole(ctx context.Context) error {
 		return err
 	}
 	w.roleARN = aws.ToString(out.Role.Arn) // the rule names the role IAM made
+	w.createdRole = true
 	return nil
 }
 

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/backfill-dev/backfill/internal/s3err"
 )
 
 // planRule is step 4: the replication rule on the primary. An existing
@@ -24,11 +27,15 @@ func (w *world) planRule(ctx context.Context) (*Step, error) {
 	want := w.desiredRule()
 	st.Desired = fmt.Sprintf("rule %s: %s; role %s", s.RuleID, describeRule(want), orUnknown(w.roleARN))
 	st.Current = describeConfig(cur)
-	switch {
-	case w.roleARN == "":
+	if w.roleARN == "" {
 		st.Verdict, st.Reason = Blocked, "the rule needs the role of step 3"
 		return st, nil
-	case cur == nil:
+	}
+	if w.roleIsNew {
+		st.Notes = append(st.Notes, "the role is new: if S3 does not accept it at once (IAM changes take a moment to propagate; "+
+			"UNCONFIRMED whether S3 checks the role then), apply tries again for about a minute")
+	}
+	if cur == nil {
 		want.Priority = aws.Int32(max(s.Priority, 1))
 		st.Verdict = Create
 		st.add(fmt.Sprintf("put the replication configuration (role %s, rule %s)", w.roleARN, s.RuleID), w.putReplication(nil, want))
@@ -207,10 +214,32 @@ func (w *world) putReplication(cur *types.ReplicationConfiguration, want types.R
 			}
 			rules = append(rules, want)
 		}
-		_, err := w.c.Primary.PutBucketReplication(ctx, &s3.PutBucketReplicationInput{Bucket: aws.String(w.s.Primary.Bucket),
-			ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(w.roleARN), Rules: rules}})
+		in := &s3.PutBucketReplicationInput{Bucket: aws.String(w.s.Primary.Bucket),
+			ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(w.roleARN), Rules: rules}}
+		_, err := w.c.Primary.PutBucketReplication(ctx, in)
+		for i := 0; err != nil && w.createdRole && roleNotReady(err) && i < roleRetries; i++ {
+			select { // IAM is eventually consistent: the role apply just made may not be visible yet
+			case <-ctx.Done():
+				return err
+			case <-time.After(roleRetryWait):
+			}
+			_, err = w.c.Primary.PutBucketReplication(ctx, in)
+		}
 		return err
 	}
+}
+
+// A role apply has just created may not be usable at once (IAM changes
+// propagate); whether S3 checks the role when the configuration is put is
+// UNCONFIRMED. apply tries the rule again for about a minute.
+var (
+	roleRetries   = 6
+	roleRetryWait = 10 * time.Second
+)
+
+func roleNotReady(err error) bool {
+	code := s3err.Code(err)
+	return code == "InvalidArgument" || code == "InvalidRequest"
 }
 
 // overlaps notes the other enabled rules whose filters can cover the same

@@ -278,3 +278,34 @@ func disableRule(t *testing.T, c *s3.Client, bucket, id string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSetupWithCABundle: S3, IAM and STS behind an HTTPS endpoint of a
+// private CA: refused without AWS_CA_BUNDLE, planned with it (the IAM and
+// STS clients share the S3 clients' buildable HTTP client).
+func TestSetupWithCABundle(t *testing.T) {
+	ms := newMotoSetup(t)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	tp, err := s3test.NewTLSProxy(s3test.SharedMoto(t).Endpoint, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tp.Close() })
+	var env []string
+	for _, kv := range ms.env {
+		if !strings.HasPrefix(kv, "AWS_CA_BUNDLE=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "AWS_ENDPOINT_URL_S3="+tp.URL(), "AWS_ENDPOINT_URL_IAM="+tp.URL(), "AWS_ENDPOINT_URL_STS="+tp.URL())
+	args := []string{"setup", "plan", "--primary", "s3://" + ms.primary, "--replica", "s3://" + s3test.BucketName("replica"), "--replica-region", "eu-west-2"}
+	if r := runWith(t, env, append(args, "--max-attempts", "1")...); r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("without AWS_CA_BUNDLE: exit %d, %s", r.code, r.stderr)
+	}
+	r := runWith(t, append(env, "AWS_CA_BUNDLE="+ca), args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "account "+s3test.MotoAccountID) || !strings.Contains(r.stdout, "3. replication role: CREATE") {
+		t.Errorf("with AWS_CA_BUNDLE: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if tp.Count("HeadBucket") == 0 {
+		t.Error("no request went through the HTTPS endpoint")
+	}
+}
