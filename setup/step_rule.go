@@ -141,8 +141,9 @@ func (w *world) mergeRule(st *Step, cur *types.ReplicationConfiguration, want ty
 	s := w.s
 	i := slices.IndexFunc(cur.Rules, func(r types.ReplicationRule) bool { return aws.ToString(r.ID) == s.RuleID })
 	sameRole := aws.ToString(cur.Role) == w.roleARN
+	samePriority := i < 0 || s.Priority == 0 || aws.ToInt32(cur.Rules[i].Priority) == s.Priority
 	switch {
-	case i >= 0 && len(ruleDiff(cur.Rules[i], want)) == 0 && sameRole && (!s.Replace || len(cur.Rules) == 1):
+	case i >= 0 && len(ruleDiff(cur.Rules[i], want)) == 0 && sameRole && samePriority && (!s.Replace || len(cur.Rules) == 1):
 		st.Notes = append(st.Notes, w.overlaps(cur, s.RuleID)...)
 		return
 	case i < 0 && !s.Replace && sameRole:
@@ -160,7 +161,8 @@ func (w *world) mergeRule(st *Step, cur *types.ReplicationConfiguration, want ty
 	}
 	if i >= 0 {
 		want.Priority = cur.Rules[i].Priority
-		if s.Priority > 0 {
+		if !samePriority {
+			changes = append(changes, fmt.Sprintf("rule %s: priority %d -> %d", s.RuleID, aws.ToInt32(want.Priority), s.Priority))
 			want.Priority = aws.Int32(s.Priority)
 		}
 		for _, d := range ruleDiff(cur.Rules[i], want) {
