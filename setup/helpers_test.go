@@ -106,6 +106,21 @@ func (e *motoEnv) role(hint, trustService, policy string) string {
 	return aws.ToString(out.Role.Arn)
 }
 
+// managedRole creates a role trusting S3 whose permissions come from an
+// attached managed policy, and returns its ARN.
+func (e *motoEnv) managedRole(policy string) string {
+	e.t.Helper()
+	ctx := e.t.Context()
+	arn := e.role("managed", "s3.amazonaws.com", "")
+	name := arn[strings.LastIndex(arn, "/")+1:]
+	out, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name + "-policy"), PolicyDocument: &policy})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.mustDo(e.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: &name, PolicyArn: out.Policy.Arn}))
+	return arn
+}
+
 // iamOps are the IAM and STS operations setup may send.
 var iamOps = []string{"GetRole", "CreateRole", "GetRolePolicy", "PutRolePolicy", "ListRolePolicies",
 	"ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion", "GetCallerIdentity"}

@@ -338,15 +338,20 @@ func TestNoIAM(t *testing.T) {
 	}
 }
 
-// TestGivenRoleChecked: a --role-arn role is read from IAM, never
-// changed: one that S3 may not assume, or whose policies lack what the
-// rule needs, blocks step 3 naming what is missing.
+// TestGivenRoleChecked: a --role-arn role is read from IAM (inline and
+// attached managed policies), never changed: one that S3 may not assume,
+// or whose policies lack what the rule needs, blocks step 3 naming what is
+// missing.
 func TestGivenRoleChecked(t *testing.T) {
 	e := newMotoEnv(t)
 	s := e.spec
 	s.RoleARN = e.role("not-for-s3", "ec2.amazonaws.com", replicationPolicy(s.withDefaults(), "us-east-1").String())
 	if st := step(mustPlan(t, t.Context(), s, e.clients), 3); st.Verdict != Blocked || !strings.Contains(st.Reason, "trust") {
 		t.Errorf("role S3 may not assume: %+v", st)
+	}
+	s.RoleARN = e.managedRole(replicationPolicy(s.withDefaults(), "us-east-1").String())
+	if st := step(mustPlan(t, t.Context(), s, e.clients), 3); st.Verdict != OK {
+		t.Errorf("role whose attached managed policy allows the rule: %+v", st)
 	}
 	s.Prefix = "media/"
 	partial := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::` + s.Primary.Bucket + `*"}]}`
@@ -417,5 +422,80 @@ func TestBadInputRefusedBeforeAnyRequest(t *testing.T) {
 	}
 	if ops := e.rec.Ops(); len(ops) > 0 {
 		t.Errorf("bad input sent %v", ops)
+	}
+}
+
+// TestApplyRuleOptionsShapes: the rule's options as sent: prefix and two
+// tags (And), storage class, RTC with metrics at 15 minutes, SSE-KMS
+// selection and the replica's key; the replica's default encryption with
+// that key; the role's KMS statements, each limited to S3 in its region.
+// (moto reads these back without the filter and the selection criteria,
+// so only the requests can show them.)
+func TestApplyRuleOptionsShapes(t *testing.T) {
+	e := newMotoEnv(t)
+	s := e.spec
+	s.Prefix, s.Tags, s.StorageClass, s.RTC = "media/", []Tag{{"dept", "comp"}, {"status", "final"}}, "STANDARD_IA", true
+	s.ReplicaKMSKey = "arn:aws:kms:eu-west-2:" + s3test.MotoAccountID + ":key/11111111-2222-3333-4444-555555555555"
+	s.PrimaryKMSKeys = []string{"arn:aws:kms:us-east-1:" + s3test.MotoAccountID + ":key/66666666-7777-8888-9999-000000000000"}
+	if _, err := Apply(t.Context(), s, e.clients); err != nil {
+		t.Fatal(err)
+	}
+	repl := string(e.requests("PutBucketReplication")[0].Body)
+	for _, w := range []string{"<Filter><And><Prefix>media/</Prefix><Tag><Key>dept</Key><Value>comp</Value></Tag><Tag><Key>status</Key><Value>final</Value></Tag></And></Filter>",
+		"<StorageClass>STANDARD_IA</StorageClass>", "<ReplicationTime><Status>Enabled</Status><Time><Minutes>15</Minutes></Time></ReplicationTime>",
+		"<Metrics><EventThreshold><Minutes>15</Minutes></EventThreshold><Status>Enabled</Status></Metrics>",
+		"<SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled</Status></SseKmsEncryptedObjects></SourceSelectionCriteria>",
+		"<EncryptionConfiguration><ReplicaKmsKeyID>" + s.ReplicaKMSKey + "</ReplicaKmsKeyID></EncryptionConfiguration>",
+		"<DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication>"} {
+		wantIn(t, "PutBucketReplication", repl, w)
+	}
+	enc := string(e.requests("PutBucketEncryption")[0].Body)
+	wantIn(t, "PutBucketEncryption", enc, "<KMSMasterKeyID>"+s.ReplicaKMSKey+"</KMSMasterKeyID><SSEAlgorithm>aws:kms</SSEAlgorithm>")
+	v, _ := url.ParseQuery(string(e.requests("PutRolePolicy")[0].Body))
+	pol, err := parsePolicy(v.Get("PolicyDocument"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms := map[string]statement{}
+	for _, st := range pol.Statement {
+		if strings.HasPrefix(st.Action[0], "kms:") {
+			kms[st.Sid] = st
+		}
+	}
+	dec, encr := kms["DecryptPrimaryObjects"], kms["EncryptReplicas"]
+	if !slices.Equal(dec.Action, strList{"kms:Decrypt"}) || !slices.Equal(dec.Resource, strList(s.PrimaryKMSKeys)) ||
+		dec.Condition["StringEquals"]["kms:ViaService"] != "s3.us-east-1.amazonaws.com" {
+		t.Errorf("decrypt statement %+v", dec)
+	}
+	if !slices.Equal(encr.Resource, strList{s.ReplicaKMSKey}) || encr.Condition["StringEquals"]["kms:ViaService"] != "s3.eu-west-2.amazonaws.com" {
+		t.Errorf("encrypt statement %+v", encr)
+	}
+}
+
+// TestBlockedAndManualSteps: a replica name taken in another region, an
+// inventory destination outside the primary's region, the application
+// statement without --apply-app-policy.
+func TestBlockedAndManualSteps(t *testing.T) {
+	e := newMotoEnv(t)
+	s := e.spec
+	s.Replica.Bucket = e.bucket("replica-elsewhere", "ap-south-1", false)
+	inv := s3url.URL{Bucket: e.bucket("inventory-elsewhere", "eu-west-1", false)}
+	s.InventoryTo, s.AppRoleARN = &inv, "arn:aws:iam::"+s3test.MotoAccountID+":role/site-app"
+	p := mustPlan(t, t.Context(), s, e.clients)
+	dumpPlan(t, p)
+	if st := step(p, 1); st.Verdict != Blocked || !strings.Contains(st.Reason, "--replica-region ap-south-1") {
+		t.Errorf("step 1: %+v", st)
+	}
+	if st := step(p, 5); st.Verdict != Blocked || !strings.Contains(st.Reason, "only to a bucket in the source's region (us-east-1)") {
+		t.Errorf("step 5: %+v", st)
+	}
+	if st := step(p, 6); st.Verdict != Manual || len(st.Documents) != 1 || !strings.Contains(string(st.Documents[0].JSON), "s3:GetObject") {
+		t.Errorf("step 6: %+v", st)
+	}
+	if _, err := Apply(t.Context(), s, e.clients); err == nil {
+		t.Error("apply with blocked steps did not refuse")
+	}
+	if ch := changing(e.rec.Ops()); len(ch) > 0 {
+		t.Errorf("sent %v", ch)
 	}
 }

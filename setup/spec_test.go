@@ -249,3 +249,24 @@ func TestReadBucketElsewhere(t *testing.T) {
 		t.Errorf("step 1: %+v", st)
 	}
 }
+
+// TestReplicationPolicyDeletes: s3:ReplicateDelete only when the rule
+// replicates delete markers (least privilege).
+func TestReplicationPolicyDeletes(t *testing.T) {
+	s := goodSpec().withDefaults()
+	has := func(d policyDoc) bool {
+		for _, st := range d.Statement {
+			if slices.Contains(st.Action, "s3:ReplicateDelete") {
+				return true
+			}
+		}
+		return false
+	}
+	if has(replicationPolicy(s, "us-east-1")) {
+		t.Error("ReplicateDelete without --delete-markers")
+	}
+	s.DeleteMarkers = true
+	if !has(replicationPolicy(s, "us-east-1")) {
+		t.Error("no ReplicateDelete with --delete-markers")
+	}
+}
