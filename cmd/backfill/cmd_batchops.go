@@ -71,5 +71,5 @@ func jobAWSFlags() []cli.Flag {
 // the command decides).
 func account(c *cli.Context, region string) batchops.Account {
 	return batchops.Account{ID: c.String("account-id"), Profile: c.String("profile"), Region: region,
-		Endpoint: c.String("control-endpoint-url"), MaxAttempts: c.Int("max-attempts")}
+		Endpoint: c.String("control-endpoint-url"), MaxAttempts: c.Int("max-attempts"), DebugLog: debugLog(c)}
 }

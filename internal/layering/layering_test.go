@@ -23,6 +23,7 @@ func TestLayers(t *testing.T) {
 		"internal/awsconf": {mod + "/engine", mod + "/cmd/", mod + "/run"},
 		"batchops":         {mod + "/cmd/", "github.com/urfave/cli"},
 		"batchops/cost":    {"github.com/aws/", mod + "/run", mod + "/engine", mod + "/inventory", mod + "/cmd/"},
+		"setup":            {mod + "/cmd/", mod + "/run", mod + "/engine", mod + "/inventory", mod + "/checkpoint", mod + "/report", "github.com/urfave/cli"},
 		"internal/extsort": {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/checkpoint", mod + "/cmd/", mod + "/run"},
 	} {
 		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).CombinedOutput()

@@ -197,4 +197,9 @@
 //     NoSuchEntity.
 //   - STS GetCallerIdentity answers account 123456789012, arn
 //     arn:aws:sts::123456789012:user/moto, for any credentials.
+//   - S3 bucket configuration (facts_moto_s3_test.go): regions, Block
+//     Public Access, default encryption, inventory and policies are kept;
+//     a bogus versioning status is accepted and read back; a rule's filter
+//     prefix reads back as "" and SourceSelectionCriteria is dropped, so
+//     tests assert on the requests sent (Recorder), not only on moto.
 package s3test
