@@ -19,10 +19,6 @@
 //  5. runs backfill verify (exit 0), deletes one replica object by hand,
 //     runs verify (exit 3, naming it), verify --fix, and verify (exit 0).
 //
-// backfill verify is built in its own issue (20): if the binary has no
-// verify command, the demo says so and exits 1 after step 4. Its
-// invocations are in verifyArgs and the verify steps, easy to adjust.
-//
 // It exits 0 when every step did what it should, 1 otherwise, 130 if
 // interrupted; the server and its files are removed on every path.
 package main
@@ -86,10 +82,6 @@ func demo(ctx context.Context) error {
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("%s not found: run `make demo-replication` from the repository root", binary)
 	}
-	hasVerify := binaryHas("verify")
-	if !hasVerify {
-		fmt.Println("NOTE: this backfill has no `verify` command yet (issue 20): every step up to the copy runs; the demo then stops with exit 1.")
-	}
 	tmp, err := os.MkdirTemp("", "backfill-demo-replication-")
 	if err != nil {
 		return err
@@ -109,26 +101,7 @@ func demo(ctx context.Context) error {
 			return err
 		}
 	}
-	if !hasVerify {
-		step("backfill verify")
-		return errors.New("this backfill has no `verify` command (issue 20 builds it): the demo stops before its verify steps. " +
-			"Everything before them ran for real")
-	}
 	return w.verify(ctx)
-}
-
-// binaryHas reports whether the backfill binary lists command name.
-func binaryHas(name string) bool {
-	out, err := exec.Command(binary, "--help").Output()
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.TrimSuffix(f[0], ",") == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *world) seedPrimary(ctx context.Context) error {
