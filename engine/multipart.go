@@ -148,7 +148,7 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 	}
 	if up.UploadID == "" {
 		in := e.createInput(t, head, tagOut.TagSet)
-		out, err := e.api.CreateMultipartUpload(ctx, in)
+		out, err := e.createUpload(ctx, t, in) // and aborts the uploads of its lost answers (lost.go)
 		if err != nil {
 			return e.failure(ctx, t, err)
 		}
