@@ -2,20 +2,28 @@ package engine
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
 // Lost answers. A request whose answer was lost (the connection dropped
 // after the server did it) is sent again by the SDK's retryer. For most of
-// backfill's requests that is the same request twice; for
-// CreateMultipartUpload it is a second upload: the first one's id never
-// arrived, and nobody would abort it (S3 bills its parts until then).
+// backfill's requests that is the same request twice. Two are not:
+//   - CreateMultipartUpload makes a second upload: the first one's id never
+//     arrived, and nobody would abort it (S3 bills its parts until then);
+//   - CompleteMultipartUpload finds its upload gone, because the lost
+//     answer's request completed it. S3 and versitygw answer a repeated
+//     completion as they did the first; MinIO answers NoSuchUpload.
 
 // uploadLister is the part of the destination's client that finds the
 // uploads of a key (*s3.Client has it; a client without it leaves lost
@@ -107,4 +115,33 @@ func (e *Engine) logf(format string, args ...any) {
 	if e.opts.Logf != nil {
 		e.opts.Logf(format, args...)
 	}
+}
+
+// completedAlready says whether a completion answered NoSuchUpload because
+// an earlier attempt of it, whose answer was lost, completed the upload:
+// the replica then holds an object of the upload's size whose ETag is the
+// one S3 gives an upload of exactly these parts (the MD5 of their MD5s,
+// "-" and their count). Another object at the key cannot have it.
+func (e *Engine) completedAlready(ctx context.Context, t task, size int64, parts []types.CompletedPart) bool {
+	want := multipartETagOf(parts)
+	if want == "" {
+		return false
+	}
+	h, err := e.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(e.opts.Dest.Bucket), Key: aws.String(t.destKey),
+		ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	return err == nil && aws.ToInt64(h.ContentLength) == size && aws.ToString(h.ETag) == want
+}
+
+// multipartETagOf is the ETag of an object completed from parts, or ""
+// when a part's ETag is not an MD5 (then it cannot be told).
+func multipartETagOf(parts []types.CompletedPart) string {
+	sum := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(strings.Trim(aws.ToString(p.ETag), `"`))
+		if err != nil || len(b) != md5.Size {
+			return ""
+		}
+		sum.Write(b)
+	}
+	return fmt.Sprintf(`"%x-%d"`, sum.Sum(nil), len(parts))
 }

@@ -386,6 +386,9 @@ func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, par
 		Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID), MultipartUpload: &types.CompletedMultipartUpload{Parts: list},
 		// S3 refuses to complete parts that do not add up to the source's size.
 		MpuObjectSize: aws.Int64(up.Size), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	if err != nil && ErrorCode(err) == "NoSuchUpload" && e.completedAlready(ctx, t, up.Size, list) {
+		return nil // completed by an attempt whose answer was lost (lost.go)
+	}
 	return err
 }
 

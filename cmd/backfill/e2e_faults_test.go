@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
@@ -254,4 +258,43 @@ func (e *env) manifestOfAll() string {
 		e.t.Fatal(err)
 	}
 	return path
+}
+
+// TestLostCompleteAnswerOnMinIO: the answer to a CompleteMultipartUpload
+// is cut after the server completed the upload; the SDK sends the
+// completion again, and MinIO (unlike S3 and versitygw) answers
+// NoSuchUpload. The copy is done all the same: exit 0, the object
+// copied once, no upload left.
+func TestLostCompleteAnswerOnMinIO(t *testing.T) {
+	m := s3test.SharedMinIO(t)
+	p := m.NewProxy(t)
+	// Sources without a checksum: MinIO wants part checksums for an upload
+	// created with an algorithm, and UploadPartCopy sends none.
+	client := m.ClientWith(func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired })
+	e := &env{t: t, proxy: p, client: client, src: m.NewBucket(t, false), dst: m.NewBucket(t, false), dir: t.TempDir()}
+	e.putLarge("movies/take 3.mov", 12<<20)
+	var cut atomic.Bool
+	p.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "CompleteMultipartUpload" && !cut.Swap(true) {
+			return &s3test.Fault{Cut: true}
+		}
+		return nil
+	})
+	rep := filepath.Join(e.dir, "r.json")
+	cmd := exec.CommandContext(t.Context(), binary, e.copyArgs(append(mpFlags, "--report", rep)...)...)
+	cmd.Env, cmd.Dir = append(m.Env(), "AWS_ENDPOINT_URL="+p.URL()), e.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if c := p.Counts(); c["CompleteMultipartUpload"] != 2 || c["CreateMultipartUpload"] != 1 {
+		t.Errorf("requests %v: want the completion sent twice, one upload", c)
+	}
+	if rf := readReport(t, rep); rf.Copied != 1 || sum(rf.Failed) != 0 {
+		t.Errorf("report %+v", rf)
+	}
+	e.replicaEqualsPrimary()
+	e.noUploads(e.dst)
+	if done := e.doneAreInReplica(filepath.Join(e.dir, "backfill.db")); len(done) != 1 {
+		t.Errorf("%d objects recorded done", len(done))
+	}
 }

@@ -54,7 +54,7 @@ func fsizeLauncher() {
 // smallDisk is where a test puts a checkpoint that runs out of room.
 type smallDisk struct {
 	dir   string
-	cause string         // what the error says
+	cause string          // what the error says
 	wrap  func(*exec.Cmd) // runs a command on the small disk
 	room  func()          // gives the disk room again
 }
