@@ -134,7 +134,7 @@ func TestFullDiskUnderCheckpoint(t *testing.T) {
 	for _, kind := range []string{"tmpfs", "fsize"} {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t)
-			const n = 1500
+			const n = 800 // the 96 KiB checkpoint fills at about 200
 			e.put(e.src, mediaObjects(n-1)...)
 			e.putLarge("movies/b.mov", 12<<20) // copied in parts
 
