@@ -51,6 +51,9 @@ type Engine struct {
 	// refusedChecksums holds the checksum algorithms the destination
 	// refused on part copies in this run (see checksum.go).
 	refusedChecksums sync.Map
+	// probe looks at the buckets when an object's failure does not say
+	// whether it is about the run (runfail.go).
+	probe prober
 }
 
 // New returns an engine copying with dst (the destination's client) and
@@ -259,13 +262,15 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 					if r.Outcome == Failed {
 						// A failure of the run itself is not the object's:
 						// it is neither reported nor recorded against it
-						// (only its upload's state is).
-						if re := AsRunError(fmt.Sprintf("copy to s3://%s/%s", o.Dest.Bucket, t.destKey), r.Err); re != nil {
-							if r.upload != nil {
-								results <- &Result{Entry: r.Entry, upload: r.upload}
-							}
+						// (only its upload's state is; runfail.go).
+						var re *RunError
+						if r, re = e.judge(runCtx, t, r); r != nil {
+							results <- r
+						}
+						if re != nil {
 							return re
 						}
+						continue
 					}
 					results <- r
 				}

@@ -247,7 +247,7 @@ var errUnrecorded = errors.New("the upload could not be recorded in the checkpoi
 func (e *Engine) startUpload(ctx context.Context, t task, in *s3.CreateMultipartUploadInput, partSize int64,
 	results chan<- *Result) (checkpoint.Upload, error) {
 	src := t.entry.Source
-	out, err := e.api.CreateMultipartUpload(ctx, in)
+	out, err := e.createUpload(ctx, t, in) // and aborts the uploads of its lost answers (lost.go)
 	if err != nil {
 		return checkpoint.Upload{}, err
 	}
@@ -422,6 +422,9 @@ func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, par
 		Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID), MultipartUpload: &types.CompletedMultipartUpload{Parts: list},
 		// S3 refuses to complete parts that do not add up to the source's size.
 		MpuObjectSize: aws.Int64(up.Size), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	if err != nil && ErrorCode(err) == "NoSuchUpload" && e.completedAlready(ctx, t, up.Size, list) {
+		return nil // completed by an attempt whose answer was lost (lost.go)
+	}
 	return err
 }
 

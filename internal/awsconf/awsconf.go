@@ -69,6 +69,9 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = markedCredentials{cfg.Credentials}
+	}
 	if endpoint == "" && os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
 		// The S3-specific variable wins over the global one, as in the SDK;
 		// reading it here is what turns on path-style addressing for it.
