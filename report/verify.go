@@ -110,15 +110,15 @@ type VerifyReport struct {
 	// start, or an inventory's snapshot time, less --min-age).
 	Cutoff time.Time `json:"cutoff"`
 	*Tally
-	Whole       bool   `json:"whole"`
-	Differences int64  `json:"differences"`
+	Whole       bool  `json:"whole"`
+	Differences int64 `json:"differences"`
 	// Examples are the first differences by key (all of them: --diff).
-	Examples []Example `json:"first_differences"`
-	Fix         *Fixed `json:"fix,omitempty"`
-	Resumed     bool   `json:"resumed"`
-	Interrupted bool   `json:"interrupted"`
-	Error       string `json:"error,omitempty"`
-	ExitCode    int    `json:"exit_code"`
+	Examples    []Example `json:"first_differences"`
+	Fix         *Fixed    `json:"fix,omitempty"`
+	Resumed     bool      `json:"resumed"`
+	Interrupted bool      `json:"interrupted"`
+	Error       string    `json:"error,omitempty"`
+	ExitCode    int       `json:"exit_code"`
 }
 
 // Example is one difference the summary names.
