@@ -103,10 +103,6 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := checkpointPath(c)
-	if err != nil {
-		return nil, err
-	}
 	s := &run.Spec{
 		From: from, To: to,
 		Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
@@ -116,13 +112,21 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 			Shard: c.String("shard"), ReplicationStatus: c.String("replication-status"), AllVersions: c.Bool("all-versions"),
 			Manifest: c.String("manifest"), CompletionReport: c.String("completion-report"), RetryFailed: c.Bool("retry-failed"),
 		},
-		Checkpoint: cp, Reset: c.Bool("reset"),
+		Checkpoint: c.String("checkpoint"), Reset: c.Bool("reset"),
 		Output:   report.Options{JSON: c.Bool("json"), Report: c.String("report"), Failures: c.String("failures"), Archived: c.String("archived")},
 		Progress: !c.Bool("no-progress"),
 	}
 	s.AWS, s.SrcSide, s.DstSide = awsOptions(c)
 	if debugOn(c) {
 		s.AWS.DebugLog, s.Output.Debug = c.App.ErrWriter, true
+	}
+	// The options first, then how the checkpoint flags go together: a
+	// run with several mistakes names the same one it always did.
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Checkpoint, err = checkpointPath(c); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package main
 import "testing"
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{"5GiB": 5 << 30, "256MiB": 256 << 20, "5 MiB": 5 << 20, "1048576": 1 << 20, "10MB": 10e6, "2t": 2 << 40} {
 		if got, err := parseSize(in); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
