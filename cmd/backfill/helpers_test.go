@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,27 +22,43 @@ import (
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
 
-// binary is the backfill binary built once by TestMain.
-var binary string
+// binary is the backfill binary the end-to-end tests run, built on first
+// use: a unit test or a fuzz target of this package, run alone, builds
+// nothing.
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// backfillBinary builds the binary once per test process and returns its
+// path.
+func backfillBinary(t testing.TB) string {
+	t.Helper()
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "backfill-e2e-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		path := filepath.Join(dir, "backfill")
+		args := []string{"build", "-o", path}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("build backfill: %v\n%s", err, out)
+			return
+		}
+		binary.path = path
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "backfill-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "backfill")
-	args := []string{"build", "-o", binary}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, ".")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build backfill:", err)
-		os.Exit(1)
-	}
-	defer os.RemoveAll(dir)
 	s3test.Main(m)
 }
 
@@ -88,7 +105,7 @@ func (e *env) run(args ...string) result {
 func (e *env) command(args ...string) *exec.Cmd {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	e.t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, backfillBinary(e.t), args...)
 	cmd.Env = append(e.srv.Env(e.proxy.URL()), "AWS_REGION=us-east-1")
 	cmd.Dir = e.dir
 	return cmd
