@@ -6,6 +6,7 @@ import (
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/internal/units"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/report"
 	"github.com/backfill-dev/backfill/run"
@@ -149,11 +150,11 @@ func locations(c *cli.Context) (from, to s3url.URL, err error) {
 
 // engineOptions reads the copy options.
 func engineOptions(c *cli.Context) (engine.Options, error) {
-	threshold, err := parseSize(c.String("multipart-threshold"))
+	threshold, err := units.ParseSize(c.String("multipart-threshold"))
 	if err != nil {
 		return engine.Options{}, run.Usagef("--multipart-threshold: %w", err)
 	}
-	partSize, err := parseSize(c.String("part-size"))
+	partSize, err := units.ParseSize(c.String("part-size"))
 	if err != nil {
 		return engine.Options{}, run.Usagef("--part-size: %w", err)
 	}
