@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
@@ -36,12 +37,28 @@ func TestBatchopsLargeObjectsLocally(t *testing.T) {
 	}
 	syscall.Setxattr(path, "user.content-type", []byte("video/quicktime"), 0)
 
-	r := b.bo(b.submitArgs("--yes", "--large-locally")...)
-	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "3 objects") || !strings.Contains(r.stdout, "over 5 GiB    1 object") {
-		t.Errorf("submit:\n%s", r.stdout)
+	// The first submit's CreateJob answer is lost (the job is made): it
+	// stops there, before the local copy. The same command run again
+	// finds the job and copies the object over 5 GiB it listed.
+	d, url := newDropCreate(t, b.emu.URL())
+	d.drop.Store(true)
+	environ := b.srv.Env(url)
+	args := append([]string{"batchops"}, b.submitArgs("--large-locally", "--max-attempts", "2")...)
+	r := b.runWith(environ, args...)
+	if r.code != 1 || !strings.Contains(r.stdout, "3 objects") || !strings.Contains(r.stdout, "over 5 GiB    1 object") {
+		t.Errorf("first submit: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	if _, ok := b.listing(b.dst, "")["shows/feature.mov"]; ok || len(b.jobs()) != 1 {
+		t.Fatalf("the first submit copied the large object, or made %d jobs", len(b.jobs()))
+	}
+	d.drop.Store(false)
+	r = b.runWith(environ, args...)
+	mustCode(t, r, 0)
 	id := jobID(t, r)
+	if !strings.Contains(r.stdout, "nothing new was submitted") || !strings.Contains(r.stdout, "Copying the 1 object over 5 GiB") {
+		t.Errorf("second submit:\n%s", r.stdout)
+	}
+	mustCode(t, b.bo(b.acct("confirm", id)...), 0)
 	if n := b.describe(id).ProgressSummary; n != nil && aws.ToInt64(n.TotalNumberOfTasks) > 3 {
 		t.Errorf("the job has %d tasks", aws.ToInt64(n.TotalNumberOfTasks))
 	}
@@ -54,6 +71,13 @@ func TestBatchopsLargeObjectsLocally(t *testing.T) {
 	large, err := os.ReadFile(filepath.Join(b.dir, "backfill-large-objects.csv"))
 	if err != nil || string(large) != b.src+",shows/feature.mov\n" {
 		t.Errorf("large manifest %q %v", large, err)
+	}
+	// A third run has nothing left to do: the state file says the copy
+	// finished.
+	r = b.runWith(environ, args...)
+	mustCode(t, r, 0)
+	if strings.Contains(r.stdout, "Copying the") || len(b.jobs()) != 1 {
+		t.Errorf("third submit:\n%s", r.stdout)
 	}
 }
 
@@ -106,7 +130,7 @@ func TestBatchopsPolicyAndRole(t *testing.T) {
 	raw, _ := json.Marshal(lines[0])
 	doc := string(raw)
 	for _, want := range []string{"batchoperations.s3.amazonaws.com", "arn:aws:s3:::" + b.src + "/shows/*", "arn:aws:s3:::" + b.dst + "/shows/*",
-		"arn:aws:s3:::" + b.rep + "/reports/*", "arn:aws:s3:::" + b.rep + "/reports/manifests/*", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:123456789012:key/abcd"} {
+		"arn:aws:s3:::" + b.rep + "/reports/job-*", "arn:aws:s3:::" + b.rep + "/reports/manifests/*", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:123456789012:key/abcd"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("policy lacks %q: %s", want, doc)
 		}
@@ -139,6 +163,48 @@ func TestBatchopsPolicyAndRole(t *testing.T) {
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stdout, "updated") || !rolePolicy(t, moto, name, "s3:PutObjectAcl") {
 		t.Errorf("--update:\n%s", r.stdout)
+	}
+
+	// A policy attached to the role since (say AdministratorAccess) makes
+	// it more than least privilege: refused, named; --update detaches it.
+	cfg, err := moto.Config(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := iam.NewFromConfig(cfg)
+	pol, err := api.CreatePolicy(t.Context(), &iam.CreatePolicyInput{PolicyName: aws.String(name + "-admin"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.AttachRolePolicy(t.Context(), &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.runWith(moto.Env(), changed...)
+	if r.code != 1 || !strings.Contains(r.stderr, aws.ToString(pol.Policy.Arn)) || !strings.Contains(r.stderr, "--update") {
+		t.Errorf("a role with an attached policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = b.runWith(moto.Env(), append(changed, "--update")...)
+	mustCode(t, r, 0)
+	att, err := api.ListAttachedRolePolicies(t.Context(), &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+	if err != nil || len(att.AttachedPolicies) != 0 {
+		t.Errorf("--update left %v attached (%v)", att, err)
+	}
+
+	// A role backfill created whose PutRolePolicy never happened (the run
+	// stopped) is finished without --update.
+	half := name + "-half"
+	trust, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
+		"Principal": map[string]string{"Service": "batchoperations.s3.amazonaws.com"}, "Action": []string{"sts:AssumeRole"}}}})
+	_, err = api.CreateRole(t.Context(), &iam.CreateRoleInput{RoleName: aws.String(half), AssumeRolePolicyDocument: aws.String(string(trust)),
+		Tags: []iamtypes.Tag{{Key: aws.String("created-by"), Value: aws.String("backfill-batchops")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = b.runWith(moto.Env(), append(args, "--create-role", half)...)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "finished") || !rolePolicy(t, moto, half, "kms:GenerateDataKey") {
+		t.Errorf("a half-made role:\n%s", r.stdout)
 	}
 }
 
