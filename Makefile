@@ -120,10 +120,12 @@ fuzz:
 	rm -rf $$logs; printf "\n$$summary"; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashers in$$failed (see testdata/fuzz/)"; exit 1; fi
 
-# One real object over 5 GiB copied with the default settings (writes 5 GiB;
-# about 2.5 minutes on 2 cores). Not part of `make test`.
+# Real objects over 5 GiB: one copied with the default settings, one that a
+# batchops submit leaves out of its copy job and copies locally
+# (--large-locally). Each writes 5 GiB; together about 4 minutes on 2 cores.
+# Not part of `make test`.
 test-large: tool-versitygw
-	$(GO) test -race -count=1 -timeout 30m -tags large -run TestObjectOver5GiB -v ./cmd/backfill
+	$(GO) test -race -count=1 -timeout 30m -tags large -run 'TestObjectOver5GiB|TestBatchopsLargeObjectsLocally' -v ./cmd/backfill
 
 demo: build tool-versitygw
 	$(GO) run ./internal/demo

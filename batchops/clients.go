@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -43,11 +45,14 @@ type control struct {
 }
 
 // connectControl makes the S3 Control client and finds the account. With
-// a custom endpoint the host is kept as given: the SDK would put the
-// account id in front of it ("123456789012.127.0.0.1"), which a loopback
-// or private endpoint cannot take; the account travels in the
-// x-amz-account-id header either way. The HTTP client is awsconf's
-// buildable one, so AWS_CA_BUNDLE works set or unset.
+// a custom endpoint whose host is an IP address or localhost, the host is
+// kept as given: the SDK would put the account id in front of it
+// ("123456789012.127.0.0.1"), which such a host cannot take. A custom
+// endpoint with a DNS name (a PrivateLink or FIPS endpoint,
+// ACCOUNT.s3-control.vpce-...) gets the prefix, as the SDK's rules say.
+// The account travels in the x-amz-account-id header either way. The
+// HTTP client is awsconf's buildable one, so AWS_CA_BUNDLE works set or
+// unset.
 func connectControl(ctx context.Context, a Account) (*control, error) {
 	cfg, err := awsconf.LoadConfig(ctx, a.Profile, a.Region, a.MaxAttempts, 4, a.DebugLog)
 	if err != nil {
@@ -63,7 +68,9 @@ func connectControl(ctx context.Context, a Account) (*control, error) {
 		}
 		if o.BaseEndpoint != nil {
 			endpoint = *o.BaseEndpoint
-			o.EndpointResolverV2 = keepHost{s3control.NewDefaultEndpointResolverV2()}
+			if literalHost(endpoint) {
+				o.EndpointResolverV2 = keepHost{s3control.NewDefaultEndpointResolverV2()}
+			}
 		}
 	})
 	c := &control{api: client, account: a.ID, region: cfg.Region, endpoint: endpoint}
@@ -75,6 +82,13 @@ func connectControl(ctx context.Context, a Account) (*control, error) {
 	return c, nil
 }
 
+// printer is a printer whose suggested commands name c's region.
+func (c *control) printer(w io.Writer, asJSON bool) *printer {
+	p := newPrinter(w, asJSON)
+	p.region = c.region
+	return p
+}
+
 // keepHost resolves S3 Control endpoints without the account-id host
 // prefix (the RequiresAccountId rule parameter), for custom endpoints.
 type keepHost struct{ next s3control.EndpointResolverV2 }
@@ -82,6 +96,17 @@ type keepHost struct{ next s3control.EndpointResolverV2 }
 func (k keepHost) ResolveEndpoint(ctx context.Context, p s3control.EndpointParameters) (smithyendpoints.Endpoint, error) {
 	p.RequiresAccountId = aws.Bool(false)
 	return k.next.ResolveEndpoint(ctx, p)
+}
+
+// literalHost says an endpoint's host cannot take a name in front of it:
+// an IP address or localhost.
+func literalHost(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || net.ParseIP(h) != nil
 }
 
 // callerAccount asks STS whose credentials these are.
@@ -95,12 +120,6 @@ func callerAccount(ctx context.Context, api identityAPI) (string, error) {
 		return "", fmt.Errorf("STS GetCallerIdentity answered account %q, not 12 digits: give --account-id", id)
 	}
 	return id, nil
-}
-
-// connectS3 makes an S3 client in region (the job's: for reading its
-// report), with the shared AWS settings.
-func connectS3(ctx context.Context, o awsconf.Options, region string) (*awsconf.Client, error) {
-	return awsconf.New(ctx, o, awsconf.Side{Region: region}, "")
 }
 
 // connectIAM makes an IAM client (IAM is global; the SDK's chain gives

@@ -55,7 +55,7 @@ func TestReadCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Succeeded != 1 || c.Failed != 2 || c.ByCode["AccessDenied"] != 1 || c.ByCode["InternalError"] != 1 || c.Bucket != "src" ||
+	if c.RowsSucceeded != 1 || c.RowsFailed != 2 || c.ByCode["AccessDenied"] != 1 || c.ByCode["InternalError"] != 1 || c.Bucket != "src" ||
 		c.Examples["AccessDenied"][0] != "shows/take 1+final.mov: Access Denied" {
 		t.Errorf("completion %+v", c)
 	}

@@ -16,14 +16,21 @@
 //	                               operation, copy options, how the destination
 //	                               prefix maps (a copy job writes
 //	                               TargetKeyPrefix/SOURCE-KEY)
-//	connect                        both sides as run.Connect does; S3 Control
-//	                               in the destination's region for a copy,
-//	                               the source's for replication; the account
-//	                               from STS GetCallerIdentity unless given
+//	connect                        both sides as run.Connect does, then each
+//	                               bucket's region from S3 (HeadBucket's
+//	                               x-amz-bucket-region, a redirect's too): a
+//	                               side in another region is made again there
+//	                               (a region a flag gave is refused); S3
+//	                               Control in the destination bucket's region
+//	                               for a copy, the source bucket's for
+//	                               replication; the account from STS
+//	                               GetCallerIdentity unless given
 //	earlier submit of this command (the state file, by submitKey):
-//	  its job not ended           reported; nothing made (--yes confirms it)
+//	  its job not ended           reported; nothing made (--yes confirms it);
+//	                               its objects over 5 GiB copied if not yet
 //	  no answer recorded          ListJobs for the token in its description,
 //	                               else the recorded request sent again as it was
+//	  --dry-run                   only reported: nothing sent or confirmed
 //	preflight                      report and manifest buckets exist; replicate:
 //	                               a replication rule covers the prefix and goes
 //	                               to --to's bucket, versioning read
@@ -33,13 +40,21 @@
 //	                               report (retry); every object it would copy
 //	                               is a row, those over 5 GiB a list apart
 //	finalize, check, upload        rows bucket,key[,version], keys encoded with
-//	                               %20/%2B, versions filled by HEAD when needed
+//	                               %20/%2B, versions filled when needed
 //	                               (replication on a versioned bucket, or mixed
-//	                               rows; a null version is "null"); read back as
-//	                               Batch Operations will before CreateJob; put
-//	                               with SSE-S3, its ETag taken for the job
-//	record, CreateJob, record id   the state file (0600) first, then the job
-//	large objects                  --large-locally: run.Run copies them now
+//	                               rows; a null version is "null"): from a
+//	                               listing with ListObjectVersions merged with
+//	                               the rows sorted on disk, else a HEAD each;
+//	                               read back as Batch Operations will before
+//	                               CreateJob (each key decodes to itself with
+//	                               path and form rules); put with SSE-S3, its
+//	                               ETag taken for the job
+//	large objects listed           --large-manifest, its SHA-256 in the record
+//	record, CreateJob, record id   under the state file's lock: the file read
+//	                               again, the token looked for (ListJobs), the
+//	                               record (0600) first, then the job
+//	large objects copied           --large-locally: run.Run copies them now,
+//	                               resumable; the record says when done
 //
 // With --generate, no manifest is written: the job carries a
 // ManifestGenerator (prefix, created-before, sizes up to 5 GiB, storage
@@ -47,7 +62,7 @@
 // replication for replicate jobs). An --inventory whose every row the dry
 // run would copy (a CSV inventory of current versions, the whole bucket,
 // no filter, nothing skipped, nothing over 5 GiB) is named as the job's
-// manifest as it is, instead of a copy of it.
+// manifest as it is, instead of a copy of it (unless UploadManifest).
 //
 // # Idempotence
 //
@@ -61,26 +76,44 @@
 // the job's description, so ListJobs finds the job when the state file
 // did not get its id. The record is written before CreateJob; a CreateJob
 // S3 refused (4xx) drops it, one without an answer keeps it, so a retried
-// submit never makes a second job.
+// submit never makes a second job. CreateJob is sent holding the state
+// file's lock (flock on STATE.lock) after reading the file again, so of
+// two submits of one command at once the second takes the first's job;
+// and after ListJobs found no job carrying the token that ended (one
+// would be an earlier attempt's whose record is lost: the submit moves to
+// the next attempt rather than get that old job back from S3).
 //
 // # Watching
 //
-// Status and Wait read DescribeJob; their exit status is 0 for Complete
-// without a failed task (or a job still running, for Status), 3 for
-// Complete with failed tasks, 1 for Failed or Cancelled (and for a job S3
-// does not know: NotFoundException, or NoSuchJobException, which AWS's
-// troubleshooting guide names: UNCONFIRMED which one). Report reads the
-// completion report with package inventory's reader (both column orders);
-// Retry submits its failed tasks again through Submit with the completion
-// report as the source, or copies them with run.Run (--locally).
+// The job commands find a job's account, region and S3 Control endpoint
+// in the state file's record of it (JobRef.State), unless given. Status
+// and Wait read DescribeJob; their exit status is 0 for Complete without
+// a failed task (or a job still running, for Status), 3 for Complete with
+// failed tasks, 1 for Failed or Cancelled (and for a job S3 does not
+// know: NotFoundException, or NoSuchJobException, which AWS's
+// troubleshooting guide names: UNCONFIRMED which one). Wait tries again a
+// DescribeJob error that may pass (5xx, throttling, the network) and
+// exits ExitNotEnded (5) when it stops before the job ended (--timeout,
+// or its state unknown for unknownLimit). Confirm of a job confirmed
+// already does nothing. Report prints the job's task counts (DescribeJob)
+// and reads the completion report with package inventory's reader (both
+// column orders), streaming each results file through its MD5; its
+// --failures manifest is written once all is read, all rows with version
+// ids or none. Retry submits its failed tasks again through Submit with
+// the completion report as the source, with the AWS settings its record
+// keeps (flags win), or copies them with run.Run (--locally).
 //
 // # Policies
 //
 // PermissionPolicy grants only the source and destination prefixes, the
-// manifest and report locations and the KMS keys named; TrustPolicy lets
-// batchoperations.s3.amazonaws.com assume the role. Policy creates the
-// role with IAM when asked, and never changes an existing one unless
-// told (--update).
+// manifest location, the report's job folders, an S3 Inventory read as a
+// manifest (--inventory) and the KMS keys named; TrustPolicy lets
+// batchoperations.s3.amazonaws.com assume the role. Submit says what a
+// job needs beyond the defaults (versions, an inventory, ...) with the
+// policy command that grants it. Policy creates the role with IAM when
+// asked (tagged created-by=backfill-batchops), finishes one it created
+// half, and never changes an existing one with other policies (its own
+// two differing, other inline or attached ones) unless told (--update).
 //
 // # UNCONFIRMED, and what backfill does about it
 //

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -21,7 +23,10 @@ type fakeS3 struct {
 	objects   map[string][]byte // bucket/key -> body
 	versions  map[string]string // bucket/key -> version id ("" none)
 	failPart  int32             // UploadPart of this number fails
-	calls     []string
+	pageSize  int               // versions per ListObjectVersions page (0: 1,000)
+	// wrap, when set, wraps the body GetObject returns.
+	wrap  func(io.Reader) io.Reader
+	calls []string
 }
 
 func newFakeS3() *fakeS3 { return &fakeS3{objects: map[string][]byte{}, versions: map[string]string{}} }
@@ -57,7 +62,11 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 	if !ok {
 		return nil, notFound("NoSuchKey")
 	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b)), ETag: aws.String(`"etag"`)}, nil
+	var body io.Reader = bytes.NewReader(b)
+	if f.wrap != nil {
+		body = f.wrap(body)
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(body), ETag: aws.String(`"etag"`)}, nil
 }
 
 func (f *fakeS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
@@ -97,4 +106,36 @@ func (f *fakeS3) callList() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return strings.Join(f.calls, ",")
+}
+
+// ListObjectVersions lists the current versions of f's objects in key
+// order, pageSize a page (1,000 unless set), with one older version of
+// each object before it, as S3 lists them (newest first).
+func (f *fakeS3) ListObjectVersions(_ context.Context, in *s3.ListObjectVersionsInput, _ ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	f.call("ListObjectVersions")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var keys []string
+	for k := range f.objects {
+		b, key, _ := strings.Cut(k, "/")
+		if b == aws.ToString(in.Bucket) && strings.HasPrefix(key, aws.ToString(in.Prefix)) && key > aws.ToString(in.KeyMarker) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	size := f.pageSize
+	if size == 0 {
+		size = 1000
+	}
+	out := &s3.ListObjectVersionsOutput{}
+	for i, key := range keys {
+		if i == size/2 {
+			out.IsTruncated, out.NextKeyMarker, out.NextVersionIdMarker = aws.Bool(true), aws.String(keys[i-1]), aws.String("old")
+			break
+		}
+		out.Versions = append(out.Versions,
+			s3types.ObjectVersion{Key: aws.String(key), VersionId: aws.String(f.versions[aws.ToString(in.Bucket)+"/"+key]), IsLatest: aws.Bool(true)},
+			s3types.ObjectVersion{Key: aws.String(key), VersionId: aws.String("old"), IsLatest: aws.Bool(false)})
+	}
+	return out, nil
 }

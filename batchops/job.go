@@ -1,6 +1,7 @@
 package batchops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,37 @@ type JobRef struct {
 	Account Account
 	ID      string
 	JSON    bool
+	// State, when set, is the state file of submits: a job recorded there
+	// is looked for in the account, region and S3 Control endpoint of its
+	// record, unless Account names them.
+	State string
+}
+
+// record is the state file's record of the job, or nil (no state file,
+// or the job was not submitted with it).
+func (ref JobRef) record() (*Record, error) {
+	if ref.State == "" {
+		return nil, nil
+	}
+	st, err := loadState(ref.State)
+	if err != nil {
+		return nil, err
+	}
+	return st.byJob(ref.ID), nil
+}
+
+// located is ref with what Account leaves unset taken from rec: the
+// account, the region, the S3 Control endpoint and profile.
+func (ref JobRef) located(rec *Record) JobRef {
+	if rec == nil {
+		return ref
+	}
+	a := &ref.Account
+	a.ID = cmp.Or(a.ID, rec.Account)
+	a.Region = cmp.Or(a.Region, rec.Region)
+	a.Endpoint = cmp.Or(a.Endpoint, rec.Endpoint)
+	a.Profile = cmp.Or(a.Profile, rec.AWS.Profile)
+	return ref
 }
 
 // confirmWait bounds how long confirm waits for a job still being
@@ -30,12 +62,19 @@ var (
 	confirmPoll = 2 * time.Second
 )
 
-// connectJob connects to the job's account and region and checks the id.
-func connectJob(ctx context.Context, ref JobRef) (*control, error) {
+// connectJob connects to the job's account and region (those of the
+// state file's record of the job, unless given) and checks the id. It
+// returns the record too (nil when the state file has none).
+func connectJob(ctx context.Context, ref JobRef) (*control, *Record, error) {
 	if strings.TrimSpace(ref.ID) == "" {
-		return nil, run.Usagef("a job id is needed: backfill batchops COMMAND JOB-ID (`backfill batchops list` shows them)")
+		return nil, nil, run.Usagef("a job id is needed: backfill batchops COMMAND JOB-ID (`backfill batchops list` shows them)")
 	}
-	return connectControl(ctx, ref.Account)
+	rec, err := ref.record()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := dialControl(ctx, ref.located(rec).Account)
+	return c, rec, err
 }
 
 // describe is DescribeJob; a job S3 does not know is an error naming it,
@@ -108,15 +147,21 @@ func confirmJob(ctx context.Context, c *control, id string, out *printer) error 
 			if err != nil {
 				return fmt.Errorf("confirm job %s: %w", id, err)
 			}
-			out.note("Job %s confirmed: it runs now (`backfill batchops wait %s` follows it).", id, id)
+			out.note("Job %s confirmed: it runs now (`%s` follows it).", id, out.cmd("wait", id))
 			return nil
 		case types.JobStatusNew, types.JobStatusPreparing:
 			if !said {
 				out.note("Job %s is %s: waiting for S3 to prepare it before confirming.", id, d.Status)
 				said = true
 			}
-		default:
+		case types.JobStatusFailed, types.JobStatusCancelled, types.JobStatusFailing, types.JobStatusCancelling:
 			return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("job %s is %s, not waiting for a confirmation (Suspended): nothing to confirm", id, d.Status)}
+		default:
+			// Ready, Active, Pausing, Paused, Completing, Complete: it was
+			// confirmed (or needed no confirmation); confirming again is a
+			// no-op, as a retried confirm must be.
+			out.note("Job %s is %s: it was confirmed already (or needed no confirmation); nothing to do.", id, d.Status)
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("job %s is still %s after %s: confirm it later", id, d.Status, confirmWait)
@@ -159,9 +204,9 @@ func findByTag(ctx context.Context, c *control, tag string) (id, status string, 
 // Confirm confirms a job waiting for it (Suspended), waiting first while S3
 // prepares it.
 func Confirm(ctx context.Context, ref JobRef, env Env) error {
-	c, err := connectJob(ctx, ref)
+	c, _, err := connectJob(ctx, ref)
 	if err != nil {
 		return err
 	}
-	return confirmJob(ctx, c, ref.ID, newPrinter(env.Stdout, ref.JSON))
+	return confirmJob(ctx, c, ref.ID, c.printer(env.Stdout, ref.JSON))
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/backfill-dev/backfill/internal/s3err"
+	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/report"
 )
@@ -56,6 +57,7 @@ type manifest struct {
 	versions bool
 	digest   string
 	gone     int64 // rows dropped because the object was deleted since
+	lookups  int64 // ListObjectVersions requests made for the versions
 }
 
 // versionAPI finds an object's current version.
@@ -63,11 +65,21 @@ type versionAPI interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
+// filler gives manifest rows their version ids: a HEAD of each object
+// without one (head), or a listing of the prefix's versions (list, see
+// fillByListing). Nil: the rows are written as they are.
+type filler struct {
+	head           versionAPI
+	list           versionListAPI
+	bucket, prefix string
+	concurrency    int
+}
+
 // finalize writes the job's manifest from the collected rows: as they
-// are, or, when fill is set, with every row's version id (a HEAD of each
-// object without one, concurrency at a time; a versioned bucket's null
-// version is "null"). Objects deleted since they were listed are dropped.
-func finalize(ctx context.Context, rows string, api versionAPI, fill bool, concurrency int) (*manifest, error) {
+// are, or, with a filler, with every row's version id (a versioned
+// bucket's null version is "null"). Objects deleted since they were
+// listed are dropped.
+func finalize(ctx context.Context, rows string, fill *filler) (*manifest, error) {
 	out, err := os.CreateTemp("", "backfill-batchops-manifest-*.csv")
 	if err != nil {
 		return nil, err
@@ -77,20 +89,23 @@ func finalize(ctx context.Context, rows string, api versionAPI, fill bool, concu
 	if err != nil {
 		return nil, err
 	}
-	m := &manifest{path: out.Name(), versions: fill}
+	m := &manifest{path: out.Name(), versions: fill != nil}
 	var d keyDigest
 	write := func(bucket, key, version string) error {
 		d.add(bucket, key, version)
 		m.rows++
 		return mf.Write(bucket, key, version)
 	}
-	if fill {
-		err = fillVersions(ctx, rows, api, concurrency, write, &m.gone)
-	} else {
+	switch {
+	case fill == nil:
 		err = eachRow(rows, func(bucket, key, version string) error {
 			m.versions = version != ""
 			return write(bucket, key, version)
 		})
+	case fill.list != nil:
+		m.lookups, err = fillByListing(ctx, rows, fill.list, fill.bucket, fill.prefix, write, &m.gone)
+	default:
+		err = fillVersions(ctx, rows, fill.head, fill.concurrency, write, &m.gone)
 	}
 	if cerr := mf.Close(); err == nil {
 		err = cerr
@@ -195,10 +210,13 @@ func versionWorker(ctx context.Context, api versionAPI, in <-chan row, out chan<
 
 // checkManifest reads a manifest as Batch Operations will, before the job
 // is created (AWS reports a bad manifest only later, as a failed job):
-// no header row, every key URL-encoded so it decodes to itself, one
-// bucket, every row with a version id or none. want is the row count it
-// must have.
+// no header row, one bucket, every row with a version id or none, and
+// every key written so that it decodes to itself whichever way S3
+// decodes it (checkEncoding). want is the row count it must have.
 func checkManifest(m *manifest, bucket, prefix string, want int64) error {
+	if err := checkEncoding(m.path); err != nil {
+		return fmt.Errorf("check of the manifest before the job: %w", err)
+	}
 	f, err := os.Open(m.path)
 	if err != nil {
 		return err
@@ -224,4 +242,42 @@ func checkManifest(m *manifest, bucket, prefix string, want int64) error {
 		return fmt.Errorf("check of the manifest before the job: %d rows read back, %d written", n, want)
 	}
 	return nil
+}
+
+// checkEncoding reads each row's key as it is in the file: it must decode
+// to the same key with path rules (where '+' is a plus) and with form
+// rules (where '+' is a space), since which of the two S3 uses is
+// UNCONFIRMED, and encoding that key again must give it back as written
+// (one encoding per key, s3url.EscapeKey's).
+func checkEncoding(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(rec) < 2 {
+			return fmt.Errorf("line %d: %d columns", line, len(rec))
+		}
+		raw := rec[1]
+		p, err1 := url.PathUnescape(raw)
+		q, err2 := url.QueryUnescape(raw)
+		switch {
+		case err1 != nil || err2 != nil:
+			return fmt.Errorf("line %d: key %q does not URL-decode", line, raw)
+		case p != q:
+			return fmt.Errorf("line %d: key %q decodes to %q with path rules but %q with form rules", line, raw, p, q)
+		case s3url.EscapeKey(p) != raw:
+			return fmt.Errorf("line %d: key %q is not encoded as %q", line, raw, s3url.EscapeKey(p))
+		}
+	}
 }

@@ -61,7 +61,7 @@ func TestCollectFinalizeCheck(t *testing.T) {
 	if class, several := c.storageClass(); class != "STANDARD_IA" || several != nil {
 		t.Errorf("class %q %v", class, several)
 	}
-	m, err := finalize(context.Background(), c.f.Name(), nil, false, 4)
+	m, err := finalize(context.Background(), c.f.Name(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestFillVersions(t *testing.T) {
 	if !c.mixedVersions() {
 		t.Fatal("mixed rows not seen")
 	}
-	m, err := finalize(context.Background(), c.f.Name(), f, true, 2)
+	m, err := finalize(context.Background(), c.f.Name(), &filler{head: f, concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

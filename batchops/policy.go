@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/run"
@@ -20,6 +21,10 @@ type PolicySpec struct {
 	Generate bool
 	// Versions: the manifests name version ids.
 	Versions bool
+	// Inventory, when set, is an S3 Inventory a job reads as its manifest
+	// (submit names a CSV inventory's manifest.json when it needs no
+	// filtering): its delivery must be readable.
+	Inventory s3url.URL
 	// ACL: the copies get a canned ACL (--acl).
 	ACL bool
 	// DestKMSKey encrypts the copies (--sse-kms-key-id, as an ARN);
@@ -91,6 +96,17 @@ func TrustPolicy() Document {
 
 func objects(u s3url.URL) string { return "arn:aws:s3:::" + u.Bucket + "/" + u.Prefix + "*" }
 
+// reports is where a job writes its completion report: PREFIX/job-ID/...
+// (S3-FACTS 1.5); not the manifests kept beside it (REPORT-TO/manifests/
+// by default), which the job must not overwrite.
+func reports(u s3url.URL) string {
+	p := u.Prefix
+	if p != "" && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return "arn:aws:s3:::" + u.Bucket + "/" + p + "job-*"
+}
+
 // PermissionPolicy is the least the job role needs (S3-FACTS 2.1, 2.2):
 // only the source and destination prefixes, the manifest and report
 // locations and the KMS keys named. Notes say what is UNCONFIRMED.
@@ -116,7 +132,11 @@ func PermissionPolicy(s *PolicySpec) (Document, []string) {
 	}
 	st = append(st,
 		Statement{Sid: "ReadManifest", Effect: "Allow", Action: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resource: []string{objects(s.ManifestTo)}},
-		Statement{Sid: "WriteReport", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{objects(s.ReportTo)}})
+		Statement{Sid: "WriteReport", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{reports(s.ReportTo)}})
+	if s.Inventory.Bucket != "" {
+		st = append(st, Statement{Sid: "ReadInventory", Effect: "Allow", Action: []string{"s3:GetObject", "s3:GetObjectVersion"},
+			Resource: []string{inventoryObjects(s.Inventory)}})
+	}
 	if s.DestKMSKey != "" {
 		st = append(st, Statement{Sid: "EncryptCopies", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Encrypt"}, Resource: []string{s.DestKMSKey}})
 	}
@@ -135,10 +155,12 @@ func copyStatements(s *PolicySpec) []Statement {
 	if s.Versions {
 		read = append(read, "s3:GetObjectVersion", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
 	}
+	// s3:ListBucket on the whole bucket, without an s3:prefix condition:
+	// S3 checks it on a GET of a key that does not exist (404 NoSuchKey
+	// with it, 403 AccessDenied without), where no prefix is in the
+	// request, so a condition on the prefix would turn every missing
+	// object into an access denial.
 	list := Statement{Sid: "ListSource", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{"arn:aws:s3:::" + s.From.Bucket}}
-	if s.From.Prefix != "" {
-		list.Condition = map[string]map[string]any{"StringLike": {"s3:prefix": []string{s.From.Prefix + "*"}}}
-	}
 	return []Statement{
 		{Sid: "WriteCopies", Effect: "Allow", Action: write, Resource: []string{objects(s.To)}},
 		{Sid: "ReadSources", Effect: "Allow", Action: read, Resource: []string{objects(s.From)}},
@@ -151,5 +173,6 @@ func copyStatements(s *PolicySpec) []Statement {
 var errRoleDiffers = errors.New("the role exists with other policies")
 
 func roleDiffers(name string, what []string) error {
-	return fmt.Errorf("%w: role %s has a different %v than backfill would give it; backfill changes an existing role only with --update (nothing was changed)", errRoleDiffers, name, what)
+	return fmt.Errorf("%w: role %s has %s, not only what backfill would give it; backfill changes an existing role only with --update, which replaces its trust policy and %s and removes its other inline and attached policies (nothing was changed)",
+		errRoleDiffers, name, strings.Join(what, "; "), RolePolicyName)
 }

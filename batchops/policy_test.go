@@ -3,7 +3,9 @@ package batchops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,8 +55,15 @@ func TestPermissionPolicyIsLeast(t *testing.T) {
 			t.Errorf("copy policy has %s: %s", bad, b)
 		}
 	}
-	if !strings.Contains(string(b), `"s3:prefix":["shows/*"]`) || len(notes) != 0 {
+	// ListBucket without an s3:prefix condition: S3 checks it on a GET of
+	// a missing key, where no prefix is in the request (404, not 403).
+	if strings.Contains(string(b), "s3:prefix") || len(notes) != 0 {
 		t.Errorf("list condition or notes: %s %v", b, notes)
+	}
+	// The report grant covers the job's report folders, not the manifests
+	// kept beside them (REPORT-TO/manifests/).
+	if w := r["s3:PutObject"]; len(w) != 2 || w[1] != "arn:aws:s3:::rep/reports/job-*" {
+		t.Errorf("PutObject on %v", w)
 	}
 	s.ACL, s.Versions, s.DestKMSKey, s.SourceKMSKeys, s.Generate = true, true, "arn:aws:kms:us-east-1:123456789012:key/d", []string{"arn:aws:kms:us-east-1:123456789012:key/s"}, true
 	d, notes = PermissionPolicy(s)
@@ -97,7 +106,51 @@ func TestPolicySpecValidate(t *testing.T) {
 // IAM returns them.
 type fakeIAM struct {
 	roles, policies map[string]string
+	tags            map[string][]iamtypes.Tag
+	attached        map[string][]string // role -> managed policy ARNs
 	calls           []string
+}
+
+func newFakeIAM() *fakeIAM {
+	return &fakeIAM{roles: map[string]string{}, policies: map[string]string{}, tags: map[string][]iamtypes.Tag{}, attached: map[string][]string{}}
+}
+
+func (f *fakeIAM) ListRoleTags(_ context.Context, in *iam.ListRoleTagsInput, _ ...func(*iam.Options)) (*iam.ListRoleTagsOutput, error) {
+	f.calls = append(f.calls, "ListRoleTags")
+	return &iam.ListRoleTagsOutput{Tags: f.tags[*in.RoleName]}, nil
+}
+
+func (f *fakeIAM) ListRolePolicies(_ context.Context, in *iam.ListRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error) {
+	f.calls = append(f.calls, "ListRolePolicies")
+	var names []string
+	for k := range f.policies {
+		if role, name, _ := strings.Cut(k, "/"); role == *in.RoleName {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return &iam.ListRolePoliciesOutput{PolicyNames: names}, nil
+}
+
+func (f *fakeIAM) ListAttachedRolePolicies(_ context.Context, in *iam.ListAttachedRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error) {
+	f.calls = append(f.calls, "ListAttachedRolePolicies")
+	var out []iamtypes.AttachedPolicy
+	for _, arn := range f.attached[*in.RoleName] {
+		out = append(out, iamtypes.AttachedPolicy{PolicyArn: aws.String(arn)})
+	}
+	return &iam.ListAttachedRolePoliciesOutput{AttachedPolicies: out}, nil
+}
+
+func (f *fakeIAM) DeleteRolePolicy(_ context.Context, in *iam.DeleteRolePolicyInput, _ ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error) {
+	f.calls = append(f.calls, "DeleteRolePolicy "+*in.PolicyName)
+	delete(f.policies, *in.RoleName+"/"+*in.PolicyName)
+	return &iam.DeleteRolePolicyOutput{}, nil
+}
+
+func (f *fakeIAM) DetachRolePolicy(_ context.Context, in *iam.DetachRolePolicyInput, _ ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error) {
+	f.calls = append(f.calls, "DetachRolePolicy "+*in.PolicyArn)
+	f.attached[*in.RoleName] = slices.DeleteFunc(f.attached[*in.RoleName], func(a string) bool { return a == *in.PolicyArn })
+	return &iam.DetachRolePolicyOutput{}, nil
 }
 
 func (f *fakeIAM) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
@@ -112,6 +165,7 @@ func (f *fakeIAM) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*ia
 func (f *fakeIAM) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
 	f.calls = append(f.calls, "CreateRole")
 	f.roles[*in.RoleName] = *in.AssumeRolePolicyDocument
+	f.tags[*in.RoleName] = in.Tags
 	return &iam.CreateRoleOutput{Role: &iamtypes.Role{Arn: aws.String("arn:aws:iam::123456789012:role/" + *in.RoleName)}}, nil
 }
 
@@ -137,15 +191,19 @@ func (f *fakeIAM) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssume
 }
 
 func TestEnsureRole(t *testing.T) {
-	f := &fakeIAM{roles: map[string]string{}, policies: map[string]string{}}
+	f := newFakeIAM()
 	ctx := context.Background()
 	perm, _ := PermissionPolicy(policySpec(t, Copy))
 	arn, did, err := ensureRole(ctx, f, "batch", TrustPolicy(), perm, false)
 	if err != nil || did != "created" || arn != "arn:aws:iam::123456789012:role/batch" || strings.Join(f.calls, ",") != "GetRole,CreateRole,PutRolePolicy" {
 		t.Fatalf("create: %s %s %v %v", arn, did, err, f.calls)
 	}
+	if tg := f.tags["batch"]; len(tg) != 1 || *tg[0].Key != "created-by" {
+		t.Errorf("the role is not tagged as backfill's: %v", tg)
+	}
 	f.calls = nil
-	if _, did, err = ensureRole(ctx, f, "batch", TrustPolicy(), perm, false); err != nil || !strings.HasPrefix(did, "unchanged") || strings.Join(f.calls, ",") != "GetRole,GetRolePolicy" {
+	if _, did, err = ensureRole(ctx, f, "batch", TrustPolicy(), perm, false); err != nil || !strings.HasPrefix(did, "unchanged") ||
+		strings.Join(f.calls, ",") != "GetRole,ListRoleTags,GetRolePolicy,ListRolePolicies,ListAttachedRolePolicies" {
 		t.Errorf("again: %s %v %v", did, err, f.calls)
 	}
 	s := policySpec(t, Copy)
@@ -153,12 +211,56 @@ func TestEnsureRole(t *testing.T) {
 	other, _ := PermissionPolicy(s)
 	f.calls = nil
 	if _, _, err = ensureRole(ctx, f, "batch", TrustPolicy(), other, false); err == nil || run.ExitCode(err) != exitcode.Failed || !strings.Contains(err.Error(), "--update") ||
-		strings.Join(f.calls, ",") != "GetRole,GetRolePolicy" {
+		slices.ContainsFunc(f.calls, func(c string) bool { return strings.HasPrefix(c, "Put") || strings.HasPrefix(c, "Update") }) {
 		t.Errorf("a change without --update: %v %v", err, f.calls)
 	}
 	f.calls = nil
 	if _, did, err = ensureRole(ctx, f, "batch", TrustPolicy(), other, true); err != nil || !strings.HasPrefix(did, "updated") || !strings.Contains(strings.Join(f.calls, ","), "PutRolePolicy") {
 		t.Errorf("--update: %s %v %v", did, err, f.calls)
+	}
+}
+
+// A role with more than backfill's policies (another inline policy, an
+// attached managed one such as AdministratorAccess) is not "unchanged":
+// it is refused, naming them, and --update removes them.
+func TestEnsureRoleExtraPolicies(t *testing.T) {
+	f := newFakeIAM()
+	ctx := context.Background()
+	perm, _ := PermissionPolicy(policySpec(t, Copy))
+	if _, _, err := ensureRole(ctx, f, "batch", TrustPolicy(), perm, false); err != nil {
+		t.Fatal(err)
+	}
+	admin := "arn:aws:iam::aws:policy/AdministratorAccess"
+	f.attached["batch"] = []string{admin}
+	f.policies["batch/extra"] = `{"Version":"2012-10-17","Statement":[]}`
+	_, _, err := ensureRole(ctx, f, "batch", TrustPolicy(), perm, false)
+	if err == nil || !strings.Contains(err.Error(), admin) || !strings.Contains(err.Error(), "extra") || !errors.Is(err, errRoleDiffers) {
+		t.Fatalf("a role with other policies: %v", err)
+	}
+	f.calls = nil
+	_, did, err := ensureRole(ctx, f, "batch", TrustPolicy(), perm, true)
+	calls := strings.Join(f.calls, ",")
+	if err != nil || !strings.HasPrefix(did, "updated") || !strings.Contains(calls, "DetachRolePolicy "+admin) || !strings.Contains(calls, "DeleteRolePolicy extra") ||
+		len(f.attached["batch"]) != 0 {
+		t.Errorf("--update: %s %v %s", did, err, calls)
+	}
+}
+
+// A role backfill created (tagged) whose PutRolePolicy never happened is
+// finished without --update; an untagged role without the policy is not.
+func TestEnsureRoleHalfMade(t *testing.T) {
+	f := newFakeIAM()
+	ctx := context.Background()
+	perm, _ := PermissionPolicy(policySpec(t, Copy))
+	trust, _ := json.Marshal(TrustPolicy())
+	f.roles["half"], f.tags["half"] = string(trust), []iamtypes.Tag{roleTag}
+	f.roles["theirs"] = string(trust)
+	_, did, err := ensureRole(ctx, f, "half", TrustPolicy(), perm, false)
+	if err != nil || !strings.HasPrefix(did, "finished") || f.policies["half/"+RolePolicyName] == "" {
+		t.Errorf("a half-made role of backfill's: %s %v", did, err)
+	}
+	if _, _, err := ensureRole(ctx, f, "theirs", TrustPolicy(), perm, false); err == nil || !strings.Contains(err.Error(), "no permission policy") {
+		t.Errorf("someone else's role: %v", err)
 	}
 }
 

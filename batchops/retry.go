@@ -1,6 +1,7 @@
 package batchops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
+	"github.com/backfill-dev/backfill/internal/awsconf"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/inventory"
@@ -21,20 +23,23 @@ type RetrySpec struct {
 	JobRef
 	Locally bool
 	// Submit is the template of the new job or local copy: its Run has the
-	// AWS settings, concurrency and outputs, and its other fields (state,
-	// --yes, large objects, prices) are used as they are. The job's own
-	// settings (operation, source, destination, role, report, copy
-	// options) come from the state file's record of the job, or else from
-	// S3's description of it.
+	// AWS settings given as flags, concurrency and outputs, and its other
+	// fields (state, --yes, large objects, prices) are used as they are.
+	// The job's own settings (operation, source, destination, role,
+	// report, copy options) and the AWS settings no flag gave (profiles,
+	// regions, endpoints of each side, S3 Control's account, region and
+	// endpoint) come from the state file's record of the job; the job's
+	// settings else from S3's description of it.
 	Submit SubmitSpec
 }
 
 // Retry reads the job's completion report and submits its failed tasks
 // again: through the same dry run as a submit (a task whose object is in
 // the replica by now is skipped, objects over 5 GiB are kept out), as a
-// new job with the old one's settings, or copied here with --locally.
+// new job with the old one's settings, in the old job's account and
+// region, or copied here with --locally.
 func Retry(ctx context.Context, s *RetrySpec, env Env) error {
-	c, err := connectJob(ctx, s.JobRef)
+	c, rec, err := connectJob(ctx, s.JobRef)
 	if err != nil {
 		return err
 	}
@@ -46,7 +51,16 @@ func Retry(ctx context.Context, s *RetrySpec, env Env) error {
 	if err != nil {
 		return err
 	}
-	api, err := connectS3(ctx, s.Submit.Run.AWS, c.region)
+	spec := s.Submit
+	if rec != nil {
+		recordedAWS(&spec.Run, rec.AWS)
+	}
+	jobSide := spec.Run.DstSide
+	if d.Operation != nil && d.Operation.S3ReplicateObject != nil {
+		jobSide = spec.Run.SrcSide
+	}
+	jobSide.Region = c.region
+	api, err := dialS3(ctx, spec.Run.AWS, jobSide)
 	if err != nil {
 		return err
 	}
@@ -54,22 +68,18 @@ func Retry(ctx context.Context, s *RetrySpec, env Env) error {
 	if err != nil {
 		return err
 	}
-	out := newPrinter(env.Stdout, s.JSON)
-	if comp.Failed == 0 {
-		out.note("Job %s has no failed task: nothing to retry.", s.ID)
+	out := c.printer(env.Stdout, s.JSON)
+	if comp.RowsFailed == 0 {
+		out.note("Job %s has no failed task in its report: nothing to retry.", s.ID)
 		return nil
 	}
-	st, err := loadState(s.Submit.State)
+	job, err := retryJob(ctx, d, comp.Bucket, rec, api)
 	if err != nil {
 		return err
 	}
-	job, err := retryJob(ctx, d, comp.Bucket, st.byJob(s.ID), api)
-	if err != nil {
-		return err
-	}
-	out.note("Retrying the %d failed tasks of job %s (%s)%s.", comp.Failed, s.ID, counts(comp.ByCode), map[bool]string{true: " on this machine"}[s.Locally])
-	spec := s.Submit
+	out.note("Retrying the %d failed tasks of job %s (%s)%s.", comp.RowsFailed, s.ID, counts(comp.ByCode), map[bool]string{true: " on this machine"}[s.Locally])
 	spec.Job, spec.Source = job, "retry of job "+s.ID
+	spec.Account = s.located(rec).Account
 	spec.Account.ID, spec.Account.Region = c.account, c.region
 	spec.Run.From, spec.Run.To = job.from(), job.to()
 	spec.Run.Source = inventory.Spec{CompletionReport: url}
@@ -77,6 +87,23 @@ func Retry(ctx context.Context, s *RetrySpec, env Env) error {
 		return retryLocally(ctx, &spec, env)
 	}
 	return Submit(ctx, &spec, env)
+}
+
+// recordedAWS fills the AWS settings no flag gave with those the submit
+// of the job used.
+func recordedAWS(r *run.Spec, a AWSSettings) {
+	r.AWS.Profile = cmp.Or(r.AWS.Profile, a.Profile)
+	r.AWS.Endpoint = cmp.Or(r.AWS.Endpoint, a.Endpoint)
+	for _, p := range []struct {
+		side *awsconf.Side
+		rec  SideSettings
+	}{{&r.SrcSide, a.Source}, {&r.DstSide, a.Dest}} {
+		p.side.Profile = cmp.Or(p.side.Profile, p.rec.Profile)
+		p.side.Endpoint = cmp.Or(p.side.Endpoint, p.rec.Endpoint)
+		if r.AWS.Region == "" {
+			p.side.Region = cmp.Or(p.side.Region, p.rec.Region)
+		}
+	}
 }
 
 // retryJob is the settings of the job to retry: the state file's record
@@ -144,5 +171,5 @@ func retryLocally(ctx context.Context, s *SubmitSpec, env Env) error {
 	if s.Job.Operation == Replicate {
 		newPrinter(env.Stdout, s.JSON).note("--locally copies a replicate job's failed objects with CopyObject: the copies get new version ids and no REPLICA status.")
 	}
-	return run.Run(ctx, &s.Run, run.Env{Stdout: env.Stdout, Stderr: env.Stderr, Control: env.Control})
+	return runLocal(ctx, &s.Run, run.Env{Stdout: env.Stdout, Stderr: env.Stderr, Control: env.Control})
 }

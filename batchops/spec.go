@@ -54,8 +54,11 @@ type CopyOptions struct {
 type Generator struct {
 	// CreatedBefore is always set (the submit time less --min-age unless
 	// given), so a generated job never takes objects written after it.
-	CreatedBefore time.Time  `json:"created_before"`
-	CreatedAfter  *time.Time `json:"created_after,omitempty"`
+	CreatedBefore time.Time `json:"created_before"`
+	// CreatedBeforeDefault says CreatedBefore was not given but defaulted
+	// (it then stays out of the submit's identity).
+	CreatedBeforeDefault bool       `json:"created_before_default,omitempty"`
+	CreatedAfter         *time.Time `json:"created_after,omitempty"`
 	// MinSize and MaxSize bound the object sizes, inclusive (0 = none);
 	// MaxSize is at most MaxCopySize.
 	MinSize int64 `json:"min_size,omitempty"`
@@ -106,9 +109,9 @@ func (j *JobSpec) validate() error {
 	if j.ReportTo == "" {
 		return errors.New("--report-to s3://BUCKET/PREFIX is required: where S3 writes the job's completion report")
 	}
-	for flag, v := range map[string]string{"--report-to": j.ReportTo, "--manifest-to": j.ManifestTo} {
-		if _, err := s3url.Parse(v); err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
+	for _, loc := range [][2]string{{"--report-to", j.ReportTo}, {"--manifest-to", j.ManifestTo}} { // in this order: --manifest-to defaults to a folder of --report-to
+		if _, err := s3url.Parse(loc[1]); err != nil {
+			return fmt.Errorf("%s: %w", loc[0], err)
 		}
 	}
 	if j.ReportScope != ScopeAll && j.ReportScope != ScopeFailed {
@@ -217,15 +220,22 @@ type SubmitSpec struct {
 	// Confirm (--yes) creates the job without ConfirmationRequired.
 	Confirm bool
 	// LargeLocally copies the objects over MaxCopySize with the local
-	// engine after the job is created; otherwise they are written to
-	// LargeManifest. LargeCheckpoint is that copy's checkpoint ("" none).
+	// engine after the job is created; either way they are listed in
+	// LargeManifest. LargeCheckpoint is that copy's checkpoint ("":
+	// backfill-large-TOKEN.db beside the state file).
 	LargeLocally    bool
 	LargeManifest   string
 	LargeCheckpoint string
 	// State is the local state file (0600) where submits are recorded.
 	State string
-	// DryRun prints the plan and creates nothing (no upload, no job).
+	// DryRun prints the plan and creates nothing (no upload, no job, no
+	// confirmation, no local copy): an earlier submit's job is only
+	// reported.
 	DryRun bool
+	// UploadManifest uploads backfill's own manifest even when an S3
+	// Inventory could be the job's manifest as it is (whose delivery the
+	// job's role must then be able to read).
+	UploadManifest bool
 	// JSON prints machine-readable output.
 	JSON bool
 	// Prices price the plan (cost.Default, or a --price-file over it).

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/backfill-dev/backfill/inventory"
 )
 
 // Record is one submit as the state file keeps it: enough to find its job
@@ -21,9 +23,10 @@ type Record struct {
 	// Key is the submit's identity: the job spec, the source and filters
 	// as given, the account, region and endpoint (submitKey).
 	Key string `json:"key"`
-	// Token is the CreateJob ClientRequestToken: Key, the digest of the
-	// manifest's rows and Attempt (jobToken).
+	// Token is the CreateJob ClientRequestToken: Key, Digest (of the
+	// manifest's rows, or the generator's time) and Attempt (jobToken).
 	Token   string `json:"token"`
+	Digest  string `json:"digest"`
 	Attempt int    `json:"attempt"`
 	// JobID is set once S3 answered CreateJob; "" means the request may or
 	// may not have created a job.
@@ -40,6 +43,31 @@ type Record struct {
 	Objects              int64     `json:"objects"`
 	Bytes                int64     `json:"bytes"`
 	Created              time.Time `json:"created"`
+	// AWS is how the submit reached the buckets and S3 Control: profile
+	// names, the buckets' regions, endpoints (never credentials). Retry
+	// and the job commands reach the job and its buckets with it.
+	AWS AWSSettings `json:"aws"`
+	// Large are the objects over MaxCopySize kept out of the job, and
+	// whether their local copy finished (nil: none).
+	Large *LargeRecord `json:"large,omitempty"`
+}
+
+// AWSSettings are the AWS settings of a submit, as the state file keeps
+// them: the shared profile and endpoint (the profile is also S3
+// Control's), and each side's own, with the region S3 said its bucket
+// is in.
+type AWSSettings struct {
+	Profile  string       `json:"profile,omitempty"`
+	Endpoint string       `json:"endpoint,omitempty"`
+	Source   SideSettings `json:"source"`
+	Dest     SideSettings `json:"dest"`
+}
+
+// SideSettings are one side's profile, region and endpoint.
+type SideSettings struct {
+	Profile  string `json:"profile,omitempty"`
+	Region   string `json:"region,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // ManifestRef is the manifest a job reads.
@@ -78,10 +106,30 @@ func loadState(path string) (*state, error) {
 	return st, nil
 }
 
+// reload reads the file again (another submit may have written it).
+func (st *state) reload() error {
+	fresh, err := loadState(st.path)
+	if err != nil {
+		return err
+	}
+	st.Version, st.Submits = fresh.Version, fresh.Submits
+	return nil
+}
+
 // last is the newest record of key, or nil.
 func (st *state) last(key string) *Record {
 	for i := len(st.Submits) - 1; i >= 0; i-- {
 		if st.Submits[i].Key == key {
+			return &st.Submits[i]
+		}
+	}
+	return nil
+}
+
+// byToken is the record of a token, or nil.
+func (st *state) byToken(token string) *Record {
+	for i := range st.Submits {
+		if st.Submits[i].Token == token {
 			return &st.Submits[i]
 		}
 	}
@@ -155,19 +203,30 @@ func (st *state) save() error {
 }
 
 // submitKey is the identity of a submit before anything is listed: the
-// job spec, what the source and filters were, and where the job goes.
-// The same command run again has the same key.
+// job spec, every setting that decides which objects go in (the source
+// as Validate normalized it, the filters, --include-archived, the bucket
+// owners, a --failed checkpoint), and where the job goes. The same
+// command run again has the same key. A generator's created-before is
+// left out only when it was defaulted (now less --min-age, which moves
+// with the clock); one given is part of the key.
 func submitKey(s *SubmitSpec, c *control) string {
+	e := s.Run.Engine
 	id := struct {
 		Job                      JobSpec
 		Source                   string
+		From                     inventory.Spec
 		Include, Exclude         []string
 		MinAge                   string
+		IncludeArchived          bool
+		SourceOwner, DestOwner   string
+		Checkpoint               string
 		Account, Region, Control string
-	}{s.Job, s.Source, sorted(s.Run.Include), sorted(s.Run.Exclude), s.Run.Engine.MinAge.String(), c.account, c.region, c.endpoint}
-	if g := s.Job.Generate; g != nil {
-		// the generator's created-before moves with the clock: its
-		// identity is the one given, or the min-age
+	}{s.Job, s.Source, s.Run.Source, sorted(s.Run.Include), sorted(s.Run.Exclude), e.MinAge.String(), e.IncludeArchived,
+		e.ExpectedSourceOwner, e.ExpectedDestOwner, "", c.account, c.region, c.endpoint}
+	if s.Run.Source.RetryFailed {
+		id.Checkpoint = s.Run.Checkpoint
+	}
+	if g := s.Job.Generate; g != nil && g.CreatedBeforeDefault {
 		id.Job.Generate = new(Generator)
 		*id.Job.Generate = *g
 		id.Job.Generate.CreatedBefore = time.Time{}

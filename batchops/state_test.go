@@ -60,11 +60,23 @@ func TestIdentity(t *testing.T) {
 		t.Error("the filters are not part of the key")
 	}
 	s.Run.Include = nil
-	s.Job.Generate = &Generator{CreatedBefore: time.Now()}
+	s.Run.Engine.IncludeArchived = true
+	if submitKey(s, c) == k {
+		t.Error("--include-archived is not part of the key")
+	}
+	s.Run.Engine.IncludeArchived = false
+	s.Job.Generate = &Generator{CreatedBefore: time.Now(), CreatedBeforeDefault: true}
 	g1 := submitKey(s, c)
-	s.Job.Generate = &Generator{CreatedBefore: time.Now().Add(time.Hour)}
+	s.Job.Generate = &Generator{CreatedBefore: time.Now().Add(time.Hour), CreatedBeforeDefault: true}
 	if submitKey(s, c) != g1 {
 		t.Error("the generator's clock changes the key")
+	}
+	// A --created-before given is the user's choice: part of the key.
+	s.Job.Generate = &Generator{CreatedBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	g2 := submitKey(s, c)
+	s.Job.Generate = &Generator{CreatedBefore: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	if g2 == g1 || submitKey(s, c) == g2 {
+		t.Error("a --created-before given is not part of the key")
 	}
 	tok := jobToken(k, "digest", 0)
 	if len(tok) != 64 || tok == jobToken(k, "digest", 1) || tok == jobToken(k, "other", 0) {

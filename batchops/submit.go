@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
@@ -35,6 +36,10 @@ type submit struct {
 	ctl   *control
 	st    *state
 	key   string
+	// prior is the token of the newest record of key when the submit
+	// looked ("" none): another record appearing since is another
+	// submit's job.
+	prior string
 	// versioned: the source bucket has versioning on (replicate jobs
 	// then need version ids in their manifest).
 	versioned bool
@@ -43,14 +48,21 @@ type submit struct {
 // Submit makes one S3 Batch Operations job from s, in this order:
 //
 //	validate the spec                       usage errors: exit 2, nothing made
-//	connect both sides, S3 Control, state   the account from STS unless given
-//	an earlier submit of the same command?  its job is reported, none made
+//	connect both sides, S3 Control, state   each side in its bucket's region
+//	                                        (HeadBucket), the job in the
+//	                                        destination's (copy) or the
+//	                                        source's (replicate); the account
+//	                                        from STS unless given
+//	an earlier submit of the same command?  its job is reported, none made;
+//	                                        its large objects copied if not yet
+//	                                        (--dry-run: only reported)
 //	preflight                               report and manifest buckets exist;
 //	                                        a replicate job's source is covered
 //	read the source as a copy's dry run     the same filters as copy
-//	write, check and upload the manifest    objects over 5 GiB kept out
+//	write, check and upload the manifest    objects over 5 GiB kept out, listed
 //	record the request, CreateJob, record the job id
-//	copy the objects over 5 GiB locally (--large-locally) or list them
+//	copy the objects over 5 GiB locally (--large-locally) or list them;
+//	the record says when that copy finished
 //
 // A retried submit (after a timeout, Ctrl-C) finds the job of the first
 // one and never makes a second (see doc.go).
@@ -62,6 +74,7 @@ func Submit(ctx context.Context, s *SubmitSpec, env Env) error {
 	if err := b.connect(ctx); err != nil {
 		return err
 	}
+	b.out.region = b.ctl.region
 	if done, err := b.resume(ctx); done || err != nil {
 		return err
 	}
@@ -74,12 +87,24 @@ func Submit(ctx context.Context, s *SubmitSpec, env Env) error {
 	return b.fromSource(ctx)
 }
 
-// connect makes the clients of both sides (as a copy does), the S3
-// Control client in the job's region, and reads the state file.
+// Seams for tests: how a submit makes its S3 clients and its S3 Control
+// client.
+var (
+	connectSides = run.Connect
+	dialControl  = connectControl
+)
+
+// connect makes the clients of both sides (as a copy does), each in the
+// region S3 says its bucket is in, the S3 Control client in the job's
+// region (the destination bucket's for a copy, the source bucket's for
+// replication: S3-FACTS 1.1), and reads the state file.
 func (b *submit) connect(ctx context.Context) error {
 	s := b.spec
-	sides, err := run.Connect(ctx, &s.Run)
+	sides, err := connectSides(ctx, &s.Run)
 	if err != nil {
+		return err
+	}
+	if sides, err = b.bucketRegions(ctx, sides); err != nil {
 		return err
 	}
 	b.sides = sides
@@ -89,17 +114,16 @@ func (b *submit) connect(ctx context.Context) error {
 		return errors.New("batchops: the S3 clients cannot make bucket requests")
 	}
 	b.src, b.job = src, dst
-	acct := s.Account
-	if acct.Region == "" {
-		acct.Region = sides.DestRegion // copy jobs run in the destination's region
-	}
+	region, bucket := sides.DestRegion, s.Run.To.Bucket
 	if s.Job.Operation == Replicate {
-		b.job = src
-		if s.Account.Region == "" {
-			acct.Region = sides.SourceRegion // replication jobs in the source's
-		}
+		b.job, region, bucket = src, sides.SourceRegion, s.Run.From.Bucket
 	}
-	if b.ctl, err = connectControl(ctx, acct); err != nil {
+	acct := s.Account
+	if acct.Region != "" && acct.Region != region {
+		return run.Usagef("the job's region is %s, where bucket %s is (S3-FACTS 1.1), not %s; nothing was submitted", region, bucket, acct.Region)
+	}
+	acct.Region = region
+	if b.ctl, err = dialControl(ctx, acct); err != nil {
 		return err
 	}
 	if b.st, err = loadState(s.State); err != nil {
@@ -107,68 +131,6 @@ func (b *submit) connect(ctx context.Context) error {
 	}
 	b.key = submitKey(s, b.ctl)
 	return nil
-}
-
-// resume looks for an earlier submit of the same command. Its job, while
-// it has not ended, is this submit's answer; a request that may have made
-// a job (no id recorded) is looked for by its description, else sent
-// again as it was. done says there is nothing more to do.
-func (b *submit) resume(ctx context.Context) (done bool, err error) {
-	rec := b.st.last(b.key)
-	if rec == nil {
-		return false, nil
-	}
-	if rec.JobID == "" {
-		return true, b.finishPending(ctx, rec)
-	}
-	d, err := describe(ctx, b.ctl, rec.JobID)
-	if isNoSuchJob(err) {
-		b.out.note("The job %s of an earlier submit of this command is no longer known to S3 (jobs are kept about 30 days): submitting again.", rec.JobID)
-		return false, nil
-	}
-	if err != nil {
-		return true, err
-	}
-	if terminal(d.Status) {
-		b.out.note("The last job of this command, %s, ended %s: submitting again.", rec.JobID, d.Status)
-		return false, nil
-	}
-	b.out.found(rec, string(d.Status), "an earlier submit of this command made it; nothing new was submitted")
-	if b.spec.Confirm && d.Status == "Suspended" {
-		return true, confirmJob(ctx, b.ctl, rec.JobID, b.out)
-	}
-	return true, nil
-}
-
-// finishPending ends a submit whose CreateJob got no answer: the job it
-// may have made is looked for (ListJobs, by the token in its
-// description); if there is none, the same request is sent again with the
-// same token, which S3 answers with the same job if it made one.
-func (b *submit) finishPending(ctx context.Context, rec *Record) error {
-	id, status, err := findByTag(ctx, b.ctl, tag(rec.Token))
-	if err != nil {
-		return err
-	}
-	if id != "" {
-		rec.JobID = id
-		if err := b.st.put(*rec); err != nil {
-			return err
-		}
-		b.out.found(rec, status, "an earlier submit of this command made it (its answer was lost); nothing new was submitted")
-		return b.confirmIfAsked(ctx, rec.JobID)
-	}
-	b.out.note("An earlier submit of this command got no answer to CreateJob; sending the same request (token %s) again.", rec.Token[:16])
-	if err := b.create(ctx, rec); err != nil {
-		return err
-	}
-	return b.confirmIfAsked(ctx, rec.JobID)
-}
-
-func (b *submit) confirmIfAsked(ctx context.Context, id string) error {
-	if !b.spec.Confirm {
-		return nil
-	}
-	return confirmJob(ctx, b.ctl, id, b.out)
 }
 
 // preflight checks before reading the source what S3 would only find
@@ -211,32 +173,110 @@ func bucketExists(ctx context.Context, api bucketAPI, bucket string) error {
 	return fmt.Errorf("bucket %q: %w", bucket, err)
 }
 
-// create records the request, sends CreateJob and records the job id. A
-// request S3 refused outright (a 4xx answer) is forgotten, so the next
-// submit makes a new one; one without an answer stays recorded, so the
-// next submit looks for its job.
+// create records the request, sends CreateJob and records the job id,
+// holding the state file's lock. A request S3 refused outright (a 4xx
+// answer) is forgotten, so the next submit makes a new one; one without
+// an answer stays recorded, so the next submit looks for its job.
+//
+// Before a new request it reads the state file again: a record of this
+// command another submit wrote since this one looked is its job, and no
+// second one is made. And it looks for a job carrying the token already
+// (ListJobs): one that has not ended is this submit's; one that ended
+// belongs to an earlier submit whose record is lost (a state file
+// deleted), and the token moves to the next attempt, so S3 does not
+// answer with that old job.
 func (b *submit) create(ctx context.Context, rec *Record) error {
-	if err := b.st.put(*rec); err != nil {
-		return err
-	}
-	out, err := b.ctl.api.CreateJob(ctx, createJobInput(rec))
-	if err != nil {
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient {
-			if derr := b.st.drop(rec.Token); derr != nil {
-				err = fmt.Errorf("%w (and the state file: %v)", err, derr)
+	return b.st.locked(func() error {
+		if rec.JobID == "" && b.st.byToken(rec.Token) == nil {
+			if done, err := b.fresh(ctx, rec); done || err != nil {
+				return err
 			}
-			return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("CreateJob refused: %w; no job was made", err)}
 		}
-		return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("CreateJob: %w; it may or may not have made a job: run the same command again, it finds the job or sends the same request (token %s)", err, rec.Token[:16])}
-	}
-	rec.JobID = aws.ToString(out.JobId)
-	return b.st.put(*rec)
+		if err := b.st.put(*rec); err != nil {
+			return err
+		}
+		out, err := b.ctl.api.CreateJob(ctx, createJobInput(rec))
+		if err != nil {
+			var ae smithy.APIError
+			if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient {
+				if derr := b.st.drop(rec.Token); derr != nil {
+					err = fmt.Errorf("%w (and the state file: %v)", err, derr)
+				}
+				return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("CreateJob refused: %w; no job was made", err)}
+			}
+			return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("CreateJob: %w; it may or may not have made a job: run the same command again, it finds the job or sends the same request (token %s)", err, rec.Token[:16])}
+		}
+		rec.JobID = aws.ToString(out.JobId)
+		return b.st.put(*rec)
+	})
 }
 
-// newRecord is the record of a job about to be created.
-func (b *submit) newRecord(token string, m *ManifestRef, objects, bytes int64) *Record {
-	return &Record{Key: b.key, Token: token, Attempt: b.st.attempts(b.key), Account: b.ctl.account, Region: b.ctl.region,
+// make creates rec's job and says so; a job create found made already
+// (errFound) is reported as found.
+func (b *submit) make(ctx context.Context, rec *Record) error {
+	err := b.create(ctx, rec)
+	switch {
+	case errors.Is(err, errFound):
+		b.out.found(rec, "", "a submit of this command made it (another one since this one looked, or one whose record the state file lost); nothing new was submitted")
+		return nil
+	case err != nil:
+		return err
+	}
+	b.out.created(rec)
+	return nil
+}
+
+// errFound says create found the job of this submit made already (by
+// another submit, or one whose record is lost): rec names it.
+var errFound = errors.New("the job was made already")
+
+// fresh checks, before a new CreateJob, that no other submit of this
+// command recorded a job since this one looked, and picks the attempt
+// whose token no job carries yet. done: rec is an existing job.
+func (b *submit) fresh(ctx context.Context, rec *Record) (done bool, err error) {
+	if err := b.st.reload(); err != nil {
+		return false, err
+	}
+	if other := b.st.last(b.key); other != nil && other.Token != b.prior {
+		*rec = *other
+		return true, errFound
+	}
+	for {
+		id, status, err := findByTag(ctx, b.ctl, tag(rec.Token))
+		switch {
+		case err != nil:
+			return false, err
+		case id == "":
+			return false, nil
+		case !terminal(types.JobStatus(status)):
+			rec.JobID = id
+			if err := b.st.put(*rec); err != nil {
+				return true, err
+			}
+			return true, errFound
+		}
+		b.out.note("Job %s carries this submit's token and ended %s: an earlier submit of the same objects made it, and the state file has no record of it. Submitting as the next attempt.", id, status)
+		rec.Attempt++
+		rec.Token = jobToken(b.key, rec.Digest, rec.Attempt)
+		rec.Description = description(rec.Token, rec.Job)
+	}
+}
+
+// newRecord is the record of a job about to be created: its token is the
+// submit's key, digest and attempt (jobToken).
+func (b *submit) newRecord(digest string, m *ManifestRef, objects, bytes int64) *Record {
+	attempt := b.st.attempts(b.key)
+	token := jobToken(b.key, digest, attempt)
+	return &Record{Key: b.key, Token: token, Digest: digest, Attempt: attempt, Account: b.ctl.account, Region: b.ctl.region,
 		Endpoint: b.ctl.endpoint, Job: b.spec.Job, Source: b.spec.Source, Manifest: m, Description: description(token, b.spec.Job),
-		ConfirmationRequired: !b.spec.Confirm, Objects: objects, Bytes: bytes, Created: time.Now().UTC()}
+		ConfirmationRequired: !b.spec.Confirm, Objects: objects, Bytes: bytes, Created: time.Now().UTC(), AWS: b.awsSettings()}
+}
+
+// awsSettings are the settings the state file keeps: the sides' regions
+// as S3 said they are.
+func (b *submit) awsSettings() AWSSettings {
+	r := b.spec.Run
+	return AWSSettings{Profile: r.AWS.Profile, Endpoint: r.AWS.Endpoint,
+		Source: SideSettings{Profile: r.SrcSide.Profile, Region: b.sides.SourceRegion, Endpoint: r.SrcSide.Endpoint},
+		Dest:   SideSettings{Profile: r.DstSide.Profile, Region: b.sides.DestRegion, Endpoint: r.DstSide.Endpoint}}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,17 +26,26 @@ func (b *submit) fromSource(ctx context.Context) error {
 		return err
 	}
 	defer col.remove()
-	plan := b.planOf(col, got)
 	if col.rows == 0 {
-		b.out.plan(plan, nil)
+		b.out.plan(b.planOf(col, got, false), nil)
 		b.out.note("Nothing for a job: no object to copy passed the filters.")
-		return b.large(ctx, col)
+		if !b.spec.DryRun {
+			l, err := b.writeLarge(col, b.key)
+			if err != nil {
+				return err
+			}
+			if err := b.copyLarge(ctx, l, nil); err != nil {
+				return err
+			}
+		}
+		return b.unread(got, "and nothing was submitted")
 	}
 	if err := b.pickStorageClass(col); err != nil {
 		return err
 	}
 	fill := col.mixedVersions() || b.spec.Job.Operation == Replicate && b.versioned && col.version < col.rows
-	m, err := finalize(ctx, col.f.Name(), b.src, fill, b.spec.Run.Engine.Concurrency)
+	plan := b.planOf(col, got, fill)
+	m, err := b.finalize(ctx, col, fill)
 	if err != nil {
 		return err
 	}
@@ -47,20 +57,55 @@ func (b *submit) fromSource(ctx context.Context) error {
 	if m.gone > 0 {
 		b.out.note("%d objects were deleted from the source since they were listed: not in the job.", m.gone)
 	}
-	rec, err := b.manifestRecord(ctx, m, got, col)
+	rec, err := b.manifestRecord(ctx, m, got, col, plan)
 	if err != nil || rec == nil {
 		return err
 	}
+	if rec.Large, err = b.writeLarge(col, rec.Token); err != nil {
+		return err
+	}
 	b.out.plan(plan, rec)
-	if err := b.create(ctx, rec); err != nil {
+	b.needs(rec)
+	if err := b.make(ctx, rec); err != nil {
 		return err
 	}
-	b.out.created(rec)
-	if err := b.large(ctx, col); err != nil {
+	if err := b.copyLarge(ctx, rec.Large, rec); err != nil {
 		return err
 	}
+	return b.unread(got, "and are not in the job")
+}
+
+// finalize writes the job's manifest from the collected rows. Rows that
+// need a version id get it from a listing of the source prefix's versions
+// when they come from a listing (about one request per 1,000 objects),
+// else with a HEAD each (the few rows of a manifest, a report, a run's
+// failures).
+func (b *submit) finalize(ctx context.Context, col *collector, fill bool) (*manifest, error) {
+	if !fill {
+		return finalize(ctx, col.f.Name(), nil)
+	}
+	f := &filler{head: b.src, concurrency: b.spec.Run.Engine.Concurrency}
+	if b.listsVersions() {
+		f.list, f.bucket, f.prefix = b.src, b.spec.Run.From.Bucket, b.spec.Run.From.Prefix
+	}
+	m, err := finalize(ctx, col.f.Name(), f)
+	if err == nil && m.lookups > 0 {
+		b.out.note("Version ids from %d ListObjectVersions requests.", m.lookups)
+	}
+	return m, err
+}
+
+// listsVersions says the source is a listing of the source prefix.
+func (b *submit) listsVersions() bool {
+	src := b.spec.Run.Source
+	return src.Inventory == "" && src.Manifest == "" && src.CompletionReport == "" && !src.RetryFailed
+}
+
+// unread is exit 3 when objects of the source could not be read: they
+// are in no manifest.
+func (b *submit) unread(got *run.Collected, what string) error {
 	if n := got.Summary.FailedTotal(); n > 0 {
-		return &run.ExitError{Code: exitcode.Partial, Err: fmt.Errorf("%s of the source could not be read (%s) and are not in the job", report.Plural(n, "object"), counts(got.Summary.Failed))}
+		return &run.ExitError{Code: exitcode.Partial, Err: fmt.Errorf("%s of the source could not be read (%s) %s", report.Plural(n, "object"), counts(got.Summary.Failed), what)}
 	}
 	return nil
 }
@@ -112,7 +157,7 @@ func (b *submit) pickStorageClass(col *collector) error {
 // manifestRecord uploads the manifest (or, for an S3 Inventory that
 // needed no filtering, names the inventory's own manifest.json) and
 // returns the job's record; nil with --dry-run.
-func (b *submit) manifestRecord(ctx context.Context, m *manifest, got *run.Collected, col *collector) (*Record, error) {
+func (b *submit) manifestRecord(ctx context.Context, m *manifest, got *run.Collected, col *collector, plan Plan) (*Record, error) {
 	attempt := b.st.attempts(b.key)
 	token := jobToken(b.key, m.digest, attempt)
 	ref, err := b.inventoryAsIs(ctx, got, col, m)
@@ -124,78 +169,88 @@ func (b *submit) manifestRecord(ctx context.Context, m *manifest, got *run.Colle
 		key := to.Prefix + "backfill-" + token[:16] + ".csv"
 		ref = &ManifestRef{Format: formatCSV, ARN: objectARN(to.Bucket, key), Versions: m.versions}
 		if b.spec.DryRun {
-			b.out.plan(b.planOf(col, got), nil)
+			b.out.plan(plan, nil)
 			b.out.note("--dry-run: the manifest (%d rows) would go to s3://%s/%s; nothing was uploaded or submitted.", m.rows, to.Bucket, key)
-			return nil, nil
+			return nil, b.unread(got, "and would not be in the job")
 		}
 		if ref.ETag, err = upload(ctx, b.job, m.path, to.Bucket, key); err != nil {
 			return nil, err
 		}
 	} else if b.spec.DryRun {
-		b.out.plan(b.planOf(col, got), nil)
+		b.out.plan(plan, nil)
 		b.out.note("--dry-run: the job would read the inventory %s as it is; nothing was submitted.", ref.ARN)
 		return nil, nil
 	}
-	return b.newRecord(token, ref, m.rows, col.bytes), nil
+	return b.newRecord(m.digest, ref, m.rows, col.bytes), nil
 }
 
 // generated submits a job whose manifest S3 generates. The objects over
-// MaxCopySize are found with a listing only for --large-locally.
+// MaxCopySize are found with a listing (before the job is made, so a
+// submit run again after a failure still has them) only for
+// --large-locally, filtered as the generator filters what a listing
+// shows.
 func (b *submit) generated(ctx context.Context) error {
 	g := b.spec.Job.Generate
 	if b.spec.Job.Operation == Replicate {
 		g.EligibleForReplication = true
 	}
-	token := jobToken(b.key, "generate "+g.CreatedBefore.UTC().Format("2006-01-02T15:04:05Z"), b.st.attempts(b.key))
-	rec := b.newRecord(token, nil, 0, 0)
-	b.out.planGenerated(rec)
+	rec := b.newRecord("generate "+g.CreatedBefore.UTC().Format("2006-01-02T15:04:05Z"), nil, 0, 0)
+	b.out.planGenerated(rec, b.spec.Prices)
 	if b.spec.DryRun {
 		b.out.note("--dry-run: nothing was submitted.")
 		return nil
 	}
-	if err := b.create(ctx, rec); err != nil {
+	if b.spec.LargeLocally {
+		col, _, err := b.collect(ctx)
+		if err != nil {
+			return err
+		}
+		defer col.remove()
+		col.large = generatorTakes(g, col.large)
+		col.lbytes = 0
+		for _, o := range col.large {
+			col.lbytes += o.Size
+		}
+		if rec.Large, err = b.writeLarge(col, rec.Token); err != nil {
+			return err
+		}
+	}
+	b.needs(rec)
+	if err := b.make(ctx, rec); err != nil {
 		return err
 	}
-	b.out.created(rec)
 	if !b.spec.LargeLocally {
-		b.out.note("Objects over 5 GiB are left out by the generator's size filter: `backfill plan` counts them, --large-locally copies them.")
+		b.out.note("Objects over 5 GiB are left out by the generator's size filter and not listed here: `backfill plan` counts them, --large-locally lists and copies them.")
 		return nil
 	}
-	col, _, err := b.collect(ctx)
-	if err != nil {
-		return err
+	if rec.Large == nil {
+		b.out.note("No object over 5 GiB passed the generator's filters.")
+		return nil
 	}
-	defer col.remove()
-	return b.large(ctx, col)
+	b.out.note("The objects over 5 GiB were chosen by the generator's filters a listing shows (creation time, storage class, size); a listing does not show replication statuses, so that filter was not applied to them.")
+	return b.copyLarge(ctx, rec.Large, rec)
 }
 
-// large copies the objects over MaxCopySize with the local engine
-// (--large-locally), or lists them in a manifest for the user.
-func (b *submit) large(ctx context.Context, col *collector) error {
-	if len(col.large) == 0 {
-		return nil
+// generatorTakes keeps the objects the generator's filters would take,
+// but for the size limit: creation time (LastModified, exclusive bounds),
+// storage class, minimum size.
+func generatorTakes(g *Generator, objs []inventory.Object) []inventory.Object {
+	var out []inventory.Object
+	for _, o := range objs {
+		class := o.StorageClass
+		if class == "" {
+			class = "STANDARD"
+		}
+		switch {
+		case !o.LastModified.Before(g.CreatedBefore):
+		case g.CreatedAfter != nil && !o.LastModified.After(*g.CreatedAfter):
+		case len(g.StorageClasses) > 0 && !slices.Contains(g.StorageClasses, class):
+		case o.Size < g.MinSize:
+		default:
+			out = append(out, o)
+		}
 	}
-	path := b.spec.LargeManifest
-	if err := col.writeLarge(path); err != nil {
-		return fmt.Errorf("--large-manifest: %w", err)
-	}
-	n := int64(len(col.large))
-	if !b.spec.LargeLocally {
-		b.out.largeListed(n, col.lbytes, path, b.spec.Run.From.String(), b.spec.Run.To.String())
-		return nil
-	}
-	b.out.note("Copying the %s over 5 GiB (%s) on this machine, in parts (listed in %s):", report.Plural(n, "object"), report.HumanBytes(col.lbytes), path)
-	spec := b.spec.Run
-	spec.Plan, spec.Engine.DryRun = false, false
-	spec.Source = inventory.Spec{Manifest: path}
-	spec.Checkpoint, spec.Reset = b.spec.LargeCheckpoint, false
-	spec.Output = report.Options{JSON: b.spec.JSON}
-	err := run.Run(ctx, &spec, run.Env{Stdout: b.env.Stdout, Stderr: b.env.Stderr, Control: b.env.Control,
-		Connect: func(context.Context, *run.Spec) (*run.Sides, error) { return b.sides, nil }})
-	if err != nil && run.ExitCode(err) == exitcode.Failed && !run.Explained(err) {
-		return fmt.Errorf("the local copy of the objects over 5 GiB: %w (the job was submitted)", err)
-	}
-	return err
+	return out
 }
 
 // inventoryAsIs returns the job's manifest when the S3 Inventory given
@@ -207,7 +262,7 @@ func (b *submit) large(ctx context.Context, col *collector) error {
 func (b *submit) inventoryAsIs(ctx context.Context, got *run.Collected, col *collector, m *manifest) (*ManifestRef, error) {
 	s := b.spec
 	sum := got.Summary
-	if !strings.HasPrefix(got.Delivery, "s3://") || s.Run.From.Prefix != "" || len(s.Run.Include)+len(s.Run.Exclude) > 0 ||
+	if s.UploadManifest || !strings.HasPrefix(got.Delivery, "s3://") || s.Run.From.Prefix != "" || len(s.Run.Include)+len(s.Run.Exclude) > 0 ||
 		s.Run.Engine.MinAge > 0 || s.Run.Source.Shard != "" || len(col.large) > 0 || m.versions || m.gone > 0 ||
 		sum.SkippedTotal() > 0 || sum.FailedTotal() > 0 || sum.Listed != m.rows {
 		return nil, nil

@@ -2,15 +2,18 @@ package batchops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/report"
 	"github.com/backfill-dev/backfill/run"
 )
@@ -111,10 +114,10 @@ func (p *printer) view(v View) {
 		fmt.Fprintf(p.w, "  why          %s\n", v.Why)
 	}
 	if v.Status == string(types.JobStatusSuspended) {
-		fmt.Fprintf(p.w, "  waiting for  `backfill batchops confirm %s`\n", v.ID)
+		fmt.Fprintf(p.w, "  waiting for  `%s`\n", p.cmd("confirm", v.ID))
 	}
 	if v.Report != "" && terminal(types.JobStatus(v.Status)) {
-		fmt.Fprintf(p.w, "  report       %s (`backfill batchops report %s`)\n", v.Report, v.ID)
+		fmt.Fprintf(p.w, "  report       %s (`%s`)\n", v.Report, p.cmd("report", v.ID))
 	}
 }
 
@@ -122,7 +125,7 @@ func (p *printer) view(v View) {
 // failed tasks or not ended yet, 3 complete with failed tasks, 1 failed or
 // cancelled (or no such job).
 func Status(ctx context.Context, ref JobRef, env Env) error {
-	c, err := connectJob(ctx, ref)
+	c, _, err := connectJob(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -131,7 +134,7 @@ func Status(ctx context.Context, ref JobRef, env Env) error {
 		return err
 	}
 	v := viewOf(d)
-	newPrinter(env.Stdout, ref.JSON).view(v)
+	c.printer(env.Stdout, ref.JSON).view(v)
 	return exitWith(v.ExitCode)
 }
 
@@ -142,55 +145,101 @@ func exitWith(code int) error {
 	return &run.ExitError{Code: code}
 }
 
+// ExitNotEnded is wait's exit status when it stops before the job ended:
+// --timeout passed, or the job's state could not be read for longer than
+// unknownLimit. The job goes on; its outcome is not known.
+const ExitNotEnded = 5
+
+// unknownLimit is how long wait goes on while DescribeJob fails with
+// errors that may pass (5xx, throttling, the network), after the SDK's
+// own retries.
+var unknownLimit = 30 * time.Minute
+
 // WaitSpec is `batchops wait`: a job, how often to look, how to show it.
 type WaitSpec struct {
 	JobRef
 	// Poll is the time between two DescribeJob calls; Lines the time
 	// between two status lines on a non-terminal.
 	Poll, Lines time.Duration
-	// Timeout gives up waiting (exit 1) after this long (0 = never).
+	// Timeout gives up waiting (ExitNotEnded) after this long (0 = never).
 	Timeout  time.Duration
 	Progress bool
 }
 
 // Wait follows a job to its end with a progress bar (a terminal) or a
 // status line every Lines (and at each change of state), then prints it
-// as Status does, with the same exit status. Stopping the wait (the
-// context) leaves the job running.
+// as Status does, with the same exit status. A DescribeJob error that may
+// pass is tried again at the next poll, for up to unknownLimit; stopping
+// before the end (--timeout, that limit) is ExitNotEnded. Stopping the
+// wait (the context) leaves the job running.
 func Wait(ctx context.Context, w WaitSpec, env Env) error {
-	c, err := connectJob(ctx, w.JobRef)
+	c, _, err := connectJob(ctx, w.JobRef)
 	if err != nil {
 		return err
 	}
+	out := c.printer(env.Stdout, w.JSON)
 	if w.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, w.Timeout)
 		defer cancel()
 	}
 	show := newShow(env.Stderr, report.ProgressModeFor(env.Stderr, w.Progress), w.Lines)
+	show.p = out
+	var unknownSince time.Time
 	for {
 		d, err := describe(ctx, c, w.ID)
-		if err != nil {
+		switch {
+		case err != nil && (ctx.Err() != nil || !transient(err)):
 			show.stop()
-			return waitErr(ctx, w, err)
+			return waitErr(ctx, w, out, err)
+		case err != nil:
+			if unknownSince.IsZero() {
+				unknownSince = time.Now()
+				fmt.Fprintf(env.Stderr, "backfill: job %s: its state could not be read (%v); looking again every %s\n", w.ID, err, w.Poll)
+			}
+			if time.Since(unknownSince) > unknownLimit {
+				show.stop()
+				return &run.ExitError{Code: ExitNotEnded, Err: fmt.Errorf("job %s: its state could not be read for %s (%w): it is unknown, the job goes on; `%s` again",
+					w.ID, unknownLimit, err, out.cmd("wait", w.ID))}
+			}
+		default:
+			unknownSince = time.Time{}
+			v := viewOf(d)
+			if terminal(d.Status) {
+				show.stop()
+				out.view(v)
+				return exitWith(v.ExitCode)
+			}
+			show.update(v)
 		}
-		v := viewOf(d)
-		if terminal(d.Status) {
-			show.stop()
-			newPrinter(env.Stdout, w.JSON).view(v)
-			return exitWith(v.ExitCode)
-		}
-		show.update(v)
 		if err := sleep(ctx, w.Poll); err != nil {
 			show.stop()
-			return waitErr(ctx, w, err)
+			return waitErr(ctx, w, out, err)
 		}
 	}
 }
 
-func waitErr(ctx context.Context, w WaitSpec, err error) error {
+// transient says a DescribeJob error may pass: a 5xx answer, throttling,
+// or the network. A job S3 does not know, or a refusal, does not.
+func transient(err error) bool {
+	if isNoSuchJob(err) {
+		return false
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	switch s3err.Code(err) {
+	case "TooManyRequestsException", "Throttling", "ThrottlingException", "SlowDown", "RequestTimeout", "InternalError",
+		"InternalServiceException", "ServiceUnavailable", "NetworkError":
+		return true
+	}
+	return false
+}
+
+func waitErr(ctx context.Context, w WaitSpec, out *printer, err error) error {
 	if ctx.Err() == context.DeadlineExceeded && w.Timeout > 0 {
-		return &run.ExitError{Code: exitcode.Failed, Err: fmt.Errorf("job %s has not ended after %s (--timeout): it goes on; `backfill batchops wait %s` again", w.ID, w.Timeout, w.ID)}
+		return &run.ExitError{Code: ExitNotEnded, Err: fmt.Errorf("job %s has not ended after %s (--timeout): it goes on; `%s` again", w.ID, w.Timeout, out.cmd("wait", w.ID))}
 	}
 	if ctx.Err() != nil {
 		return &run.ExitError{Code: exitcode.Interrupted, Err: fmt.Errorf("stopped waiting for job %s: the job goes on", w.ID)}
@@ -200,6 +249,7 @@ func waitErr(ctx context.Context, w WaitSpec, err error) error {
 
 // show is wait's progress display: a bar of tasks done, or status lines.
 type show struct {
+	p        *printer // suggests commands
 	w        io.Writer
 	mode     report.ProgressMode
 	every    time.Duration
@@ -236,7 +286,7 @@ func (s *show) update(v View) {
 			line += ")"
 		}
 		if v.Status == string(types.JobStatusSuspended) {
-			line += fmt.Sprintf("; waiting for `backfill batchops confirm %s`", v.ID)
+			line += fmt.Sprintf("; waiting for `%s`", s.p.cmd("confirm", v.ID))
 		}
 		fmt.Fprintln(s.w, line)
 	}

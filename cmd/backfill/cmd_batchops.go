@@ -16,6 +16,8 @@ const batchopsHelp = `EXIT STATUS:
         nothing was submitted
    3    the job is complete with failed tasks (status, wait, report), or objects of the
         source could not be read and are not in the job (submit)
+   5    wait: the job has not ended (--timeout), or its state could not be read for
+        30 minutes; the job goes on, its outcome is unknown
    130  interrupted (Ctrl-C); a job already made goes on`
 
 func batchopsCommand() *cli.Command {
@@ -56,12 +58,18 @@ func accountFlags() []cli.Flag {
 	}
 }
 
+// stateFlag is the state file of submits, where the job commands find a
+// job's account, region and endpoints.
+func stateFlag() cli.Flag {
+	return &cli.StringFlag{Name: "state", Value: "backfill-batchops.json", Usage: "the local record of submits, `PATH`: a job recorded there is looked for in its own account, region and S3 Control endpoint unless flags say otherwise"}
+}
+
 // jobAWSFlags are the AWS flags of the commands that name a job.
 func jobAWSFlags() []cli.Flag {
 	const cat = "AWS"
 	return []cli.Flag{
 		&cli.StringFlag{Name: "profile", Category: cat, Usage: "shared config `PROFILE`"},
-		&cli.StringFlag{Name: "region", Category: cat, Usage: "the job's `REGION` (default: the SDK's chain)"},
+		&cli.StringFlag{Name: "region", Category: cat, Usage: "the job's `REGION` (default: the region --state recorded for the job, else the SDK's chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Category: cat, Usage: "S3 endpoint `URL`, to read completion reports (implies path-style addressing)"},
 		&cli.IntFlag{Name: "max-attempts", Category: cat, Value: awsconf.DefaultMaxAttempts, Usage: "attempts per request"},
 	}

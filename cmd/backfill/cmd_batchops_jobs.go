@@ -13,10 +13,18 @@ import (
 	"github.com/backfill-dev/backfill/run"
 )
 
-// batchopsJobCommand is a command that names one job: JOB-ID and the
-// account flags.
+// batchopsJobCommand is a command that names one job: JOB-ID, --state,
+// the account flags and the AWS flags of a job.
 func batchopsJobCommand(name, usage string, action cli.ActionFunc, extra ...cli.Flag) *cli.Command {
-	flags := append(append(extra, accountFlags()...), jobAWSFlags()...)
+	c := jobCommand(name, usage, action, append(extra, stateFlag())...)
+	c.Flags = append(c.Flags, jobAWSFlags()...)
+	return c
+}
+
+// jobCommand is a command that names one job, with the account flags and
+// extra (its AWS flags among them).
+func jobCommand(name, usage string, action cli.ActionFunc, extra ...cli.Flag) *cli.Command {
+	flags := append(extra, accountFlags()...)
 	return &cli.Command{
 		Name:         name,
 		Usage:        usage,
@@ -40,7 +48,7 @@ func jobRef(c *cli.Context) (batchops.JobRef, error) {
 		}
 		return batchops.JobRef{}, run.Usagef("one job id, not %d arguments: %s", c.NArg(), strings.Join(c.Args().Slice(), " "))
 	}
-	return batchops.JobRef{Account: account(c, c.String("region")), ID: c.Args().First(), JSON: c.Bool("json")}, nil
+	return batchops.JobRef{Account: account(c, c.String("region")), ID: c.Args().First(), JSON: c.Bool("json"), State: c.String("state")}, nil
 }
 
 func jobEnv(c *cli.Context) batchops.Env {
@@ -77,7 +85,7 @@ func batchopsWaitCommand() *cli.Command {
 		},
 		&cli.DurationFlag{Name: "poll", Value: 10 * time.Second, Usage: "look at the job every `DURATION`"},
 		&cli.DurationFlag{Name: "status-every", Value: 30 * time.Second, Usage: "a status line every `DURATION` on a non-terminal"},
-		&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after `DURATION` (exit 1; the job goes on)"},
+		&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after `DURATION` (exit 5; the job goes on)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines"},
 	)
 }
@@ -118,18 +126,28 @@ func batchopsReportCommand() *cli.Command {
 }
 
 func batchopsRetryCommand() *cli.Command {
-	return batchopsJobCommand("retry", "submit a finished job's failed tasks as a new job with its settings, or copy them here with --locally",
+	c := jobCommand("retry", "submit a finished job's failed tasks as a new job with its settings, or copy them here with --locally",
 		retryAction,
 		&cli.BoolFlag{Name: "locally", Usage: "copy the failed tasks' objects with the local engine instead of a new job"},
 		&cli.BoolFlag{Name: "yes", Usage: "confirm the new job at once"},
-		&cli.StringFlag{Name: "state", Value: "backfill-batchops.json", Usage: "the local record of submits, `PATH`"},
+		stateFlag(),
 		&cli.BoolFlag{Name: "large-locally", Usage: "copy failed objects over 5 GiB on this machine"},
 		&cli.StringFlag{Name: "large-manifest", Value: "backfill-large-objects.csv", Usage: "`FILE` listing failed objects over 5 GiB"},
+		&cli.StringFlag{Name: "large-checkpoint", Usage: "checkpoint `PATH` of the local copy of failed objects over 5 GiB (default: backfill-large-TOKEN.db beside --state)"},
 		&cli.StringFlag{Name: "checkpoint", Usage: "with --locally: the local copy's checkpoint `PATH` (default: none)"},
 		&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no progress display"},
 		&cli.StringFlag{Name: "report", Usage: "with --locally: a JSON report `FILE` (mode 0600)"},
 	)
+	c.Description = `The new job (or the local copy) gets the old job's settings, and the AWS
+settings of its submit as --state recorded them: each side's profile,
+region and endpoint, and the S3 Control account, region and endpoint.
+The AWS flags override them (--source-profile and --dest-profile for a
+job across accounts).
+
+` + batchopsHelp
+	c.Flags = append(c.Flags, awsFlags()...)
+	return c
 }
 
 func retryAction(c *cli.Context) error {
@@ -137,12 +155,12 @@ func retryAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ao, _, _ := awsOptions(c)
+	ao, src, dst := awsOptions(c)
 	s := &batchops.RetrySpec{JobRef: ref, Locally: c.Bool("locally"), Submit: batchops.SubmitSpec{
-		Run: run.Spec{Engine: engine.Options{Concurrency: c.Int("concurrency")}, AWS: ao, Progress: !c.Bool("no-progress"),
+		Run: run.Spec{Engine: engine.Options{Concurrency: c.Int("concurrency")}, AWS: ao, SrcSide: src, DstSide: dst, Progress: !c.Bool("no-progress"),
 			Checkpoint: c.String("checkpoint")},
 		Account: ref.Account, Confirm: c.Bool("yes"), LargeLocally: c.Bool("large-locally"), LargeManifest: c.String("large-manifest"),
-		State: c.String("state"), JSON: ref.JSON, Prices: cost.Default(),
+		LargeCheckpoint: c.String("large-checkpoint"), State: c.String("state"), JSON: ref.JSON, Prices: cost.Default(),
 	}}
 	s.Submit.Run.Output.JSON, s.Submit.Run.Output.Report = ref.JSON, c.String("report")
 	if !s.Locally && (c.IsSet("checkpoint") || c.IsSet("report")) {
@@ -160,9 +178,12 @@ func batchopsPolicyCommand() *cli.Command {
 		UsageText: "backfill batchops policy --operation copy|replicate --from s3://P[/PREFIX] [--to s3://R[/PREFIX]] --report-to s3://BUCKET/PREFIX [flags]",
 		Description: `The permission policy names only the source and destination prefixes, the
 manifest and report locations and the KMS keys given. --create-role NAME
-creates the role (CreateRole, PutRolePolicy ` + batchops.RolePolicyName + `); run again, it
-changes nothing; a role that exists with other policies is refused unless
---update.
+creates the role (CreateRole tagged created-by=backfill-batchops,
+PutRolePolicy ` + batchops.RolePolicyName + `); run again, it changes nothing, and it finishes a
+role it created whose policy was not put yet. A role that exists with
+anything else (another trust or ` + batchops.RolePolicyName + ` policy, other inline policies,
+attached managed policies) is refused, naming it, unless --update, which
+replaces the two and removes the others.
 
 ` + batchopsHelp,
 		Flags: []cli.Flag{
@@ -173,11 +194,12 @@ changes nothing; a role that exists with other policies is refused unless
 			&cli.StringFlag{Name: "manifest-to", Usage: "manifests `s3://BUCKET/PREFIX` (default REPORT-TO/manifests/; an inventory read as it is: its location)"},
 			&cli.BoolFlag{Name: "generate", Usage: "the jobs use a manifest generator"},
 			&cli.BoolFlag{Name: "versions", Usage: "the manifests name version ids"},
+			&cli.StringFlag{Name: "inventory", Usage: "an S3 Inventory `LOCATION` (s3://BUCKET/PREFIX/ or its manifest.json) a job reads as its manifest: read on its deliveries"},
 			&cli.BoolFlag{Name: "acl", Usage: "the copies get a canned ACL (s3:PutObjectAcl)"},
 			&cli.StringFlag{Name: "sse-kms-key-id", Usage: "KMS key `ARN` the copies are encrypted with"},
 			&cli.StringSliceFlag{Name: "source-kms-key", Usage: "KMS key `ARN` the sources are encrypted with (repeatable)"},
 			&cli.StringFlag{Name: "create-role", Usage: "create the role `NAME` with IAM"},
-			&cli.BoolFlag{Name: "update", Usage: "with --create-role: replace an existing role's policies"},
+			&cli.BoolFlag{Name: "update", Usage: "with --create-role: replace an existing role's trust and " + batchops.RolePolicyName + " policies and remove its other policies"},
 			&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` for IAM"},
 			&cli.IntFlag{Name: "max-attempts", Value: 10, Usage: "attempts per request"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON on stdout"},
@@ -194,7 +216,7 @@ func policyAction(c *cli.Context) error {
 	s := &batchops.PolicySpec{Operation: batchops.Operation(c.String("operation")), Generate: c.Bool("generate"), Versions: c.Bool("versions"),
 		ACL: c.Bool("acl"), DestKMSKey: c.String("sse-kms-key-id"), SourceKMSKeys: c.StringSlice("source-kms-key"),
 		CreateRole: c.String("create-role"), Update: c.Bool("update"), Profile: c.String("profile"), MaxAttempts: c.Int("max-attempts"), JSON: c.Bool("json")}
-	for flag, dst := range map[string]s3urlValue{"from": {&s.From}, "to": {&s.To}, "report-to": {&s.ReportTo}, "manifest-to": {&s.ManifestTo}} {
+	for flag, dst := range map[string]s3urlValue{"from": {&s.From}, "to": {&s.To}, "report-to": {&s.ReportTo}, "manifest-to": {&s.ManifestTo}, "inventory": {&s.Inventory}} {
 		if v := c.String(flag); v != "" {
 			if err := dst.set(v); err != nil {
 				return run.Usagef("--%s: %w", flag, err)

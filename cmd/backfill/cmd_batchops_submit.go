@@ -30,14 +30,17 @@ manifest (no header, keys URL-encoded with %20 and %2B, version ids in every
 row or none, "null" for a null version), checks it, uploads it to
 --manifest-to (default: beside the report, REPORT-TO/manifests/), and makes
 the job with its ETag. --generate makes S3 list the source itself (a
-manifest generator). Objects over 5 GiB never go into a job: --large-locally
-copies them here once the job is made; otherwise they are listed in
---large-manifest.
+manifest generator). Objects over 5 GiB never go into a job: they are
+listed in --large-manifest, and --large-locally copies them here once the
+job is made (a submit run again finishes that copy).
 
-A copy job is made in the destination's region, with MetadataDirective COPY
+Each side's requests go to the region S3 says its bucket is in (a region
+from AWS_REGION or a profile that is not the bucket's is replaced; one a
+flag gave is refused). A copy job is made in the destination bucket's
+region, with MetadataDirective COPY
 (the source's metadata and tags), the storage class of --storage-class or,
 when every object has the same, that one (a job sets one class for all). A
-replicate job is made in the source's region, after the source's
+replicate job is made in the source bucket's region, after the source's
 replication configuration is read: one of its enabled rules must cover the
 source prefix and replicate to --to's bucket.
 
@@ -45,7 +48,7 @@ The job waits for 'backfill batchops confirm JOB' unless --yes. The
 submit is recorded in --state (mode 0600) before CreateJob: the same
 command run again (after a timeout, Ctrl-C) reports the job it made, or
 sends the very same request (same ClientRequestToken), and never makes a
-second job.
+second job. With --dry-run it only reports what it finds.
 
 ` + batchopsHelp,
 		Flags:        append(flags, awsFlags()...),
@@ -65,10 +68,10 @@ func submitJobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "manifest-to", Usage: "where the manifest is uploaded, `s3://BUCKET/PREFIX` (default REPORT-TO/manifests/)"},
 		&cli.IntFlag{Name: "priority", Value: 10, Usage: "the job's `PRIORITY` (higher runs first)"},
 		&cli.BoolFlag{Name: "yes", Usage: "confirm the job at once (default: it waits, Suspended, for `batchops confirm`)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan; upload nothing, make no job"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan; upload nothing, make, confirm or copy nothing (an earlier submit's job is only reported)"},
 		&cli.BoolFlag{Name: "large-locally", Usage: "copy the objects over 5 GiB on this machine (in parts, as copy does) once the job is made"},
 		&cli.StringFlag{Name: "large-manifest", Value: "backfill-large-objects.csv", Usage: "`FILE` listing the objects over 5 GiB (a Batch Operations manifest, mode 0600)"},
-		&cli.StringFlag{Name: "large-checkpoint", Usage: "checkpoint `PATH` of the local copy of the objects over 5 GiB (default: none)"},
+		&cli.StringFlag{Name: "large-checkpoint", Usage: "checkpoint `PATH` of the local copy of the objects over 5 GiB (default: backfill-large-TOKEN.db beside --state; the same command run again resumes it)"},
 		&cli.StringFlag{Name: "state", Value: "backfill-batchops.json", Usage: "the local record of submits, `PATH` (mode 0600)"},
 		&cli.StringFlag{Name: "price-file", Usage: "prices for the estimate, a JSON `FILE` over the defaults (S3-FACTS.md section 9)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no progress display while reading the source"},
@@ -79,7 +82,8 @@ func submitJobFlags() []cli.Flag {
 func submitSourceFlags() []cli.Flag {
 	const cat = "Source (default: a listing of both sides)"
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Category: cat, Usage: "an S3 Inventory delivery `LOCATION` (as copy's --inventory); a CSV one that needs no filtering is the job's manifest as it is"},
+		&cli.StringFlag{Name: "inventory", Category: cat, Usage: "an S3 Inventory delivery `LOCATION` (as copy's --inventory); a CSV one that needs no filtering is the job's manifest as it is (unless --upload-manifest)"},
+		&cli.BoolFlag{Name: "upload-manifest", Category: cat, Usage: "with --inventory: always upload backfill's own manifest, never name the inventory's manifest.json (whose delivery the role must then read: policy --inventory)"},
 		&cli.StringFlag{Name: "inventory-date", Category: cat, Usage: "with --inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD`"},
 		&cli.StringFlag{Name: "shard", Category: cat, Usage: "with --inventory: only `I/N` of the keys"},
 		&cli.StringFlag{Name: "manifest", Category: cat, Usage: "a Batch Operations CSV manifest `FILE` or s3://BUCKET/KEY"},
@@ -151,12 +155,13 @@ func submitSpec(c *cli.Context) (*batchops.SubmitSpec, error) {
 			Source: src, Progress: !c.Bool("no-progress")},
 		Source: label, Confirm: c.Bool("yes"), LargeLocally: c.Bool("large-locally"), LargeManifest: c.String("large-manifest"),
 		LargeCheckpoint: c.String("large-checkpoint"), State: c.String("state"), DryRun: c.Bool("dry-run"), JSON: c.Bool("json"), Prices: prices,
+		UploadManifest: c.Bool("upload-manifest"),
 	}
 	if src.RetryFailed {
 		s.Run.Checkpoint = c.String("checkpoint")
 	}
 	s.Run.AWS, s.Run.SrcSide, s.Run.DstSide = awsOptions(c)
-	s.Account = account(c, c.String("region"))
+	s.Account = account(c, "") // the job's region is its bucket's: submit asks S3
 	if c.Bool("generate") {
 		if s.Job.Generate, err = generator(c); err != nil {
 			return nil, err
@@ -228,10 +233,12 @@ func generator(c *cli.Context) (*batchops.Generator, error) {
 		g.ReplicationStatuses = strings.Split(strings.ToUpper(v), ",")
 	}
 	var err error
+	g.CreatedBeforeDefault = true
 	if v := c.String("created-before"); v != "" {
 		if g.CreatedBefore, err = parseTime(v); err != nil {
 			return nil, run.Usagef("--created-before: %w", err)
 		}
+		g.CreatedBeforeDefault = false
 	}
 	if v := c.String("created-after"); v != "" {
 		t, err := parseTime(v)

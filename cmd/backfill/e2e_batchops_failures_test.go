@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -49,7 +50,7 @@ func TestBatchopsReportAndRetry(t *testing.T) {
 	}
 
 	b.setDeny() // the policy is fixed
-	rt := b.bo(b.acct("retry", "--yes", id)...)
+	rt := b.bo(b.acct("retry", id)...)
 	mustCode(t, rt, 0)
 	id2 := jobID(t, rt)
 	if id2 == id || !strings.Contains(rt.stdout, "2 objects") {
@@ -59,16 +60,24 @@ func TestBatchopsReportAndRetry(t *testing.T) {
 	if p := d.Operation.S3PutObjectCopy.TargetKeyPrefix; p == nil || *p != "backup" {
 		t.Errorf("retry job's target prefix %v", p)
 	}
-	b.waitJob(id2, 0)
-	b.exact(keys, "backup/")
-	// Retrying again finds the retry's job: no third job.
-	mustCode(t, b.bo(b.acct("retry", id)...), 0)
+	// Retrying again while the retry's job waits (its 2 objects still
+	// missing, so a new dry run would make a job of them) finds that job:
+	// no third job.
+	again := b.bo(b.acct("retry", "--yes", id)...)
+	mustCode(t, again, 0)
+	if jobID(t, again) != id2 || !strings.Contains(again.stdout, "nothing new was submitted") || !strings.Contains(again.stdout, "confirmed") {
+		t.Errorf("retry again:\n%s", again.stdout)
+	}
 	if n := len(b.jobs()); n != 2 {
 		t.Errorf("%d jobs, want 2", n)
 	}
+	b.waitJob(id2, 0)
+	b.exact(keys, "backup/")
 }
 
-// retry --locally copies a job's failed tasks with the local engine.
+// retry --locally copies a job's failed tasks with the local engine;
+// report counts the job's tasks from S3 (its report has only the failed
+// ones: --report-scope failed, the default) and says so.
 func TestBatchopsRetryLocally(t *testing.T) {
 	t.Parallel()
 	b := newBopsEnv(t)
@@ -78,11 +87,19 @@ func TestBatchopsRetryLocally(t *testing.T) {
 	mustCode(t, r, 0)
 	id := jobID(t, r)
 	b.waitJob(id, 3)
+	rep := b.bo(b.acct("report", id)...)
+	mustCode(t, rep, 3)
+	for _, want := range []string{"5 succeeded, 1 failed, of 6", "failed tasks only", "1 failed tasks read"} {
+		if !strings.Contains(rep.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, rep.stdout)
+		}
+	}
 	b.setDeny()
-	rt := b.bo(b.acct("retry", "--locally", id)...)
+	report := filepath.Join(b.dir, "retry.json")
+	rt := b.bo(b.acct("retry", "--locally", "--report", report, id)...)
 	mustCode(t, rt, 0)
-	if !strings.Contains(rt.stdout, "copied 1") && !strings.Contains(rt.stdout, "1 copied") {
-		t.Logf("retry --locally:\n%s", rt.stdout)
+	if rf := readReport(t, report); rf.Copied != 1 || len(rf.Failed) != 0 {
+		t.Errorf("retry --locally copied %d (failed %v), want 1:\n%s", rf.Copied, rf.Failed, rt.stdout)
 	}
 	b.exact(keys, "")
 	if n := len(b.jobs()); n != 1 {
@@ -93,8 +110,10 @@ func TestBatchopsRetryLocally(t *testing.T) {
 // dropCreate is a proxy in front of the emulator that lets CreateJob
 // through but loses its answer (the connection closes), as a timeout does.
 type dropCreate struct {
-	rp    *httputil.ReverseProxy
-	drop  atomic.Bool
+	rp   *httputil.ReverseProxy
+	drop atomic.Bool
+	// lose drops CreateJob before the emulator sees it: no job is made.
+	lose  atomic.Bool
 	calls atomic.Int32
 }
 
@@ -115,7 +134,9 @@ func (d *dropCreate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.calls.Add(1)
-	d.rp.ServeHTTP(httptest.NewRecorder(), r) // the job is made; its answer is lost
+	if !d.lose.Load() {
+		d.rp.ServeHTTP(httptest.NewRecorder(), r) // the job is made; its answer is lost
+	}
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err == nil {
 		conn.Close()
@@ -163,6 +184,45 @@ func TestBatchopsSubmitAgainAfterTimeout(t *testing.T) {
 	b.waitJob(id, 0)
 }
 
+// --dry-run only reports what an earlier submit left: a CreateJob that
+// got no answer is not sent again, a Suspended job is not confirmed with
+// --yes. Without --dry-run the same command does both.
+func TestBatchopsDryRunMakesNothing(t *testing.T) {
+	t.Parallel()
+	b := newBopsEnv(t)
+	b.media(3)
+	d, url := newDropCreate(t, b.emu.URL())
+	d.drop.Store(true)
+	d.lose.Store(true) // the request is lost on its way: no job
+	environ := b.srv.Env(url)
+	args := append([]string{"batchops"}, b.submitArgs("--max-attempts", "1")...)
+	if r := b.runWith(environ, args...); r.code != 1 || len(b.jobs()) != 0 {
+		t.Fatalf("first submit: exit %d, %d jobs\n%s", r.code, len(b.jobs()), r.stderr)
+	}
+	d.drop.Store(false)
+	dry := b.runWith(environ, append(args, "--dry-run", "--yes")...)
+	mustCode(t, dry, 0)
+	if n := len(b.jobs()); n != 0 || !strings.Contains(dry.stdout, "--dry-run: nothing was sent") {
+		t.Fatalf("--dry-run after a lost CreateJob: %d jobs\n%s", n, dry.stdout)
+	}
+	r := b.runWith(environ, args...) // sends the recorded request
+	mustCode(t, r, 0)
+	id := jobID(t, r)
+	if len(b.jobs()) != 1 {
+		t.Fatalf("%d jobs", len(b.jobs()))
+	}
+	for b.describe(id).Status != types.JobStatusSuspended {
+		time.Sleep(5 * time.Millisecond)
+	}
+	dry = b.runWith(environ, append(args, "--dry-run", "--yes")...)
+	mustCode(t, dry, 0)
+	if st := b.describe(id).Status; st != types.JobStatusSuspended || !strings.Contains(dry.stdout, "--dry-run: the job was not confirmed") {
+		t.Errorf("--dry-run --yes of a Suspended job: %s\n%s", st, dry.stdout)
+	}
+	mustCode(t, b.runWith(environ, append(args, "--yes")...), 0)
+	b.waitJob(id, 0)
+}
+
 // Every bad input gets a clear error naming what and where, a non-zero
 // exit, and no job (nor a manifest uploaded).
 func TestBatchopsBadInputMakesNoJob(t *testing.T) {
@@ -171,6 +231,8 @@ func TestBatchopsBadInputMakesNoJob(t *testing.T) {
 	b.media(3)
 	other := filepath.Join(b.dir, "other.csv")
 	os.WriteFile(other, []byte(b.src+",shows/alpha/take%200%2Bfinal.mov\nsomeone-elses-bucket,x.mov\n"), 0o600)
+	missing := filepath.Join(b.dir, "missing.csv")
+	os.WriteFile(missing, []byte(b.src+",shows/no-such-take.mov\n"), 0o600)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -188,6 +250,8 @@ func TestBatchopsBadInputMakesNoJob(t *testing.T) {
 		{"bad account id", b.submitArgs("--account-id", "12345"), 2, []string{`--account-id "12345"`}},
 		{"bad storage class", b.submitArgs("--storage-class", "REDUCED_REDUNDANCY"), 2, []string{`--storage-class "REDUCED_REDUNDANCY"`}},
 		{"checkpoint without --failed", b.submitArgs("--checkpoint", "cp.db"), 2, []string{"--checkpoint FILE and --failed go together"}},
+		{"manifest of objects that cannot be read", b.submitArgs("--manifest", missing), 3, []string{"1 object of the source could not be read (NoSuchKey 1) and nothing was submitted"}},
+		{"destination that does not exist", b.submitArgs("--to", "s3://no-such-dest-bucket"), 1, []string{`bucket "no-such-dest-bucket" does not exist`, "nothing was submitted"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := b.bo(tc.args...)
@@ -236,6 +300,10 @@ func TestBatchopsWaitCancelledJob(t *testing.T) {
 	r := b.bo(b.submitArgs()...)
 	mustCode(t, r, 0)
 	id := jobID(t, r)
+	// still waiting for its confirmation: --timeout ends the wait, exit 5
+	if w := b.bo(b.acct("wait", "--poll", "20ms", "--timeout", "300ms", id)...); w.code != 5 || !strings.Contains(w.stderr, "has not ended") {
+		t.Errorf("wait --timeout: exit %d\n%s", w.code, w.stderr)
+	}
 	_, err := b.ctl.UpdateJobStatus(t.Context(), &s3control.UpdateJobStatusInput{AccountId: aws.String(b.emu.AccountID()), JobId: aws.String(id),
 		RequestedJobStatus: types.RequestedJobStatusCancelled, StatusUpdateReason: aws.String("not tonight")})
 	if err != nil {

@@ -100,10 +100,16 @@ func (b *bopsEnv) bo(args ...string) result {
 
 func (b *bopsEnv) runWith(environ []string, args ...string) result {
 	b.t.Helper()
+	return b.runEnv(append(environ, "AWS_REGION=us-east-1"), args...)
+}
+
+// runEnv runs the binary with exactly environ (its AWS_REGION too).
+func (b *bopsEnv) runEnv(environ []string, args ...string) result {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(environ, "AWS_REGION=us-east-1")
+	cmd.Env = environ
 	cmd.Dir = b.dir
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
@@ -168,7 +174,10 @@ func (b *bopsEnv) waitJob(id string, code int) result {
 }
 
 // exact checks that every object under prefix in the source is in the
-// destination under dstPrefix with the same bytes, content headers, user
+// destination under dstPrefix with the same bytes, content headers
+// (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+// Content-Language, Expires: versitygw keeps them all on a copy), storage
+// class (versitygw stores none: STANDARD or empty on both sides), user
 // metadata and tags.
 func (b *bopsEnv) exact(keys []string, dstPrefix string) {
 	b.t.Helper()
@@ -207,25 +216,45 @@ func (b *bopsEnv) headOf(bucket, key string) map[string]string {
 		b.t.Fatalf("head s3://%s/%s: %v", bucket, key, err)
 	}
 	m := map[string]string{"Content-Type": aws.ToString(h.ContentType), "Cache-Control": aws.ToString(h.CacheControl),
-		"Content-Disposition": aws.ToString(h.ContentDisposition), "Content-Length": fmt.Sprint(aws.ToInt64(h.ContentLength))}
+		"Content-Disposition": aws.ToString(h.ContentDisposition), "Content-Length": fmt.Sprint(aws.ToInt64(h.ContentLength)),
+		"Content-Encoding": aws.ToString(h.ContentEncoding), "Content-Language": aws.ToString(h.ContentLanguage),
+		"Expires": aws.ToString(h.ExpiresString), "StorageClass": string(h.StorageClass)}
 	maps.Copy(m, h.Metadata)
 	return m
 }
 
-// media puts n objects with metadata, tags and content headers, keys
-// with spaces and pluses among them, and returns their keys.
+// media puts n objects with metadata, tags and every content header
+// (Content-Type, Cache-Control, Content-Disposition, Content-Encoding,
+// Content-Language, Expires), keys with spaces and pluses among them,
+// and returns their keys.
 func (b *bopsEnv) media(n int) []string {
 	b.t.Helper()
-	var objs []obj
 	var keys []string
 	for i := range n {
-		k := fmt.Sprintf("shows/alpha/take %d+final.mov", i)
-		objs = append(objs, obj{key: k, body: fmt.Sprintf("frame data %d", i), meta: map[string]string{"take": fmt.Sprint(i)},
-			tags: "dept=editorial", ctype: "video/quicktime"})
-		keys = append(keys, k)
+		keys = append(keys, fmt.Sprintf("shows/alpha/take %d+final.mov", i))
 	}
-	b.put(b.src, objs...)
+	b.putMedia(b.src, keys...)
 	return keys
+}
+
+// putMedia puts the objects media describes at keys.
+func (b *bopsEnv) putMedia(bucket string, keys ...string) {
+	b.t.Helper()
+	for i, k := range keys {
+		_, err := b.client.PutObject(b.t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k),
+			Body: strings.NewReader(fmt.Sprintf("frame data %d", i)), Metadata: map[string]string{"take": fmt.Sprint(i)},
+			Tagging: aws.String("dept=editorial"), ContentType: aws.String("video/quicktime"), CacheControl: aws.String("max-age=60"),
+			ContentDisposition: aws.String(fmt.Sprintf(`attachment; filename="take %d.mov"`, i)), ContentEncoding: aws.String("identity"),
+			ContentLanguage: aws.String("fr-CA"), Expires: aws.Time(expires)})
+		if err != nil {
+			b.t.Fatalf("put %s: %v", k, err)
+		}
+	}
+	for _, k := range keys[:min(1, len(keys))] {
+		if h := b.headOf(bucket, k); h["Content-Encoding"] != "identity" || h["Content-Language"] != "fr-CA" || h["Expires"] == "" {
+			b.t.Fatalf("the server did not keep the headers the test compares: %v", h)
+		}
+	}
 }
 
 // jsonLines decodes the JSON lines a --json command printed.

@@ -2,61 +2,17 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/backfill-dev/backfill/internal/s3test"
 )
-
-// An object over 5 GiB (a sparse file in the server's folder) never goes
-// into the copy job: --large-locally copies it here, in parts, with its
-// headers; the job copies the rest.
-func TestBatchopsLargeObjectsLocally(t *testing.T) {
-	t.Parallel()
-	b := newBopsEnv(t)
-	keys := b.media(3)
-	const size = 5<<30 + 1
-	path := filepath.Join(b.srv.RootDir, b.src, "shows", "feature.mov")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteAt([]byte("head of the film"), 0)
-	f.WriteAt([]byte("end credits!"), size-12)
-	f.Close()
-	if err := syscall.Setxattr(path, "user.etag", []byte("0123456789abcdef0123456789abcdef-640"), 0); err != nil {
-		t.Fatalf("user xattrs are needed to serve a placed file: %v", err)
-	}
-	syscall.Setxattr(path, "user.content-type", []byte("video/quicktime"), 0)
-
-	r := b.bo(b.submitArgs("--yes", "--large-locally")...)
-	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "3 objects") || !strings.Contains(r.stdout, "over 5 GiB    1 object") {
-		t.Errorf("submit:\n%s", r.stdout)
-	}
-	id := jobID(t, r)
-	if n := b.describe(id).ProgressSummary; n != nil && aws.ToInt64(n.TotalNumberOfTasks) > 3 {
-		t.Errorf("the job has %d tasks", aws.ToInt64(n.TotalNumberOfTasks))
-	}
-	b.waitJob(id, 0)
-	b.exact(keys, "")
-	h := b.head(b.dst, "shows/feature.mov")
-	if h["Content-Length"] != fmt.Sprint(size) || h["Content-Type"] != "video/quicktime" {
-		t.Errorf("large object in the replica: %v", h)
-	}
-	large, err := os.ReadFile(filepath.Join(b.dir, "backfill-large-objects.csv"))
-	if err != nil || string(large) != b.src+",shows/feature.mov\n" {
-		t.Errorf("large manifest %q %v", large, err)
-	}
-}
 
 // The account comes from STS GetCallerIdentity (moto) when --account-id is
 // not given; the S3 Control client works through HTTPS with AWS_CA_BUNDLE
@@ -109,7 +65,7 @@ func TestBatchopsPolicyAndRole(t *testing.T) {
 	raw, _ := json.Marshal(lines[0])
 	doc := string(raw)
 	for _, want := range []string{"batchoperations.s3.amazonaws.com", "arn:aws:s3:::" + b.src + "/shows/*", "arn:aws:s3:::" + b.dst + "/shows/*",
-		"arn:aws:s3:::" + b.rep + "/reports/*", "arn:aws:s3:::" + b.rep + "/reports/manifests/*", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:123456789012:key/abcd"} {
+		"arn:aws:s3:::" + b.rep + "/reports/job-*", "arn:aws:s3:::" + b.rep + "/reports/manifests/*", "kms:GenerateDataKey", "arn:aws:kms:us-east-1:123456789012:key/abcd"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("policy lacks %q: %s", want, doc)
 		}
@@ -142,6 +98,48 @@ func TestBatchopsPolicyAndRole(t *testing.T) {
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stdout, "updated") || !rolePolicy(t, moto, name, "s3:PutObjectAcl") {
 		t.Errorf("--update:\n%s", r.stdout)
+	}
+
+	// A policy attached to the role since (say AdministratorAccess) makes
+	// it more than least privilege: refused, named; --update detaches it.
+	cfg, err := moto.Config(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := iam.NewFromConfig(cfg)
+	pol, err := api.CreatePolicy(t.Context(), &iam.CreatePolicyInput{PolicyName: aws.String(name + "-admin"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.AttachRolePolicy(t.Context(), &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: pol.Policy.Arn}); err != nil {
+		t.Fatal(err)
+	}
+	r = b.runWith(moto.Env(), changed...)
+	if r.code != 1 || !strings.Contains(r.stderr, aws.ToString(pol.Policy.Arn)) || !strings.Contains(r.stderr, "--update") {
+		t.Errorf("a role with an attached policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = b.runWith(moto.Env(), append(changed, "--update")...)
+	mustCode(t, r, 0)
+	att, err := api.ListAttachedRolePolicies(t.Context(), &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+	if err != nil || len(att.AttachedPolicies) != 0 {
+		t.Errorf("--update left %v attached (%v)", att, err)
+	}
+
+	// A role backfill created whose PutRolePolicy never happened (the run
+	// stopped) is finished without --update.
+	half := name + "-half"
+	trust, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
+		"Principal": map[string]string{"Service": "batchoperations.s3.amazonaws.com"}, "Action": []string{"sts:AssumeRole"}}}})
+	_, err = api.CreateRole(t.Context(), &iam.CreateRoleInput{RoleName: aws.String(half), AssumeRolePolicyDocument: aws.String(string(trust)),
+		Tags: []iamtypes.Tag{{Key: aws.String("created-by"), Value: aws.String("backfill-batchops")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = b.runWith(moto.Env(), append(args, "--create-role", half)...)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "finished") || !rolePolicy(t, moto, half, "kms:GenerateDataKey") {
+		t.Errorf("a half-made role:\n%s", r.stdout)
 	}
 }
 

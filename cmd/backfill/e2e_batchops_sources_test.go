@@ -47,10 +47,19 @@ func TestBatchopsSubmitFromInventory(t *testing.T) {
 	inv := b.srv.NewBucket(t, false)
 	manifest := b.putInventory(inv, b.inventoryRows())
 
-	r := b.bo(b.submitArgs("--inventory", manifest, "--yes")...)
+	// --upload-manifest: backfill's own manifest although the inventory
+	// could be read as it is (--dry-run: nothing made).
+	r := b.bo(b.submitArgs("--inventory", manifest, "--upload-manifest", "--dry-run")...)
+	mustCode(t, r, 0)
+	if strings.Contains(r.stdout, "needed no filtering") || !strings.Contains(r.stdout, "the manifest (7 rows) would go to") {
+		t.Errorf("--upload-manifest --dry-run:\n%s", r.stdout)
+	}
+	r = b.bo(b.submitArgs("--inventory", manifest, "--yes")...)
 	mustCode(t, r, 0)
 	id := jobID(t, r)
-	if !strings.Contains(r.stdout, "needed no filtering") {
+	// the job's role must read the inventory: submit says so, and how
+	if !strings.Contains(r.stdout, "needed no filtering") || !strings.Contains(r.stdout, "policy --operation copy") ||
+		!strings.Contains(r.stdout, "--inventory "+manifest) {
 		t.Errorf("submit:\n%s", r.stdout)
 	}
 	if m := b.describe(id).Manifest; m.Spec.Format != types.JobManifestFormatS3InventoryReportCsv20161130 || !strings.HasSuffix(aws.ToString(m.Location.ObjectArn), "/manifest.json") {
@@ -102,14 +111,26 @@ func TestBatchopsSubmitFromFailuresAndDiff(t *testing.T) {
 	b.waitJob(jobID(t, r), 0)
 	b.exact(keys, "")
 
-	// A verify diff: the objects the replica lacks, as a manifest.
+	// A verify diff: `backfill verify` writes the objects the replica
+	// lacks as a manifest, which submit takes.
 	diff := filepath.Join(b.dir, "missing.csv")
-	b.put(b.src, obj{key: "late/a b.mov", body: "late a", ctype: "video/quicktime"}, obj{key: "late/c+d.mov", body: "late c"})
-	os.WriteFile(diff, []byte(b.src+",late/a%20b.mov\n"+b.src+",late/c%2Bd.mov\n"), 0o600)
+	late := []string{"late/a b.mov", "late/c+d.mov"}
+	b.putMedia(b.src, late...)
+	v := b.run("verify", "--from", "s3://"+b.src, "--to", "s3://"+b.dst, "--missing-manifest", diff, "--min-age", "0s", "--no-progress")
+	if v.code != 3 {
+		t.Fatalf("verify of a replica without the late objects: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	if body, err := os.ReadFile(diff); err != nil || string(body) != b.src+",late/a%20b.mov\n"+b.src+",late/c%2Bd.mov\n" {
+		t.Fatalf("verify's missing manifest %q %v", body, err)
+	}
 	r = b.bo(b.submitArgs("--missing-manifest", diff, "--yes")...)
 	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "2 objects") {
+		t.Errorf("submit from the verify diff:\n%s", r.stdout)
+	}
 	b.waitJob(jobID(t, r), 0)
-	b.exact([]string{"late/a b.mov", "late/c+d.mov"}, "")
+	b.exact(late, "")
+	mustCode(t, b.run("verify", "--from", "s3://"+b.src, "--to", "s3://"+b.dst, "--min-age", "0s", "--no-progress"), 0)
 	if n := len(b.jobs()); n != 2 {
 		t.Errorf("%d jobs, want 2", n)
 	}

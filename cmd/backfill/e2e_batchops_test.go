@@ -28,7 +28,8 @@ func TestBatchopsSubmitFromListing(t *testing.T) {
 	mustCode(t, r, 0)
 	id := jobID(t, r)
 	t.Logf("submit:\n%s", r.stdout)
-	for _, want := range []string{"11 objects", "exists 1", "Batch Operations fees", "S3-FACTS.md section 9", "time unknown", "backfill batchops confirm " + id} {
+	for _, want := range []string{"11 objects", "exists 1", "Batch Operations fees", "S3-FACTS.md section 9", "$0.25 per job, $1 per million objects",
+		"time unknown", "Created job " + id + " in us-east-1", "backfill batchops confirm --region us-east-1 " + id} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("submit output lacks %q:\n%s", want, r.stdout)
 		}
@@ -38,6 +39,10 @@ func TestBatchopsSubmitFromListing(t *testing.T) {
 		t.Fatalf("job %+v", d)
 	}
 	mustCode(t, b.bo(b.acct("confirm", id)...), 0)
+	// confirm again (a retried confirm): the job was confirmed, nothing to do
+	if c := b.bo(b.acct("confirm", id)...); c.code != 0 || !strings.Contains(c.stdout, "confirmed already") {
+		t.Errorf("confirm of a confirmed job: exit %d\n%s%s", c.code, c.stdout, c.stderr)
+	}
 	w := b.waitJob(id, 0)
 	t.Logf("wait:\n%s%s", w.stdout, w.stderr)
 	if !strings.Contains(w.stdout, "11 succeeded, 0 failed, of 11") {
