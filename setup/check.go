@@ -95,6 +95,7 @@ func Check(ctx context.Context, s Spec, c *Clients) (*Report, error) {
 	}
 	w.checkPrimaryEncryption(ctx, r, rule)
 	w.checkRole(ctx, r, cfg, acctErr)
+	w.checkBucketPolicies(ctx, r, configRole(s, cfg))
 	checkReplicaExtras(r, s, replica)
 	if s.InventoryTo != nil {
 		w.checkInventory(ctx, r, acctErr)

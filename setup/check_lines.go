@@ -101,10 +101,7 @@ func (w *world) replicatesToReplica(r types.ReplicationRule) bool {
 // role of another account (IAM would look its name up in this one).
 func (w *world) checkRole(ctx context.Context, r *Report, cfg *types.ReplicationConfiguration, acctErr error) {
 	const name = "replication role"
-	role := w.s.RoleARN
-	if cfg != nil && aws.ToString(cfg.Role) != "" {
-		role = aws.ToString(cfg.Role)
-	}
+	role := configRole(w.s, cfg)
 	a, err := parseRoleARN(role)
 	switch {
 	case role == "":
@@ -122,6 +119,14 @@ func (w *world) checkRole(ctx context.Context, r *Report, cfg *types.Replication
 	default:
 		w.checkRoleFromIAM(ctx, r, role)
 	}
+}
+
+// configRole is the role the configuration names, else --role-arn's.
+func configRole(s Spec, cfg *types.ReplicationConfiguration) string {
+	if cfg != nil && aws.ToString(cfg.Role) != "" {
+		return aws.ToString(cfg.Role)
+	}
+	return s.RoleARN
 }
 
 func (w *world) checkRoleFromIAM(ctx context.Context, r *Report, role string) {

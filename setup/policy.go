@@ -17,14 +17,15 @@ type policyDoc struct {
 // statement is one statement. Action and Resource are lists here; a
 // single string in a document read back is a list of one.
 type statement struct {
-	Sid         string                    `json:"Sid,omitempty"`
-	Effect      string                    `json:"Effect"`
-	Principal   any                       `json:"Principal,omitempty"`
-	Action      strList                   `json:"Action,omitempty"`
-	NotAction   strList                   `json:"NotAction,omitempty"`
-	Resource    strList                   `json:"Resource,omitempty"`
-	NotResource strList                   `json:"NotResource,omitempty"`
-	Condition   map[string]map[string]any `json:"Condition,omitempty"`
+	Sid          string                    `json:"Sid,omitempty"`
+	Effect       string                    `json:"Effect"`
+	Principal    any                       `json:"Principal,omitempty"`
+	NotPrincipal any                       `json:"NotPrincipal,omitempty"`
+	Action       strList                   `json:"Action,omitempty"`
+	NotAction    strList                   `json:"NotAction,omitempty"`
+	Resource     strList                   `json:"Resource,omitempty"`
+	NotResource  strList                   `json:"NotResource,omitempty"`
+	Condition    map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // strList reads a JSON string or list of strings.

@@ -173,7 +173,8 @@ func TestPolicyChangesShowDifference(t *testing.T) {
 // TestOtherAccountRoles: a role ARN of another account is not looked up
 // by its name in this one: --apply-app-policy for it is blocked (nothing
 // is put on this account's role of the same name), and a --role-arn of
-// another account makes step 3 manual, with the documents.
+// another account makes step 3 manual, with the documents, and check's
+// role line not checked (not failed for a role of the same name here).
 func TestOtherAccountRoles(t *testing.T) {
 	e := newMotoEnv(t)
 	ctx := t.Context()
@@ -205,6 +206,17 @@ func TestOtherAccountRoles(t *testing.T) {
 	}
 	if n := len(e.requests("GetRole")); n > 0 {
 		t.Errorf("a role of another account was looked up in this one (%d GetRole)", n)
+	}
+	s.Canaries = -1
+	r, err := Check(ctx, s, e.clients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := line(r, "replication role"); l.Status != NotChecked || !strings.Contains(l.Reason, "account 999999999999") {
+		t.Errorf("check's role line with a role of another account: %+v", l)
+	}
+	if n := len(e.requests("GetRole")); n > 0 {
+		t.Errorf("check looked a role of another account up in this one (%d GetRole)", n)
 	}
 }
 

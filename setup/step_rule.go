@@ -17,7 +17,7 @@ import (
 // planRule is step 4: the replication rule on the primary. An existing
 // configuration is merged (other rules kept) unless --replace; its one
 // role must be this rule's role.
-func (w *world) planRule(context.Context) (*Step, error) {
+func (w *world) planRule(ctx context.Context) (*Step, error) {
 	s := w.s
 	st := &Step{Number: 4, Name: "replication rule", Verdict: OK}
 	cur := w.repl
@@ -33,6 +33,10 @@ func (w *world) planRule(context.Context) (*Step, error) {
 			"so the site cannot serve media from this replica", s.StorageClass))
 	}
 	if reason := w.primaryKMSProblem(); reason != "" {
+		st.Verdict, st.Reason = Blocked, reason
+		return st, nil
+	}
+	if reason := w.policyProblem(ctx, st); reason != "" {
 		st.Verdict, st.Reason = Blocked, reason
 		return st, nil
 	}

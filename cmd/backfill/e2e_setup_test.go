@@ -176,7 +176,7 @@ func TestSetupOnMoto(t *testing.T) {
 		t.Errorf("second apply: exit %d, sent %v\n%s", r.code, ms.changes(), r.stdout)
 	}
 	r = setupRun("check", "--canaries", "0")
-	if r.code != 0 || !strings.Contains(r.stdout, "Check: 12 pass, 0 fail, 1 not checked.") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Check: 13 pass, 0 fail, 1 not checked.") {
 		t.Errorf("check: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	t.Logf("check on moto:\n%s", r.stdout)
