@@ -27,6 +27,8 @@ type CanaryResult struct {
 	Failures []string `json:"failures,omitempty"` // one per canary that did not arrive
 	Causes   []string `json:"likely_causes,omitempty"`
 	Cleanup  []string `json:"cleanup_problems,omitempty"`
+	// AlsoTo names the other rules that replicate the canaries elsewhere.
+	AlsoTo []string `json:"also_replicated_to,omitempty"`
 	// Observed are the kinds of failure seen (failed, no-status, pending, unreadable).
 	Observed []string `json:"-"`
 

@@ -17,15 +17,22 @@
 //	                     a replica in the primary's region is same-region replication: legal, with a note
 //	2 versioning         GetBucketVersioning on both -> PutBucketVersioning Enabled
 //	                     (Suspended is reported; only apply changes it)
-//	3 replication role   trust s3.amazonaws.com; an inline policy for exactly these buckets and
-//	                     prefix (and KMS keys): created with IAM (GetRole, CreateRole, GetRolePolicy,
-//	                     PutRolePolicy); or --role-arn, read and evaluated, never changed; or
-//	                     --no-iam: printed (manual), no IAM request at all. A MinIO replication
-//	                     target ARN in place of the role is "not an AWS IAM role: not checked".
+//	3 replication role   trust s3.amazonaws.com; an inline policy for exactly the rules the role
+//	                     serves: this one and the configuration's other rules under the same role
+//	                     (each destination and prefix, and KMS keys), so a second replica keeps the
+//	                     first's grants; a replacement that would drop grants no rule explains (a
+//	                     role shared with another bucket) is blocked; a change shows its difference.
+//	                     Created with IAM (GetRole, CreateRole, GetRolePolicy, PutRolePolicy); or
+//	                     --role-arn, read and evaluated, never changed (a role of another account
+//	                     is not read: manual); or --no-iam: printed (manual), no IAM request at all.
+//	                     A MinIO replication target ARN is "not an AWS IAM role: not checked".
 //	4 replication rule   GetBucketReplication -> PutBucketReplication of the configuration with the
 //	                     rule of RuleID added or replaced and every other rule kept (--replace:
 //	                     dropped, each named). The configuration's one role must be this rule's
 //	                     role, else blocked naming it. Overlapping rules are noted, not refused.
+//	                     GetBucketPolicy of both buckets: a Deny there that applies to the role on
+//	                     what the rule needs blocks the step (setup does not change those
+//	                     policies); a conditional one, or one on part of the prefix, is noted.
 //	5 inventory          (optional) GetBucketInventoryConfiguration, GetBucketPolicy of the
 //	                     destination -> PutBucketPolicy (backfill's statement merged, the others kept),
 //	                     PutBucketInventoryConfiguration (daily, CSV, all versions, InventoryFields)
@@ -70,7 +77,9 @@
 //     status says so among its causes;
 //   - IAM evaluation is a reading of the role's policies, not an
 //     assumption of the role: conditions, permission boundaries and
-//     organization policies are not evaluated.
+//     organization policies are not evaluated, nor are the conditions of
+//     a Deny in a bucket policy (named instead: check leaves that line
+//     not checked, and the canary is the proof).
 //
 // setup writes no files and never logs or stores credentials.
 package setup

@@ -30,7 +30,7 @@ func recommend(slowest time.Duration, n int, rtc bool) *Recommendation {
 	basis := fmt.Sprintf("twice the slowest of %d canaries (%s)", n, roundDelay(slowest))
 	if !rtc && d < rtcSLA {
 		d = rtcSLA
-		basis += ", raised to 15 minutes: without Replication Time Control S3 publishes no bound (with it, 99.99% within 15 minutes)"
+		basis += ", raised to 15 minutes: the rule has no Replication Time Control, and without it S3 publishes no bound (with it, 99.99% within 15 minutes)"
 	}
 	if rest := d % time.Minute; rest != 0 { // round up to a minute
 		d += time.Minute - rest
@@ -47,12 +47,13 @@ func roundDelay(d time.Duration) time.Duration {
 }
 
 // canaryLine adds the canary's line and, when every canary arrived, the
-// recommendation.
-func (w *world) canaryLine(r *Report, res *CanaryResult) {
+// recommendation, which follows the rule's Replication Time Control (rtc),
+// not the flag's.
+func (w *world) canaryLine(r *Report, res *CanaryResult, rtc bool) {
 	if res.Arrived == res.Written && res.Written > 0 {
 		r.add("canary", Pass, "%d of %d arrived (REPLICA in the replica, COMPLETED on the primary): min %s, median %s, max %s",
 			res.Arrived, res.Written, ms(res.MinMS), ms(res.MedianMS), ms(res.MaxMS))
-		r.Recommendation = recommend(res.slowest, res.Arrived, w.s.RTC)
+		r.Recommendation = recommend(res.slowest, res.Arrived, rtc)
 		return
 	}
 	res.Causes = w.likelyCauses(r, res)
@@ -96,6 +97,9 @@ func (w *world) likelyCauses(r *Report, res *CanaryResult) []string {
 		case "pending":
 			add("still PENDING: the replica unreachable (S3 retries temporary failures) or replication slower than --timeout " +
 				"(a longer --timeout, or Replication Time Control)")
+			for _, a := range res.AlsoTo {
+				add(a + ": COMPLETED on the primary waits for every destination")
+			}
 		case "unreadable":
 			add("the replica could not be read by these credentials or is unreachable")
 		}
@@ -110,14 +114,20 @@ type Handoff struct {
 	ProxyURL      string   `json:"proxy_url,omitempty"`
 	Delay         string   `json:"delay,omitempty"` // "" when the canary did not measure one
 	DelayBasis    string   `json:"delay_basis,omitempty"`
+	NotMeasured   string   `json:"not_measured,omitempty"` // why there is no delay
 	Next          []string `json:"next_commands"`
 }
 
 func handoff(s Spec, c *Clients, r *Report) Handoff {
 	h := Handoff{ReplicaBucket: s.Replica.Bucket, ReplicaRegion: s.ReplicaRegion, ProxyURL: s.ProxyURL}
 	minAge := ""
-	if rec := r.Recommendation; rec != nil {
-		h.Delay, h.DelayBasis, minAge = rec.Delay, rec.Basis, rec.MinAge
+	switch l := r.line("canary"); {
+	case r.Recommendation != nil:
+		h.Delay, h.DelayBasis, minAge = r.Recommendation.Delay, r.Recommendation.Basis, r.Recommendation.MinAge
+	case r.Canary == nil:
+		h.NotMeasured = "the canary was not run: " + strings.TrimPrefix(l.Reason, "not run: ")
+	default:
+		h.NotMeasured = "the canary did not pass"
 	}
 	from, to := "s3://"+s.Primary.Bucket+"/"+s.Prefix, "s3://"+s.Replica.Bucket+"/"+s.Prefix
 	flags := fmt.Sprintf("--from %s --to %s --source-region %s --dest-region %s", from, to, r.PrimaryRegion, s.ReplicaRegion)

@@ -216,8 +216,8 @@ func TestCheckMinIOReplicaVersioningSuspended(t *testing.T) {
 // TestCheckMinIORuleDisabled: the rule disabled after apply (its Status
 // put Disabled with the rest kept; `mc replicate update --state disable`
 // would also reset its prefix and the role): its line fails, and the
-// canaries, which get no replication status at all, fail at --timeout
-// naming the rule.
+// canary is not run (it could only wait out --timeout, writing to the
+// primary meanwhile): nothing is written, and the check does not wait.
 func TestCheckMinIORuleDisabled(t *testing.T) {
 	e := newMinIOEnv(t, s3test.SharedMinIO(t), s3test.SharedMinIO(t))
 	e.apply()
@@ -235,17 +235,21 @@ func TestCheckMinIORuleDisabled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.spec.Canaries, e.spec.Timeout = 2, 3*time.Second
+	e.spec.Canaries, e.spec.Timeout = 2, time.Hour
 	r := e.check()
 	if l := line(r, "replication rule"); l.Status != Fail || !strings.Contains(l.Reason, "is Disabled") {
 		t.Errorf("rule line %+v", l)
 	}
-	l := line(r, "canary")
-	if l.Status != Fail || !strings.Contains(l.Reason, "no enabled rule covers the canary's key") || !strings.Contains(l.Reason, "the rule (see its line") {
-		t.Errorf("canary line %+v", l)
+	if l := line(r, "canary"); l.Status != NotChecked || !strings.Contains(l.Reason, "not run: the replication rule's line failed") || r.Canary != nil {
+		t.Errorf("canary line %+v, canary %+v", l, r.Canary)
+	}
+	var b strings.Builder
+	PrintCheck(&b, r)
+	if !strings.Contains(b.String(), "(not measured: the canary was not run: the replication rule's line failed") {
+		t.Errorf("hand-off:\n%s", b.String())
 	}
 	if left := e.leftovers(); len(left) > 0 {
-		t.Errorf("canaries left behind: %v", left)
+		t.Errorf("canaries written: %v", left)
 	}
 }
 
@@ -289,5 +293,26 @@ func TestCheckMinIOTagFilter(t *testing.T) {
 	}
 	if l := line(r, "replication rule"); !strings.Contains(l.Reason, "tag dept=comp") {
 		t.Errorf("rule line %+v", l)
+	}
+}
+
+// TestCheckMinIORecommendationFollowsRule: check given --rtc against a rule
+// put without it: the recommendation follows the rule (the 15-minute
+// floor, not twice a canary's milliseconds), and the line that compares
+// the rule with the flags fails naming Replication Time Control.
+func TestCheckMinIORecommendationFollowsRule(t *testing.T) {
+	e := newMinIOEnv(t, s3test.SharedMinIO(t), s3test.SharedMinIO(t))
+	e.spec.Canaries = 2
+	e.apply()
+	e.spec.RTC = true
+	r := e.check()
+	if r.Recommendation == nil || r.Recommendation.Delay != "15m0s" || !strings.Contains(r.Recommendation.Basis, "the rule has no Replication Time Control") {
+		t.Errorf("recommendation %+v", r.Recommendation)
+	}
+	if l := line(r, "rule settings"); l.Status != Fail || !strings.Contains(l.Reason, "Replication Time Control Disabled (the flags ask Enabled)") {
+		t.Errorf("settings line %+v", l)
+	}
+	if l := line(r, "canary"); l.Status != Pass {
+		t.Errorf("canary line %+v", l)
 	}
 }

@@ -462,7 +462,7 @@ func TestApplyRuleOptionsShapes(t *testing.T) {
 			kms[st.Sid] = st
 		}
 	}
-	dec, encr := kms["DecryptPrimaryObjects"], kms["EncryptReplicas"]
+	dec, encr := kms["DecryptPrimaryObjects"], kms["EncryptReplicasEuWest2"]
 	if !slices.Equal(dec.Action, strList{"kms:Decrypt"}) || !slices.Equal(dec.Resource, strList(s.PrimaryKMSKeys)) ||
 		dec.Condition["StringEquals"]["kms:ViaService"] != "s3.us-east-1.amazonaws.com" {
 		t.Errorf("decrypt statement %+v", dec)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -34,6 +35,7 @@ type Step struct {
 	Current   string     `json:"current"`
 	Desired   string     `json:"desired"`
 	Changes   []string   `json:"changes,omitempty"` // what apply does, one line each
+	Diff      []string   `json:"diff,omitempty"`    // how a policy it replaces changes, statement by statement
 	Reason    string     `json:"reason,omitempty"`  // why blocked, manual or skipped
 	Notes     []string   `json:"notes,omitempty"`   // warnings and facts worth knowing
 	Documents []Document `json:"documents,omitempty"`
@@ -90,20 +92,23 @@ func (p *Plan) Count(v Verdict) int {
 
 // world is what a plan reads once and its steps share.
 type world struct {
-	s        Spec
-	c        *Clients
-	primary  bucketState
-	replica  bucketState
-	acct     string
-	roleARN  string // the role the rule names: known, or predicted for a role apply creates
-	minio    bool   // the role is a MinIO replication target
-	roleDocs policyDoc
+	s       Spec
+	c       *Clients
+	primary bucketState
+	replica bucketState
+	repl    *types.ReplicationConfiguration // the primary's, nil if none
+	acct    string
+	roleARN string // the role the rule names: known, or predicted for a role apply creates
+	minio   bool   // the role is a MinIO replication target
+	// roleDocs is what the role needs for every rule it serves, ruleDocs
+	// what this rule alone needs.
+	roleDocs, ruleDocs policyDoc
 	// roleIsNew: apply creates the role; createdRole: it has (apply).
 	roleIsNew, createdRole bool
 }
 
 // ErrPrimaryMissing is returned when the primary bucket does not exist or
-// cannot be read: nothing can be set up.
+// cannot be used: nothing can be set up.
 var ErrPrimaryMissing = errors.New("the primary bucket does not exist or cannot be used")
 
 // MakePlan reads the current state of every step and decides what each
@@ -131,7 +136,8 @@ func MakePlan(ctx context.Context, s Spec, c *Clients) (*Plan, error) {
 	return p, nil
 }
 
-// observe reads the two buckets and, when a step needs it, the account.
+// observe reads the two buckets, the primary's default encryption and
+// replication configuration and, when a step needs it, the account.
 func observe(ctx context.Context, s Spec, c *Clients) (*world, error) {
 	w := &world{s: s, c: c, minio: isMinIOTarget(s.RoleARN)}
 	var err error
@@ -145,12 +151,21 @@ func observe(ctx context.Context, s Spec, c *Clients) (*world, error) {
 		return nil, fmt.Errorf("%w: s3://%s: %s", ErrPrimaryMissing, s.Primary.Bucket, w.primary.denied)
 	case s.PrimaryRegion != "" && w.primary.region != s.PrimaryRegion:
 		return nil, fmt.Errorf("%w: s3://%s is in %s, not in --primary-region %s", ErrPrimaryMissing, s.Primary.Bucket, w.primary.region, s.PrimaryRegion)
+	case w.primary.elsewhere:
+		return nil, fmt.Errorf("%w: %s", ErrPrimaryMissing, elsewhereReason(w.primary))
+	}
+	if err := w.primary.readEncryption(ctx, c.Primary); err != nil {
+		return nil, fmt.Errorf("primary: %w", err)
+	}
+	if w.repl, err = readReplication(ctx, c.Primary, s.Primary.Bucket); err != nil {
+		return nil, err
 	}
 	if w.replica, err = readBucket(ctx, c.Replica, s.Replica.Bucket, s.ReplicaRegion, true); err != nil {
 		return nil, fmt.Errorf("replica: %w", err)
 	}
 	w.roleDocs = replicationPolicy(s, w.primary.region)
-	if s.InventoryTo != nil || (s.RoleARN == "" && !s.NoIAM) {
+	w.ruleDocs = w.roleDocs
+	if needsAccount(s) {
 		if err := w.readAccount(ctx); err != nil {
 			return nil, err
 		}
@@ -158,10 +173,23 @@ func observe(ctx context.Context, s Spec, c *Clients) (*world, error) {
 	return w, nil
 }
 
+// needsAccount: the inventory policy names the account, and every IAM
+// request is about a role of it (the role to create, a --role-arn or an
+// --app-role-arn of another account is not read as one of its own).
+func needsAccount(s Spec) bool {
+	return s.InventoryTo != nil || s.ApplyAppPolicy || !s.NoIAM && !isMinIOTarget(s.RoleARN)
+}
+
+// elsewhereReason says that the primary's requests went to another
+// region than its own, and what to pass.
+func elsewhereReason(b bucketState) string {
+	return fmt.Sprintf("s3://%s is in %s and the requests went to another region: pass --primary-region %s", b.name, b.region, b.region)
+}
+
 func (w *world) readAccount(ctx context.Context) error {
 	out, err := w.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return fmt.Errorf("STS GetCallerIdentity (the account, for the role's ARN and the inventory policy): %w", err)
+		return fmt.Errorf("STS GetCallerIdentity (the account: the ARN of the role to create, the inventory policy, whether a role ARN is of this account): %w", err)
 	}
 	w.acct = aws.ToString(out.Account)
 	return nil

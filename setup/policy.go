@@ -17,14 +17,15 @@ type policyDoc struct {
 // statement is one statement. Action and Resource are lists here; a
 // single string in a document read back is a list of one.
 type statement struct {
-	Sid         string                    `json:"Sid,omitempty"`
-	Effect      string                    `json:"Effect"`
-	Principal   any                       `json:"Principal,omitempty"`
-	Action      strList                   `json:"Action,omitempty"`
-	NotAction   strList                   `json:"NotAction,omitempty"`
-	Resource    strList                   `json:"Resource,omitempty"`
-	NotResource strList                   `json:"NotResource,omitempty"`
-	Condition   map[string]map[string]any `json:"Condition,omitempty"`
+	Sid          string                    `json:"Sid,omitempty"`
+	Effect       string                    `json:"Effect"`
+	Principal    any                       `json:"Principal,omitempty"`
+	NotPrincipal any                       `json:"NotPrincipal,omitempty"`
+	Action       strList                   `json:"Action,omitempty"`
+	NotAction    strList                   `json:"NotAction,omitempty"`
+	Resource     strList                   `json:"Resource,omitempty"`
+	NotResource  strList                   `json:"NotResource,omitempty"`
+	Condition    map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // strList reads a JSON string or list of strings.
@@ -86,48 +87,6 @@ func trustPolicy() policyDoc {
 	return policyDoc{Version: policyVersion, Statement: []statement{{
 		Effect: "Allow", Principal: map[string]any{"Service": "s3.amazonaws.com"}, Action: strList{"sts:AssumeRole"},
 	}}}
-}
-
-// replicationPolicy is the replication role's permissions, for exactly
-// these buckets and this prefix (S3-FACTS §2.3): read the configuration
-// and list the primary; read the source versions (for replication, not
-// GetObjectVersion: that one does not allow SSE-KMS replication), their
-// ACLs and tags; write replicas and tags, and deletes (delete markers)
-// only when the rule replicates them. With KMS keys, decrypt with the
-// primary's keys and encrypt with the replica's, each only through S3 in
-// its region and for these buckets (object ARN, or the bucket ARN when S3
-// Bucket Keys are on).
-func replicationPolicy(s Spec, primaryRegion string) policyDoc {
-	part := partitionOf(s.ReplicaRegion)
-	write := strList{"s3:ReplicateObject", "s3:ReplicateTags"}
-	if s.DeleteMarkers {
-		write = append(write, "s3:ReplicateDelete")
-	}
-	st := []statement{
-		{Sid: "ReadPrimaryConfiguration", Effect: "Allow", Action: strList{"s3:GetReplicationConfiguration", "s3:ListBucket"},
-			Resource: strList{bucketARN(part, s.Primary.Bucket)}},
-		{Sid: "ReadPrimaryVersions", Effect: "Allow",
-			Action:   strList{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"},
-			Resource: strList{objectsARN(part, s.Primary.Bucket, s.Prefix)}},
-		{Sid: "WriteReplicas", Effect: "Allow", Action: write, Resource: strList{objectsARN(part, s.Replica.Bucket, s.Prefix)}},
-	}
-	if len(s.PrimaryKMSKeys) > 0 {
-		st = append(st, kmsStatement("DecryptPrimaryObjects", strList{"kms:Decrypt"}, s.PrimaryKMSKeys, primaryRegion, part, s.Primary.Bucket, s.Prefix))
-	}
-	if s.ReplicaKMSKey != "" {
-		st = append(st, kmsStatement("EncryptReplicas", strList{"kms:Encrypt", "kms:GenerateDataKey"}, []string{s.ReplicaKMSKey}, s.ReplicaRegion, part, s.Replica.Bucket, s.Prefix))
-	}
-	return policyDoc{Version: policyVersion, Statement: st}
-}
-
-func kmsStatement(sid string, actions strList, keys []string, region, part, bucket, prefix string) statement {
-	st := statement{Sid: sid, Effect: "Allow", Action: actions, Resource: keys,
-		Condition: map[string]map[string]any{"StringLike": {
-			"kms:EncryptionContext:aws:s3:arn": []string{objectsARN(part, bucket, prefix), bucketARN(part, bucket)}}}}
-	if region != "" {
-		st.Condition["StringEquals"] = map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}
-	}
-	return st
 }
 
 // appPolicy is what the site's application role needs to read the
@@ -210,51 +169,6 @@ func principalHasService(p any, svc string) bool {
 		}
 	}
 	return false
-}
-
-// permission is one action on one resource (a resource may end in "*").
-type permission struct{ Action, Resource string }
-
-// required lists every action-resource pair of the Allow statements of d.
-func required(d policyDoc) []permission {
-	var ps []permission
-	for _, st := range d.Statement {
-		for _, a := range st.Action {
-			for _, r := range st.Resource {
-				ps = append(ps, permission{a, r})
-			}
-		}
-	}
-	return ps
-}
-
-// missing returns the permissions that docs do not grant: no Allow
-// statement covers it, or a Deny statement does. Conditions are not
-// evaluated (an Allow with conditions counts as allowing), nor are
-// NotAction and NotResource, permission boundaries or organization
-// policies; the caller says so.
-func missing(docs []policyDoc, want []permission) []permission {
-	var out []permission
-	for _, p := range want {
-		allowed, denied := false, false
-		for _, d := range docs {
-			for _, st := range d.Statement {
-				if !matchesAny(st.Action, p.Action) || !matchesAny(st.Resource, p.Resource) {
-					continue
-				}
-				switch st.Effect {
-				case "Allow":
-					allowed = true
-				case "Deny":
-					denied = true
-				}
-			}
-		}
-		if !allowed || denied {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // matchesAny reports whether one of the patterns (IAM wildcards: * and ?,

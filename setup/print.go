@@ -33,6 +33,9 @@ func printStep(w io.Writer, st *Step) {
 	for _, c := range st.Changes {
 		fmt.Fprintf(w, "     + %s\n", c)
 	}
+	for _, d := range st.Diff {
+		fmt.Fprintf(w, "     diff:    %s\n", d)
+	}
 	if st.Reason != "" {
 		fmt.Fprintf(w, "     why:     %s\n", st.Reason)
 	}
@@ -72,11 +75,13 @@ func planSummary(p *Plan) string {
 	case p.Command == "plan" && blocked != nil:
 		return fmt.Sprintf("Plan: %s. Step %d is blocked: apply would change nothing until it is not.", counts, blocked.Number)
 	case p.Command == "plan" && pending == 0:
-		return fmt.Sprintf("Plan: %s. Nothing to change.", counts)
+		return fmt.Sprintf("Plan: %s. Nothing to change%s.", counts, manualNote(p))
 	case p.Command == "plan":
 		return fmt.Sprintf("Plan: %s. Nothing was changed: `backfill setup apply` with the same flags makes these changes, in this order.", counts)
 	case blocked != nil:
 		return fmt.Sprintf("Apply: nothing was changed: step %d (%s) is blocked.", blocked.Number, blocked.Name)
+	case p.Applied == 0 && pending == 0 && p.Count(Manual) > 0:
+		return "Apply: nothing to change in the steps setup makes; no request that changes anything was sent" + manualNote(p) + "."
 	case p.Applied == 0 && pending == 0:
 		return "Apply: nothing to change: every step was already as wanted; no request that changes anything was sent."
 	}
@@ -85,7 +90,21 @@ func planSummary(p *Plan) string {
 			return fmt.Sprintf("Apply: %d change(s) made, then step %d failed; the steps after it were not attempted.", p.Applied, st.Number)
 		}
 	}
-	return fmt.Sprintf("Apply: %d change(s) made. `backfill setup check` with the same flags proves the setup.", p.Applied)
+	return fmt.Sprintf("Apply: %d change(s) made%s. `backfill setup check` with the same flags proves the setup.", p.Applied, manualNote(p))
+}
+
+// manualNote names the manual steps, which apply neither checks nor makes.
+func manualNote(p *Plan) string {
+	var n []string
+	for _, st := range p.Steps {
+		if st.Verdict == Manual {
+			n = append(n, fmt.Sprint(st.Number))
+		}
+	}
+	if len(n) == 0 {
+		return ""
+	}
+	return "; step " + strings.Join(n, ", ") + " is manual (not checked: the documents above are for someone else to apply)"
 }
 
 // PrintCheck writes what check found, the recommendation and the hand-off.
@@ -137,7 +156,7 @@ func printHandoff(w io.Writer, h Handoff) {
 	fmt.Fprintf(w, "  S3 proxy URL:    %s\n", proxy)
 	delay := h.Delay
 	if delay == "" {
-		delay = "(not measured: the canary did not pass)"
+		delay = "(not measured: " + h.NotMeasured + ")"
 	} else {
 		delay += " (measured by the canary; a measurement, not a guarantee)"
 	}

@@ -1,6 +1,8 @@
 package setup
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -115,14 +117,18 @@ func (s Spec) withDefaults() Spec {
 	return s
 }
 
-// defaultRoleName is backfill-replication-<primary>, cut to IAM's 64
-// characters.
+// defaultRoleName is backfill-replication-<primary>. A name longer than
+// IAM's 64 characters is cut and ends in a hash of the whole primary name,
+// so two long primary names that share their first characters do not
+// share a role.
 func defaultRoleName(primary string) string {
 	n := "backfill-replication-" + primary
-	if len(n) > 64 {
-		n = n[:64]
+	if len(n) <= 64 {
+		return n
 	}
-	return n
+	sum := sha256.Sum256([]byte(primary))
+	tag := "-" + hex.EncodeToString(sum[:4])
+	return n[:64-len(tag)] + tag
 }
 
 // Validate checks every input before anything is sent: bucket names,
@@ -231,7 +237,7 @@ func (s Spec) validateRule() error {
 		errs = append(errs, errors.New("--delete-markers cannot go with --tag: S3 does not replicate delete markers for rules that filter on tags"))
 	}
 	if s.StorageClass != "" && !validStorageClass(s.StorageClass) {
-		errs = append(errs, fmt.Errorf("--storage-class %q is not an S3 storage class (%s)", s.StorageClass, storageClassList()))
+		errs = append(errs, fmt.Errorf("--storage-class %q is not a storage class replication can give replicas (%s)", s.StorageClass, storageClassList()))
 	}
 	return errors.Join(errs...)
 }
@@ -262,9 +268,6 @@ func (s Spec) validateOptional() error {
 	if s.InventoryTo != nil {
 		if err := checkExistingBucketName(s.InventoryTo.Bucket); err != nil {
 			errs = append(errs, fmt.Errorf("--inventory-to: %w", err))
-		}
-		if equalFold(s.InventoryTo.Bucket, s.Replica.Bucket) {
-			errs = append(errs, errors.New("--inventory-to: the replica is in another region; an inventory is delivered to a bucket in the primary's region"))
 		}
 		if len(s.InventoryID) > 64 || !isIdent(s.InventoryID) {
 			errs = append(errs, fmt.Errorf("--inventory-id %q: 1 to 64 letters, digits, '-', '_' or '.'", s.InventoryID))

@@ -55,7 +55,12 @@ func TestValidate(t *testing.T) {
 		{"tags with delete markers", func(s *Spec) { s.Tags, s.DeleteMarkers = []Tag{{"show", "alpha"}}, true }, "cannot go with --tag"},
 		{"empty tag key", func(s *Spec) { s.Tags = []Tag{{"", "x"}} }, "the key is empty"},
 		{"aws: tag", func(s *Spec) { s.Tags = []Tag{{"aws:x", "y"}} }, "reserved"},
-		{"bad storage class", func(s *Spec) { s.StorageClass = "CHEAP" }, "not an S3 storage class"},
+		{"bad storage class", func(s *Spec) { s.StorageClass = "CHEAP" }, "not a storage class replication can give replicas"},
+		{"storage class replication refuses", func(s *Spec) { s.StorageClass = "OUTPOSTS" }, "not a storage class replication can give replicas"},
+		{"express one zone", func(s *Spec) { s.StorageClass = "EXPRESS_ONEZONE" }, "STANDARD, REDUCED_REDUNDANCY, STANDARD_IA"},
+		{"FSx class", func(s *Spec) { s.StorageClass = "FSX_OPENZFS" }, "not a storage class replication can give replicas"},
+		{"good storage class GLACIER_IR", func(s *Spec) { s.StorageClass = "GLACIER_IR" }, ""},
+		{"good storage class DEEP_ARCHIVE", func(s *Spec) { s.StorageClass = "DEEP_ARCHIVE" }, ""},
 		{"KMS key not an ARN", func(s *Spec) { s.ReplicaKMSKey = "alias/media" }, "not a KMS key ARN"},
 		{"KMS key in another region", func(s *Spec) {
 			s.ReplicaKMSKey = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -67,7 +72,7 @@ func TestValidate(t *testing.T) {
 		{"apply app policy with no IAM", func(s *Spec) {
 			s.AppRoleARN, s.ApplyAppPolicy, s.NoIAM = "arn:aws:iam::123456789012:role/site", true, true
 		}, "cannot go with --no-iam"},
-		{"inventory to the replica", func(s *Spec) { s.InventoryTo = &s3url.URL{Bucket: "studio-media-replica"} }, "primary's region"},
+		{"inventory to the replica (step 5 checks its region)", func(s *Spec) { s.InventoryTo = &s3url.URL{Bucket: "studio-media-replica"} }, ""},
 		{"bad proxy URL", func(s *Spec) { s.ProxyURL = "media.example.com" }, "not an http(s) URL"},
 		{"prefixes disagree", func(s *Spec) { s.Primary.Prefix, s.Prefix = "a/", "b/" }, "differ"},
 		{"negative priority", func(s *Spec) { s.Priority = -1 }, "must not be negative"},

@@ -24,12 +24,23 @@ func (w *world) planApp(ctx context.Context) (*Step, error) {
 	want := appPolicy(s)
 	st.Documents = []Document{doc("policy for "+s.AppRoleARN, want)}
 	st.Desired = fmt.Sprintf("%s may read s3://%s/%s (inline policy %s)", s.AppRoleARN, s.Replica.Bucket, s.Prefix, appPolicyName)
-	if !s.ApplyAppPolicy {
+	a, _ := parseRoleARN(s.AppRoleARN)
+	other := w.acct != "" && a.account != w.acct
+	if other {
+		st.Notes = append(st.Notes, "a role of another account reads the replica only if the replica's bucket policy lets it too: setup does not set that")
+	}
+	switch {
+	case !s.ApplyAppPolicy:
 		st.Verdict, st.Current = Manual, "not read (no --apply-app-policy)"
 		st.Reason = "add the policy below to " + s.AppRoleARN + ", or run apply with --apply-app-policy"
 		return st, nil
+	case other:
+		st.Verdict, st.Current = Blocked, otherAccount(a, w.acct)
+		st.Reason = "--apply-app-policy puts the policy on a role of this account only (IAM would look the name " + a.name +
+			" up in this one): run without it and give the policy below to account " + a.account + "'s administrators, " +
+			"or run with that account's credentials"
+		return st, nil
 	}
-	a, _ := parseRoleARN(s.AppRoleARN)
 	_, err := w.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &a.name})
 	if s3err.Code(err) == "NoSuchEntity" {
 		st.Verdict, st.Current, st.Reason = Blocked, "role "+s.AppRoleARN+" does not exist", "--app-role-arn names no role of this account"
@@ -52,7 +63,10 @@ func (w *world) planApp(ctx context.Context) (*Step, error) {
 		st.add("put the inline policy "+appPolicyName+" on "+a.name, put)
 	case !samePolicy(cur, want.String()):
 		st.Verdict, st.Current = Change, s.AppRoleARN+"'s inline policy "+appPolicyName+" differs from the one below"
-		st.add("replace the inline policy "+appPolicyName+" of "+a.name, put)
+		if d, err := parsePolicy(cur); err == nil {
+			st.Diff = policyDiff(d, want)
+		}
+		st.add("replace the inline policy "+appPolicyName+" of "+a.name+" (the difference below)", put)
 	default:
 		st.Current = s.AppRoleARN + " has the inline policy " + appPolicyName + " below"
 	}

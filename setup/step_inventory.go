@@ -39,7 +39,7 @@ func (w *world) planInventory(ctx context.Context) (*Step, error) {
 	st.Desired = fmt.Sprintf("inventory %s of s3://%s: daily, CSV, all versions, fields %s, delivered to %s; "+
 		"the destination's policy lets S3 write there", s.InventoryID, s.Primary.Bucket, fieldList(), s.InventoryTo)
 	st.Notes = []string{"S3 delivers the first report within 48 hours"}
-	db, err := readBucket(ctx, w.c.Primary, dest, w.primary.region, false)
+	db, err := w.readDestination(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inventory destination: %w", err)
 	}
@@ -47,13 +47,18 @@ func (w *world) planInventory(ctx context.Context) (*Step, error) {
 		st.Verdict, st.Current, st.Reason = Blocked, "s3://"+dest+": "+reason, reason
 		return st, nil
 	}
+	if equalFold(dest, s.Replica.Bucket) {
+		st.Notes = append(st.Notes, "the inventory's files are delivered into the replica bucket, beside the replicas")
+	}
 	cur, err := readInventory(ctx, w.c.Primary, s.Primary.Bucket, s.InventoryID)
 	if err != nil {
 		return nil, err
 	}
-	policy, err := readBucketPolicy(ctx, w.c.Primary, dest)
-	if err != nil {
-		return nil, err
+	policy := ""
+	if db.exists { // else the replica, which step 1 creates
+		if policy, err = readBucketPolicy(ctx, w.c.Primary, dest); err != nil {
+			return nil, err
+		}
 	}
 	want := w.desiredInventory()
 	merged, changed, err := mergeStatement(policy, inventoryStatement(s, w.primary.region, w.acct))
@@ -63,6 +68,7 @@ func (w *world) planInventory(ctx context.Context) (*Step, error) {
 	st.Current = describeInventory(cur, s.InventoryID) + "; " + describePolicyState(policy, changed)
 	if changed {
 		st.Verdict = Change
+		st.Diff = statementChange(policy, merged, inventorySid(s.Primary.Bucket))
 		st.add("put the bucket policy of s3://"+dest+" with statement "+inventorySid(s.Primary.Bucket), w.putBucketPolicy(dest, merged))
 	}
 	if d := inventoryDiff(cur, want); cur == nil || len(d) > 0 {
@@ -75,12 +81,42 @@ func (w *world) planInventory(ctx context.Context) (*Step, error) {
 	return st, nil
 }
 
+// readDestination reads the inventory's destination. The replica, when
+// it is the destination, is already read; a replica step 1 is to create
+// has no state yet but its region.
+func (w *world) readDestination(ctx context.Context) (bucketState, error) {
+	if !equalFold(w.s.InventoryTo.Bucket, w.s.Replica.Bucket) {
+		return readBucket(ctx, w.c.Primary, w.s.InventoryTo.Bucket, w.primary.region, false)
+	}
+	b := w.replica
+	if !b.exists {
+		b.region = w.s.ReplicaRegion
+	}
+	return b, nil
+}
+
+// statementChange is the difference in the statement sid between two
+// policy documents (either may lack it), for the plan to show.
+func statementChange(before, after, sid string) []string {
+	pick := func(text string) policyDoc {
+		d, _ := parsePolicy(text)
+		d.Statement = slices.DeleteFunc(d.Statement, func(st statement) bool { return st.Sid != sid })
+		return d
+	}
+	if before == "" {
+		return policyDiff(policyDoc{}, pick(after))
+	}
+	return policyDiff(pick(before), pick(after))
+}
+
+// destProblem is why the inventory cannot be delivered to b, "" if it
+// can. b may not exist yet if it is the replica (its region is known).
 func destProblem(b bucketState, region string) string {
 	switch {
-	case !b.exists:
-		return "the inventory destination does not exist: create it in " + region + " (the primary's region)"
 	case b.denied != "":
 		return b.denied
+	case !b.exists && b.region == "":
+		return "the inventory destination does not exist: create it in " + region + " (the primary's region)"
 	case b.region != region:
 		return fmt.Sprintf("the destination is in %s: S3 delivers an inventory only to a bucket in the source's region (%s)", b.region, region)
 	}

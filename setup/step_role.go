@@ -19,59 +19,93 @@ const minioRoleNote = "not an AWS IAM role: not checked"
 func (w *world) planRole(ctx context.Context) (*Step, error) {
 	s := w.s
 	st := &Step{Number: 3, Name: "replication role", Verdict: OK}
-	docs := []Document{doc("trust policy", trustPolicy()), doc("permission policy (least privilege)", w.roleDocs)}
 	switch {
 	case w.minio:
 		w.roleARN = s.RoleARN
+		w.setRoleDocs()
 		st.Current = "MinIO replication target " + s.RoleARN
 		st.Desired = st.Current
 		st.Notes = []string{s.RoleARN + ": " + minioRoleNote + " (MinIO takes its replication target's ARN as the rule's role)"}
 	case s.NoIAM && s.RoleARN == "":
+		w.setRoleDocs()
 		st.Verdict, st.Current, st.Desired = Blocked, "not read (--no-iam)", "a role with the documents below"
 		st.Reason = "--no-iam without --role-arn: have the role made from the documents below, then run again with --role-arn ARN"
-		st.Documents = docs
+		st.Documents = w.roleDocuments()
 	case s.NoIAM:
 		w.roleARN = s.RoleARN
+		w.setRoleDocs()
 		st.Verdict, st.Current, st.Desired = Manual, "not read from IAM (--no-iam)", s.RoleARN+" with the documents below"
 		st.Reason = "the role must trust s3.amazonaws.com and allow what the permission policy below allows: not checked (--no-iam)"
-		st.Documents = docs
+		st.Documents = w.roleDocuments()
 	case s.RoleARN != "":
-		return st, w.planGivenRole(ctx, st, docs)
+		return st, w.planGivenRole(ctx, st)
 	default:
-		return st, w.planOwnRole(ctx, st, docs)
+		return st, w.planOwnRole(ctx, st)
 	}
+	w.noteOtherRules(st)
 	return st, nil
 }
 
+func (w *world) roleDocuments() []Document {
+	return []Document{doc("trust policy", trustPolicy()), doc("permission policy (least privilege)", w.roleDocs)}
+}
+
+// noteOtherRules says when the role's policy also serves the
+// configuration's other rules.
+func (w *world) noteOtherRules(st *Step) {
+	if n := len(w.roleGrants()) - 1; n > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("the permission policy also covers the %d other rule(s) of s3://%s's configuration: "+
+			"one role serves all of a configuration's rules", n, w.s.Primary.Bucket))
+	}
+}
+
 // planGivenRole checks a role named by --role-arn, which setup never
-// changes: it must exist, trust S3 and allow what the rule needs.
-func (w *world) planGivenRole(ctx context.Context, st *Step, docs []Document) error {
+// changes: it must exist, trust S3 and allow what this rule needs. A role
+// of another account is not read (IAM would look its name up in this
+// one): the step is manual, with the documents.
+func (w *world) planGivenRole(ctx context.Context, st *Step) error {
 	w.roleARN = w.s.RoleARN
+	w.setRoleDocs()
+	w.noteOtherRules(st)
 	st.Desired = w.s.RoleARN + ", trusting s3.amazonaws.com and allowing the permission policy below"
-	rc, err := inspectRole(ctx, w.c.IAM, w.s.RoleARN, w.roleDocs)
+	if a, _ := parseRoleARN(w.s.RoleARN); a.account != w.acct {
+		st.Verdict, st.Current, st.Documents = Manual, otherAccount(a, w.acct), w.roleDocuments()
+		st.Reason = "setup reads roles of its own account only: check that " + w.s.RoleARN +
+			" trusts s3.amazonaws.com and allows the permission policy below (S3 assumes it for the primary's owner)"
+		return nil
+	}
+	rc, err := inspectRole(ctx, w.c.IAM, w.s.RoleARN, w.ruleDocs)
 	if err != nil {
 		return err
 	}
 	st.Current = rc.describe()
 	if reason := rc.problem(); reason != "" {
-		st.Verdict, st.Reason, st.Documents = Blocked, reason+" (setup does not change a role given with --role-arn)", docs
+		st.Verdict, st.Reason, st.Documents = Blocked, reason+" (setup does not change a role given with --role-arn)", w.roleDocuments()
 		return nil
 	}
-	st.Notes = []string{rc.caveat()}
+	st.Notes = append(st.Notes, rc.caveat())
 	return nil
 }
 
+// otherAccount says that a role is not of the caller's account.
+func otherAccount(a roleARN, acct string) string {
+	return fmt.Sprintf("not read: the role is in account %s, and these credentials are account %s's", a.account, acct)
+}
+
 // planOwnRole plans the role setup makes: created with the trust policy,
-// and its inline policy put (or replaced when it differs).
-func (w *world) planOwnRole(ctx context.Context, st *Step, docs []Document) error {
+// and its inline policy put, or replaced (with the difference shown) when
+// it differs; blocked when the replacement would take away what some
+// other rule or bucket may need.
+func (w *world) planOwnRole(ctx context.Context, st *Step) error {
 	s := w.s
-	st.Documents = docs
 	st.Desired = fmt.Sprintf("role %s trusting s3.amazonaws.com, with the inline policy %s below", s.RoleName, rolePolicyName)
 	out, err := w.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &s.RoleName})
 	switch {
 	case s3err.Code(err) == "NoSuchEntity":
 		w.roleARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(s.ReplicaRegion), w.acct, s.RoleName)
 		w.roleIsNew = true
+		w.setRoleDocs()
+		st.Documents = w.roleDocuments()
 		st.Verdict, st.Current = Create, "role "+s.RoleName+" does not exist"
 		st.add("create role "+s.RoleName+" trusting s3.amazonaws.com", w.createRole)
 		st.add("put its inline policy "+rolePolicyName, w.putRolePolicy)
@@ -80,6 +114,9 @@ func (w *world) planOwnRole(ctx context.Context, st *Step, docs []Document) erro
 		return fmt.Errorf("IAM GetRole %s: %w", s.RoleName, err)
 	}
 	w.roleARN = aws.ToString(out.Role.Arn)
+	w.setRoleDocs()
+	w.noteOtherRules(st)
+	st.Documents = w.roleDocuments()
 	trust, err := decodePolicy(aws.ToString(out.Role.AssumeRolePolicyDocument))
 	if err != nil {
 		return fmt.Errorf("role %s: trust %w", s.RoleName, err)
@@ -93,16 +130,32 @@ func (w *world) planOwnRole(ctx context.Context, st *Step, docs []Document) erro
 	if err != nil {
 		return err
 	}
+	return w.diffRolePolicy(st, cur)
+}
+
+// diffRolePolicy decides step 3 from the role's current inline policy.
+func (w *world) diffRolePolicy(st *Step, cur string) error {
 	switch {
 	case cur == "":
 		st.Verdict, st.Current = Change, "role "+w.roleARN+" exists, without the inline policy "+rolePolicyName
 		st.add("put the inline policy "+rolePolicyName, w.putRolePolicy)
-	case !samePolicy(cur, w.roleDocs.String()):
-		st.Verdict, st.Current = Change, "role "+w.roleARN+" exists; its inline policy "+rolePolicyName+" differs from the one below"
-		st.add("replace the inline policy "+rolePolicyName, w.putRolePolicy)
-	default:
+		return nil
+	case samePolicy(cur, w.roleDocs.String()):
 		st.Current = "role " + w.roleARN + " with the inline policy " + rolePolicyName + " below"
+		return nil
 	}
+	doc, err := parsePolicy(cur)
+	if err != nil {
+		return fmt.Errorf("role %s: inline policy %s: %w", w.s.RoleName, rolePolicyName, err)
+	}
+	st.Current = "role " + w.roleARN + " exists; its inline policy " + rolePolicyName + " differs from the one below"
+	st.Diff = policyDiff(doc, w.roleDocs)
+	if gone := w.droppedGrants(doc); len(gone) > 0 {
+		st.Verdict, st.Reason = Blocked, droppedReason(rolePolicyName, gone)
+		return nil
+	}
+	st.Verdict = Change
+	st.add("replace the inline policy "+rolePolicyName+" (the difference below)", w.putRolePolicy)
 	return nil
 }
 
@@ -127,10 +180,11 @@ func (w *world) putRolePolicy(ctx context.Context) error {
 // roleCheck is what IAM says of a role: whether it exists, whether S3 may
 // assume it, and which of the wanted permissions its policies lack.
 type roleCheck struct {
-	arn     string
-	exists  bool
-	trusts  bool
-	missing []permission
+	arn        string
+	exists     bool
+	trusts     bool
+	missing    []permission
+	unresolved []string // granted as far as the reading goes; see evaluate
 }
 
 // inspectRole reads a role, its trust policy, its inline policies and its
@@ -155,7 +209,8 @@ func inspectRole(ctx context.Context, c IAMAPI, arn string, want policyDoc) (rol
 	if err != nil {
 		return rc, err
 	}
-	rc.missing = missing(docs, required(want))
+	ev := evaluate(docs, required(want))
+	rc.missing, rc.unresolved = ev.missing, ev.unresolved
 	return rc, nil
 }
 
@@ -181,16 +236,21 @@ func (rc roleCheck) problem() string {
 	case len(rc.missing) > 0:
 		var m []string
 		for _, p := range rc.missing {
-			m = append(m, p.Action+" on "+p.Resource)
+			m = append(m, p.String())
 		}
 		return "its policies do not allow " + strings.Join(m, ", ")
 	}
 	return ""
 }
 
-// caveat says what the evaluation leaves out.
+// caveat says what the evaluation leaves out, and what it could not
+// settle.
 func (rc roleCheck) caveat() string {
-	return "read from IAM, not assumed: conditions, permission boundaries and organization policies are not evaluated"
+	c := "read from IAM, not assumed: conditions, permission boundaries and organization policies are not evaluated"
+	if len(rc.unresolved) > 0 {
+		c += "; not settled, check by hand: " + strings.Join(rc.unresolved, "; ")
+	}
+	return c
 }
 
 // rolePolicies returns a role's inline policies and the default versions

@@ -20,15 +20,24 @@ import (
 func (w *world) planRule(ctx context.Context) (*Step, error) {
 	s := w.s
 	st := &Step{Number: 4, Name: "replication rule", Verdict: OK}
-	cur, err := readReplication(ctx, w.c.Primary, s.Primary.Bucket)
-	if err != nil {
-		return nil, err
-	}
+	cur := w.repl
 	want := w.desiredRule()
 	st.Desired = fmt.Sprintf("rule %s: %s; role %s", s.RuleID, describeRule(want), orUnknown(w.roleARN))
 	st.Current = describeConfig(cur)
 	if w.roleARN == "" {
 		st.Verdict, st.Reason = Blocked, "the rule needs the role of step 3"
+		return st, nil
+	}
+	if archivedClass(s.StorageClass) {
+		st.Notes = append(st.Notes, fmt.Sprintf("replicas in %s are archived: each must be restored before it can be read, "+
+			"so the site cannot serve media from this replica", s.StorageClass))
+	}
+	if reason := w.primaryKMSProblem(); reason != "" {
+		st.Verdict, st.Reason = Blocked, reason
+		return st, nil
+	}
+	if reason := w.policyProblem(ctx, st); reason != "" {
+		st.Verdict, st.Reason = Blocked, reason
 		return st, nil
 	}
 	if w.roleIsNew {
@@ -270,26 +279,52 @@ func (w *world) overlaps(cur *types.ReplicationConfiguration, id string) []strin
 }
 
 // ruleDiff lists how cur differs from want in what setup manages: status,
-// filter, delete markers, destination, storage class, replica key, KMS
-// selection, RTC. Priority and ID are not compared.
+// filter, destination, and the settings of settingPairs. Priority and ID
+// are not compared.
 func ruleDiff(cur, want types.ReplicationRule) []string {
 	var d []string
-	diff := func(what, a, b string) {
-		if a != b {
-			d = append(d, fmt.Sprintf("%s %s -> %s", what, orNone(a), orNone(b)))
+	pairs := append([][3]string{{"status", string(cur.Status), string(want.Status)},
+		{"filter", describeFilter(cur), describeFilter(want)}, {"destination", destBucket(cur), destBucket(want)}},
+		settingPairs(cur, want)...)
+	for _, p := range pairs {
+		if p[1] != p[2] {
+			d = append(d, fmt.Sprintf("%s %s -> %s", p[0], orNone(p[1]), orNone(p[2])))
 		}
 	}
-	diff("status", string(cur.Status), string(want.Status))
-	diff("filter", describeFilter(cur), describeFilter(want))
-	diff("delete marker replication", dmStatus(cur), dmStatus(want))
-	diff("destination", destBucket(cur), destBucket(want))
-	if want.Destination.StorageClass != "" || cur.Destination != nil && cur.Destination.StorageClass != "" {
-		diff("storage class", storageClass(cur), storageClass(want))
-	}
-	diff("replica KMS key", replicaKey(cur), replicaKey(want))
-	diff("SSE-KMS objects", sseKMS(cur), sseKMS(want))
-	diff("Replication Time Control", rtc(cur), rtc(want))
 	return d
+}
+
+// settingsDiff lists how a rule differs from the one the flags ask for in
+// its tags and settingPairs (check's line compares those).
+func settingsDiff(rule, want types.ReplicationRule) []string {
+	var d []string
+	pairs := append([][3]string{{"tags", describeTags(filterTags(rule)), describeTags(filterTags(want))}}, settingPairs(rule, want)...)
+	for _, p := range pairs {
+		if p[1] != p[2] {
+			d = append(d, fmt.Sprintf("%s %s (the flags ask %s)", p[0], orNone(p[1]), orNone(p[2])))
+		}
+	}
+	return d
+}
+
+// settingPairs are a rule's settings that setup manages besides status,
+// filter and destination, as {name, cur's, want's}: delete markers,
+// storage class (when either names one), replica key, KMS selection, RTC.
+func settingPairs(cur, want types.ReplicationRule) [][3]string {
+	p := [][3]string{{"delete marker replication", dmStatus(cur), dmStatus(want)}}
+	if want.Destination.StorageClass != "" || cur.Destination != nil && cur.Destination.StorageClass != "" {
+		p = append(p, [3]string{"storage class", storageClass(cur), storageClass(want)})
+	}
+	return append(p, [3]string{"replica KMS key", replicaKey(cur), replicaKey(want)},
+		[3]string{"SSE-KMS objects", sseKMS(cur), sseKMS(want)}, [3]string{"Replication Time Control", rtc(cur), rtc(want)})
+}
+
+func describeTags(ts []Tag) string {
+	var s []string
+	for _, t := range ts {
+		s = append(s, t.Key+"="+t.Value)
+	}
+	return strings.Join(s, ", ")
 }
 
 func dmStatus(r types.ReplicationRule) string {

@@ -143,16 +143,32 @@ func ParseTag(s string) (Tag, error) {
 	return Tag{Key: k, Value: v}, nil
 }
 
+// replicationStorageClasses are the storage classes a replication rule
+// may give its replicas (S3 User Guide, replication-add-config: the
+// destination's StorageClass); the SDK's enum also has classes S3
+// refuses there (OUTPOSTS, SNOW, EXPRESS_ONEZONE, FSX_*, ...).
+var replicationStorageClasses = []types.StorageClass{
+	types.StorageClassStandard, types.StorageClassReducedRedundancy, types.StorageClassStandardIa,
+	types.StorageClassOnezoneIa, types.StorageClassIntelligentTiering, types.StorageClassGlacier,
+	types.StorageClassGlacierIr, types.StorageClassDeepArchive,
+}
+
 func validStorageClass(c string) bool {
-	return slices.Contains(types.StorageClass("").Values(), types.StorageClass(c))
+	return slices.Contains(replicationStorageClasses, types.StorageClass(c))
 }
 
 func storageClassList() string {
 	var s []string
-	for _, c := range types.StorageClass("").Values() {
+	for _, c := range replicationStorageClasses {
 		s = append(s, string(c))
 	}
 	return strings.Join(s, ", ")
+}
+
+// archivedClass reports a storage class whose objects must be restored
+// before they can be read.
+func archivedClass(c string) bool {
+	return c == string(types.StorageClassGlacier) || c == string(types.StorageClassDeepArchive)
 }
 
 var kmsKeyRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+$`)

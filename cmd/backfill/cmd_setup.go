@@ -165,6 +165,9 @@ func setupStart(c *cli.Context) (setup.Spec, *setup.Clients, error) {
 	if err != nil {
 		return spec, nil, err
 	}
+	if err := checkSetupEndpoints(c); err != nil {
+		return spec, nil, err
+	}
 	if err := spec.Validate(); err != nil {
 		return spec, nil, setupError(err) // before any request
 	}

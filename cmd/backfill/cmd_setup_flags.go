@@ -1,6 +1,10 @@
 package main
 
 import (
+	"math"
+	"net/url"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/awsconf"
@@ -78,6 +82,9 @@ func setupSpec(c *cli.Context) (setup.Spec, error) {
 	s.PrimaryRegion, s.ReplicaRegion = c.String("primary-region"), c.String("replica-region")
 	s.ReplicaKMSKey, s.NoDefaultEncryption = c.String("replica-kms-key"), c.Bool("no-default-encryption")
 	s.Prefix, s.DeleteMarkers, s.StorageClass, s.RTC = c.String("prefix"), c.Bool("delete-markers"), c.String("storage-class"), c.Bool("rtc")
+	if p := c.Int("priority"); p < 0 || p > math.MaxInt32 {
+		return s, run.Usagef("--priority %d: a rule's priority is 0 (above every other rule) to %d", p, math.MaxInt32)
+	}
 	s.RuleID, s.Priority, s.Replace = c.String("rule-id"), int32(c.Int("priority")), c.Bool("replace")
 	s.RoleARN, s.RoleName, s.NoIAM, s.PrimaryKMSKeys = c.String("role-arn"), c.String("role-name"), c.Bool("no-iam"), c.StringSlice("primary-kms-key")
 	s.InventoryID, s.AppRoleARN, s.ApplyAppPolicy = c.String("inventory-id"), c.String("app-role-arn"), c.Bool("apply-app-policy")
@@ -89,4 +96,24 @@ func setupSpec(c *cli.Context) (setup.Spec, error) {
 		return s, run.Usagef("--canaries %d: a count, 0 or more", s.Canaries)
 	}
 	return s, nil
+}
+
+// checkSetupEndpoints refuses an S3 endpoint flag that is not an http(s)
+// URL with a host: "localhost:9000" would reach the SDK as a URL of scheme
+// "localhost" and fail on every request with a puzzling message.
+func checkSetupEndpoints(c *cli.Context) error {
+	for _, flag := range []string{"endpoint-url", "primary-endpoint-url", "replica-endpoint-url"} {
+		v := c.String(flag)
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		switch {
+		case !strings.Contains(v, "://"):
+			return run.Usagef("--%s %q needs a scheme: http://%s or https://%s", flag, v, v, v)
+		case err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			return run.Usagef("--%s %q: want http:// or https:// and a host", flag, v)
+		}
+	}
+	return nil
 }

@@ -98,6 +98,11 @@ func TestSetupRefusesBadInputBeforeAnyRequest(t *testing.T) {
 		{[]string{"--replica", "s3://ok-replica", "--replica-region", "moon-1"}, "not a region name"},
 		{[]string{"--replica", "s3://ok-replica", "--tag", "show=a", "--delete-markers"}, "cannot go with --tag"},
 		{[]string{"--replica", "s3://ok-replica", "--tag", "noequals"}, "want KEY=VALUE"},
+		{[]string{"--replica", "s3://ok-replica", "--priority", "4294967297"}, "--priority 4294967297: a rule's priority is 0"},
+		{[]string{"--replica", "s3://ok-replica", "--storage-class", "OUTPOSTS"}, "not a storage class replication can give replicas"},
+		{[]string{"--replica", "s3://ok-replica", "--endpoint-url", "localhost:9000"}, `--endpoint-url "localhost:9000" needs a scheme`},
+		{[]string{"--replica", "s3://ok-replica", "--primary-endpoint-url", "localhost:9000"}, `--primary-endpoint-url "localhost:9000" needs a scheme`},
+		{[]string{"--replica", "s3://ok-replica", "--replica-endpoint-url", "ftp://h"}, `--replica-endpoint-url "ftp://h": want http:// or https://`},
 	} {
 		for _, sub := range []string{"plan", "apply", "check"} {
 			r := runWith(t, ms.env, append(append([]string{"setup", sub}, base...), tc.args...)...)
@@ -173,7 +178,7 @@ func TestSetupOnMoto(t *testing.T) {
 		t.Errorf("second apply: exit %d, sent %v\n%s", r.code, ms.changes(), r.stdout)
 	}
 	r = setupRun("check", "--canaries", "0")
-	if r.code != 0 || !strings.Contains(r.stdout, "Check: 9 pass, 0 fail, 1 not checked.") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Check: 13 pass, 0 fail, 1 not checked.") {
 		t.Errorf("check: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	t.Logf("check on moto:\n%s", r.stdout)
