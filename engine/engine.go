@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/inventory"
@@ -37,9 +36,11 @@ type Engine struct {
 	api    CopyAPI
 	srcAPI SourceAPI
 	opts   Options
-	// budget bounds the requests in flight (copies, HEADs, parts) to
-	// Concurrency, whatever mix of small and large objects is running.
-	budget *semaphore.Weighted
+	// budget bounds the requests in flight (copies, HEADs, parts) to the
+	// concurrency in use, whatever mix of small and large objects is
+	// running; the adaptive controller resizes it (adapt.go).
+	budget *limiter
+	adapt  *adapter
 	obs    Observer
 	c      counters
 	// cutoff is Start - MinAge: objects modified after it are too new.
@@ -64,7 +65,7 @@ func New(dst CopyAPI, src SourceAPI, opts Options, obs Observer) (*Engine, error
 	}
 	opts = opts.withDefaults()
 	return &Engine{api: dst, srcAPI: src, opts: opts, obs: obs, stop: make(chan struct{}),
-		budget: semaphore.NewWeighted(int64(opts.Concurrency))}, nil
+		budget: newLimiter(opts.startConcurrency(), nil)}, nil
 }
 
 // Stop asks a running Run to finish gracefully: no new copies start, the
@@ -73,7 +74,12 @@ func New(dst CopyAPI, src SourceAPI, opts Options, obs Observer) (*Engine, error
 func (e *Engine) Stop() { e.stopOnce.Do(func() { close(e.stop) }) }
 
 // Stats returns a live snapshot; safe for concurrent use.
-func (e *Engine) Stats() Stats { return e.c.snapshot() }
+func (e *Engine) Stats() Stats {
+	st := e.c.snapshot()
+	r := e.budget.read()
+	st.Concurrency, st.InFlight = int(r.limit), int(r.used)
+	return st
+}
 
 // halted reports whether new work must not start.
 func (e *Engine) halted(feedCtx context.Context) bool {
@@ -138,9 +144,13 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		}
 	}()
 
-	entries := make(chan inventory.Entry, 4*o.Concurrency)
-	tasks := make(chan task, o.Concurrency)
-	results := make(chan *Result, 4*o.Concurrency)
+	entries := make(chan inventory.Entry, 4*o.MaxConcurrency)
+	tasks := make(chan task, o.MaxConcurrency)
+	results := make(chan *Result, 4*o.MaxConcurrency)
+	e.adapt = newAdapter(e, o.Start)
+	stopAdapt := make(chan struct{})
+	go e.adapt.run(stopAdapt)
+	defer close(stopAdapt)
 
 	// 1. source. A listing that fails (after the SDK's retries) stops the
 	// feed like a Stop: the copies in flight finish and are recorded, then
@@ -241,37 +251,8 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		}
 		return nil
 	})
-	// 3. workers
-	for range o.Concurrency {
-		g.Go(func() error {
-			for {
-				select {
-				case <-feedCtx.Done():
-					return nil
-				case t, ok := <-tasks:
-					if !ok || e.halted(feedCtx) {
-						return nil
-					}
-					r := e.process(runCtx, t, results)
-					if r == nil { // cancelled: not attempted to the end, not reported
-						continue
-					}
-					if r.Outcome == Failed {
-						// A failure of the run itself is not the object's:
-						// it is neither reported nor recorded against it
-						// (only its upload's state is).
-						if re := AsRunError(fmt.Sprintf("copy to s3://%s/%s", o.Dest.Bucket, t.destKey), r.Err); re != nil {
-							if r.upload != nil {
-								results <- &Result{Entry: r.Entry, upload: r.upload}
-							}
-							return re
-						}
-					}
-					results <- r
-				}
-			}
-		})
-	}
+	// 3. workers, as many as the concurrency in use (workers.go)
+	e.startWorkers(g, feedCtx, runCtx, tasks, results)
 	var runErr error
 	go func() {
 		runErr = g.Wait()
@@ -284,6 +265,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	col.run(results)
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()
+	sum.Concurrency = e.adapt.Log()
 
 	var re *RunError
 	if cause := context.Cause(base); errors.As(cause, &re) {

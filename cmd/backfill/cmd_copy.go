@@ -5,6 +5,7 @@ import (
 
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/internal/gctune"
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/report"
@@ -61,7 +62,8 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
 			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
-			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): copies, and the parts of large objects"},
+			&cli.IntFlag{Name: "concurrency", Usage: "fix the requests in flight (`N`): copies, and the parts of large objects (default: adaptive, from 256 up to --max-concurrency while throughput grows; backs off on SlowDown and when the CPU is the limit)"},
+			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "the most requests in flight the adaptive concurrency grows to (`N`)"},
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
@@ -154,6 +156,7 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	}
 	return engine.Options{
 		Concurrency:         c.Int("concurrency"),
+		MaxConcurrency:      maxConcurrency(c),
 		MinAge:              c.Duration("min-age"),
 		DryRun:              c.Bool("dry-run"),
 		StorageClass:        c.String("storage-class"),
@@ -169,6 +172,15 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	}, nil
 }
 
+// maxConcurrency is --max-concurrency, or 0 when --concurrency fixes the
+// concurrency (and the default ceiling was left alone).
+func maxConcurrency(c *cli.Context) int {
+	if c.Int("concurrency") > 0 && !c.IsSet("max-concurrency") {
+		return 0
+	}
+	return c.Int("max-concurrency")
+}
+
 func runCopy(c *cli.Context) error {
 	spec, err := copySpec(c)
 	if err != nil {
@@ -181,5 +193,5 @@ func runCopy(c *cli.Context) error {
 func runSpec(c *cli.Context, spec *run.Spec) error {
 	ctx, ctl, stop := withSignals(c.Context, c.App.ErrWriter)
 	defer stop()
-	return run.Run(ctx, spec, run.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Control: ctl})
+	return run.Run(ctx, spec, run.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Control: ctl, Concurrency: gctune.Follow})
 }

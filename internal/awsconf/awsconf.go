@@ -38,6 +38,9 @@ type Options struct {
 	Connections int
 	// Requests, when set, counts the operations the clients call.
 	Requests *Requests
+	// Throttle, when set, counts the throttled answers the clients meet
+	// and shows their send-rate limits (for the engine's controller).
+	Throttle *ThrottleStats
 	// DebugLog, when set (--debug), receives the SDK's log: each retry and
 	// each request's headers, with signatures and session tokens redacted.
 	// When nil the SDK logs nothing at all, warnings included.
@@ -78,7 +81,7 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	})
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(attempts, o.Throttle) }),
 		config.WithLogger(sdkLogger(o.DebugLog)),
 	}
 	if o.DebugLog != nil {
