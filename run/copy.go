@@ -280,6 +280,9 @@ func (r *copyRun) printPlan(code int, interrupted bool) error {
 
 func (r *copyRun) planDoc(p *planner, code int, err error) planDoc {
 	doc := planDoc{Event: "plan", Source: r.spec.From.String(), Destination: r.spec.To.String(), ExitCode: code, planner: p}
+	if r.src != nil {
+		doc.ReplicaLookup = r.src.ReplicaLookup
+	}
 	if err != nil {
 		doc.Error = report.ErrorText(err, r.spec.Output.Debug)
 	}

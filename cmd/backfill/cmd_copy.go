@@ -43,6 +43,10 @@ skipped, with its reason counted in the summary and report, when:
                       Operations manifest for a restore job; with
                       --include-archived they are attempted instead, and a
                       refusal is a failure (exit 3)
+With --inventory, what the replica holds comes from a listing of the
+replica under the destination prefix (or its own inventory, --dest-inventory),
+joined with the inventory's keys through a sort on local disk: no request per
+object (--replica-lookup head sends one HeadObject per object instead).
 With --inventory, from the inventory's own fields:
    replicated, replication-pending, is-replica
                       ReplicationStatus COMPLETED, PENDING, REPLICA
@@ -71,6 +75,9 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "replication-status", Usage: "with --inventory: the replication statuses to copy, comma-separated (`LIST` of COMPLETED, PENDING, FAILED, REPLICA, NONE; default FAILED,NONE)"},
 			&cli.StringFlag{Name: "shard", Usage: "with --inventory: copy only a deterministic `I/N` of the keys (by hash), so N machines can share one inventory"},
 			&cli.BoolFlag{Name: "all-versions", Usage: "with --inventory of a versioned bucket: copy the non-current versions too, oldest first per key, so the newest stays the replica's current version"},
+			&cli.StringFlag{Name: "replica-lookup", Usage: "with --inventory: how to learn what the replica holds: `HOW` is list (default: list the replica under the destination prefix and join it with the inventory's keys on local disk), inventory (with --dest-inventory), or head (one HeadObject per object: a small inventory against a huge replica; --all-versions always does)"},
+			&cli.StringFlag{Name: "dest-inventory", Usage: "with --inventory: the replica's own S3 Inventory delivery (`LOCATION` as --inventory's), read instead of listing the replica"},
+			&cli.StringFlag{Name: "dest-inventory-date", Usage: "with --dest-inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD`"},
 			&cli.StringFlag{Name: "inventory-date", Usage: "with --inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD` (or a longer prefix of its folder name)"},
 			&cli.StringFlag{Name: "completion-report", Usage: "copy the failed tasks of an S3 Batch Operations completion report (its `manifest.json`: a file beside results/, or s3://.../job-ID/manifest.json) instead of listing"},
 			&cli.StringFlag{Name: "manifest", Usage: "copy the objects an S3 Batch Operations CSV manifest names (`FILE` or s3://BUCKET/KEY; bucket,key[,versionId], URL-encoded keys; a --failures file is one) instead of listing"},
@@ -115,6 +122,7 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 		Source: inventory.Spec{
 			Inventory: c.String("inventory"), InventoryDate: c.String("inventory-date"),
 			Shard: c.String("shard"), ReplicationStatus: c.String("replication-status"), AllVersions: c.Bool("all-versions"),
+			ReplicaLookup: c.String("replica-lookup"), DestInventory: c.String("dest-inventory"), DestInventoryDate: c.String("dest-inventory-date"),
 			Manifest: c.String("manifest"), CompletionReport: c.String("completion-report"), RetryFailed: c.Bool("retry-failed"),
 		},
 		Checkpoint: cp, Reset: c.Bool("reset"),
