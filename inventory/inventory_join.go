@@ -40,7 +40,7 @@ var sortMemory int64 = 32 << 20
 // replicaSide is what the join reads the replica from.
 type replicaSide struct {
 	lookup string
-	bucket string // the destination bucket
+	bucket string                                                  // the destination bucket
 	list   func(ctx context.Context, add func(Object) error) error // each replica object, any order
 	prefix string                                                  // the destination prefix
 	detail string                                                  // where, for the plan

@@ -173,7 +173,7 @@ type Source struct {
 	// ReplicaLookup says how the run learns what the replica holds (a
 	// plan prints it).
 	ReplicaLookup string
-	cleanup func()
+	cleanup       func()
 }
 
 // Streamer is anything that streams entries: what a Source wraps.
