@@ -23,6 +23,9 @@ import (
 //	  own CPU below 90% of its cores
 //	latency over 2 x its base while    limit x 0.9 (requests queue somewhere:
 //	  the limit is used                the machine, the network, S3)
+//	throughput at the send-rate limit  at least 1.5 x that rate x the base
+//	  (after SlowDown)                 latency: the send rate, which follows
+//	                                   what S3 accepts, stays the limit
 //	own CPU at 90% of its cores        limit x 0.85, kept if the throughput
 //	                                   holds (>= 95%), else taken back
 //
@@ -32,7 +35,9 @@ import (
 //
 // within [MinConcurrency, MaxConcurrency]. Latency is measured as Little's
 // law gives it (mean requests in flight / requests completed per second),
-// its base is the lowest of the last baseWindow samples. The controller is
+// its base is the lowest of the last baseWindow samples (not counting those
+// where the send-rate limit held the throughput: their latency holds the
+// waits for a token). The controller is
 // a pure function of its samples (step), so a test drives it with a model
 // of latency, throughput, CPU and SlowDown (adapt_test.go).
 
@@ -53,6 +58,7 @@ const (
 	AdaptGrow     = "grow"
 	AdaptNoGain   = "no-gain"
 	AdaptSlowDown = "slowdown"
+	AdaptSendRate = "send-rate"
 	AdaptLatency  = "latency"
 	AdaptCPU      = "cpu"
 	AdaptCPUBack  = "cpu-revert"
@@ -71,6 +77,8 @@ const (
 	cpuCut         = 0.85
 	cpuHolds       = 0.95 // throughput share a CPU cut must keep
 	rateRoom       = 1.5  // in flight per (send rate x base latency) after SlowDown
+	sendRateBound  = 0.9  // throughput / send rate from which the send rate is the limit
+	floorSlack     = 1.2  // the send-rate floor raises a limit under floor / 1.2
 	minDone        = 16   // fewer completions in a sample decide nothing
 	baseWindow     = 60   // samples the base latency is the lowest of
 	holdSlowDown   = 5    // samples without growth after SlowDown
@@ -142,12 +150,18 @@ func (c *controller) decide(s sample) string {
 	}
 	tput := float64(s.done) / s.interval.Seconds()
 	lat := s.inFlight / tput
-	c.observe(lat)
+	if !sendBound(s, tput) { // else the latency holds the waits for a token
+		c.observe(lat)
+	}
 	base := c.base()
 	used := s.inFlight >= busyShare*float64(c.limit)
 	cpuBound := s.cores > 0 && s.cpu >= cpuBusy*s.cores
 	if reason, done := c.verdict(tput); done {
 		return reason
+	}
+	if floor := c.rateFloor(s, tput, base); float64(c.limit)*floorSlack < float64(floor) {
+		c.set(floor)
+		return AdaptSendRate
 	}
 	switch {
 	case used && lat > latencyQueues*base:
@@ -206,6 +220,21 @@ func (c *controller) backoff(hold int) int {
 	h := hold << min(c.misses, 4)
 	c.misses++
 	return h
+}
+
+// rateFloor is the concurrency that keeps the clients' send-rate limit,
+// not the concurrency, the limit once S3 has throttled: when the
+// throughput is at that rate, room x rate x base latency (0 otherwise).
+func (c *controller) rateFloor(s sample, tput, base float64) int {
+	if base <= 0 || !sendBound(s, tput) {
+		return 0
+	}
+	return min(c.max, int(math.Ceil(rateRoom*s.sendRate*base)))
+}
+
+// sendBound says the clients' send-rate limit holds the throughput.
+func sendBound(s sample, tput float64) bool {
+	return s.sendRate > 0 && tput >= sendRateBound*s.sendRate
 }
 
 // slowDown cuts the limit after S3 throttled: to what the clients'
