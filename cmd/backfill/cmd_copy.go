@@ -162,6 +162,9 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	if err != nil {
 		return engine.Options{}, run.Usagef("--part-size: %w", err)
 	}
+	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
+		return engine.Options{}, run.Usagef("--concurrency %d: must be at least 1 (leave it out for the adaptive concurrency)", c.Int("concurrency"))
+	}
 	return engine.Options{
 		Concurrency:         c.Int("concurrency"),
 		MaxConcurrency:      maxConcurrency(c),
