@@ -132,7 +132,7 @@ func barLine(v view, width, frame int, final bool) string {
 	}
 	fmt.Fprintf(&b, " | listed %s, copied %s, skipped %s, failed %s", count(v.Listed), count(v.Copied), count(v.Skipped), count(v.Failed))
 	if v.Concurrency > 0 {
-		fmt.Fprintf(&b, " | %s in flight", count(int64(v.Concurrency)))
+		fmt.Fprintf(&b, " | concurrency %s", count(int64(v.Concurrency)))
 	}
 	fmt.Fprintf(&b, " | %s", v.Elapsed.Round(time.Second))
 	line := b.String()
