@@ -21,16 +21,19 @@ import (
 //	in flight >= 75% of the limit,     grow: x2 until a growth first fails
 //	  latency within 1.5 x its base,   to pay, then x1.25
 //	  own CPU below 90% of its cores
-//	latency over 2 x its base while    limit x 0.9 (requests queue somewhere:
-//	  the limit is used                the machine, the network, S3)
 //	throughput at the send-rate limit  at least 1.5 x that rate x the base
 //	  (after SlowDown)                 latency: the send rate, which follows
 //	                                   what S3 accepts, stays the limit
-//	own CPU at 90% of its cores        limit x 0.85, kept if the throughput
-//	                                   holds (>= 95%), else taken back
+//	latency over 2 x its base while    limit x 0.9 (requests queue somewhere:
+//	  the limit is used                the machine, the network, S3)
+//	own CPU at 90% of its cores        limit x 0.85
 //
-// A probe that did not pay (a growth, a CPU cut) is followed by a hold
-// without growth that doubles with each such probe in a row (up to 16x):
+// A cut for latency or CPU is kept if the throughput holds (>= 95% of what
+// it was), else taken back: a latency that others on the machine inflate
+// must not drive the limit down for nothing.
+//
+// A probe that did not pay (a growth, a cut) is followed by a hold without
+// growth or cuts (SlowDown aside) that doubles with each such probe in a row (up to 16x):
 // a limit that has found its level is probed less and less often.
 //
 // within [MinConcurrency, MaxConcurrency]. Latency is measured as Little's
@@ -61,7 +64,7 @@ const (
 	AdaptSendRate = "send-rate"
 	AdaptLatency  = "latency"
 	AdaptCPU      = "cpu"
-	AdaptCPUBack  = "cpu-revert"
+	AdaptCutBack  = "cut-revert"
 )
 
 const (
@@ -164,16 +167,17 @@ func (c *controller) decide(s sample) string {
 		return AdaptSendRate
 	}
 	switch {
+	case c.hold > 0:
+		c.hold--
+		return ""
 	case used && lat > latencyQueues*base:
+		c.pending, c.prevLimit, c.prevTput = AdaptLatency, c.limit, tput
 		c.set(scale(c.limit, latencyCut))
-		c.hold = max(c.hold, holdLatency)
+		c.hold = holdLatency
 		if cpuBound {
 			return AdaptCPU
 		}
 		return AdaptLatency
-	case c.hold > 0:
-		c.hold--
-		return ""
 	case cpuBound:
 		c.pending, c.prevLimit, c.prevTput = AdaptCPU, c.limit, tput
 		c.set(scale(c.limit, cpuCut))
@@ -201,14 +205,14 @@ func (c *controller) verdict(tput float64) (string, bool) {
 		c.set(c.prevLimit)
 		c.factor, c.hold = growSlow, c.backoff(holdNoGain)
 		return AdaptNoGain, true
-	case AdaptCPU:
+	case AdaptCPU, AdaptLatency:
 		if tput >= cpuHolds*c.prevTput {
 			c.misses = 0
 			return "", false
 		}
 		c.set(c.prevLimit)
 		c.hold = c.backoff(holdCPU)
-		return AdaptCPUBack, true
+		return AdaptCutBack, true
 	}
 	return "", false
 }

@@ -202,3 +202,26 @@ func TestControllerKeepsWithinBounds(t *testing.T) {
 		t.Errorf("after 50 SlowDown samples the limit is %d, want the floor 16", c.limit)
 	}
 }
+
+// TestControllerKeepsItsLimitWhenOthersSlowTheMachine: the latency triples
+// for reasons of its own (others on the machine, a slower network) while
+// the throughput still follows the limit: a cut that costs throughput is
+// taken back, the limit never drifts down, and once the new latency is
+// the base it grows again to what the path carries.
+func TestControllerKeepsItsLimitWhenOthersSlowTheMachine(t *testing.T) {
+	w := &world{latency: 0.1, cap: 5000}
+	c := newController(DefaultConcurrency, MinConcurrency, DefaultMaxConcurrency)
+	drive(c, w, 50, &trace{})
+	settled := c.limit
+	w.latency = 0.3
+	tr := &trace{}
+	drive(c, w, 300, tr)
+	for i, l := range tr.limits {
+		if l < scale(settled, latencyCut) {
+			t.Fatalf("sample %d: limit %d, under one cut of the settled %d; steps %v", i, l, settled, tr.steps)
+		}
+	}
+	if tp := tr.tputs[len(tr.tputs)-1]; tp < 0.95*5000 {
+		t.Errorf("throughput %.0f at the end, want the path's 5,000 again; steps %v", tp, tr.steps)
+	}
+}
