@@ -243,7 +243,7 @@ func (c *collector) commit() error {
 	clear(c.dirty)
 	if err := cp.Apply(c.batch); err != nil {
 		c.failed = true
-		c.cancel(&RunError{What: "write the checkpoint", Hint: "the run stops so that nothing is copied without being recorded", Err: err})
+		c.cancel(&RunError{What: "write the checkpoint", Hint: "the run stops so that nothing is copied without being recorded; make room for it (or fix what stops the write) and run the same command again to resume", Err: err})
 		return err
 	}
 	return nil

@@ -63,6 +63,21 @@ func replicaReason(src inventory.Object, r *inventory.Object) string {
 	return ""
 }
 
+// repairReason is the skip reason of a verify's repair: "" when the
+// replica still holds what the verify saw (was; nil for nothing), so the
+// copy goes ahead; replica-changed when someone wrote since.
+func repairReason(was, now *inventory.Object) string {
+	switch {
+	case was == nil && now == nil:
+		return ""
+	case was == nil || now == nil:
+		return ReasonReplicaChanged
+	case was.ETag == now.ETag && was.Size == now.Size && was.LastModified.Equal(now.LastModified):
+		return ""
+	}
+	return ReasonReplicaChanged
+}
+
 // process settles one task: when the source did not look at the replica,
 // a HeadObject on the destination first (never make the replica older),
 // then the copy.
@@ -113,7 +128,11 @@ func (e *Engine) settle(ctx context.Context, t task, results chan<- *Result) *Re
 			}
 			return &Result{Outcome: Failed, Entry: t.entry, DestKey: t.destKey, Code: ErrorCode(err), Err: err}
 		}
-		if reason := replicaReason(t.entry.Source, replica); reason != "" {
+		reason := replicaReason(t.entry.Source, replica)
+		if t.entry.Repair {
+			reason = repairReason(t.entry.ReplicaWas, replica)
+		}
+		if reason != "" {
 			return &Result{Outcome: Skipped, Entry: t.entry, DestKey: t.destKey, Reason: reason}
 		}
 	}

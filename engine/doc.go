@@ -28,6 +28,16 @@
 // wrong or expired credentials, wrong region) stop it at once as a
 // *RunError; so does a bucket the credentials can no longer list (probed
 // with Options.Probe when the first DeniedLimit copies are all denied).
+// A HEAD's error answer has no body: its bare 400 or 403 is judged by
+// probing the buckets too (an expired session token stops the run; an
+// SSE-C object fails alone; runfail.go).
+//
+// Lost answers (lost.go): a request whose answer the network lost after S3
+// did it is sent again by the retryer. A second CreateMultipartUpload makes
+// a second upload, so the key's uploads the lost attempts made are found
+// and aborted; a second CompleteMultipartUpload may find its upload gone
+// (MinIO), and is the copy when the replica holds the object its parts
+// make.
 //
 // Every copy is conditional: CopyObject and each UploadPartCopy carry the
 // source's ETag as x-amz-copy-source-if-match, and no object is copied

@@ -52,6 +52,9 @@ type Engine struct {
 	// refusedChecksums holds the checksum algorithms the destination
 	// refused on part copies in this run (see checksum.go).
 	refusedChecksums sync.Map
+	// probe looks at the buckets when an object's failure does not say
+	// whether it is about the run (runfail.go).
+	probe prober
 }
 
 // New returns an engine copying with dst (the destination's client) and
@@ -148,9 +151,13 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	tasks := make(chan task, o.MaxConcurrency)
 	results := make(chan *Result, 4*o.MaxConcurrency)
 	e.adapt = newAdapter(e, o.Start)
-	stopAdapt := make(chan struct{})
-	go e.adapt.run(stopAdapt)
-	defer close(stopAdapt)
+	stopAdapt, adaptDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(adaptDone); e.adapt.run(stopAdapt) }()
+	var adaptOnce sync.Once
+	// The controller is stopped and gone before its log is read and before
+	// Run returns: nothing it calls (OnConcurrency) runs after that.
+	endAdapt := func() { adaptOnce.Do(func() { close(stopAdapt); <-adaptDone }) }
+	defer endAdapt()
 
 	// 1. source. A listing that fails (after the SDK's retries) stops the
 	// feed like a Stop: the copies in flight finish and are recorded, then
@@ -265,6 +272,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	col.run(results)
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()
+	endAdapt()
 	sum.Concurrency = e.adapt.Log()
 
 	var re *RunError

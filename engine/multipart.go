@@ -136,6 +136,12 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 		}
 		return e.failure(ctx, t, err)
 	}
+	so := sourceObject{Bucket: src.Bucket, Key: src.Key, VersionID: src.VersionID, ETag: src.ETag, Size: src.Size}
+	if e.keepsLayout(so) {
+		if ps, ok := e.sourceLayout(ctx, so); ok {
+			partSize = ps // the source's own parts: the replica gets its ETag
+		}
+	}
 	tagOut, err := e.srcAPI.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
 		VersionId: nonEmpty(src.VersionID), ExpectedBucketOwner: nonEmpty(o.ExpectedSourceOwner)})
 	if err != nil {
@@ -241,7 +247,7 @@ var errUnrecorded = errors.New("the upload could not be recorded in the checkpoi
 func (e *Engine) startUpload(ctx context.Context, t task, in *s3.CreateMultipartUploadInput, partSize int64,
 	results chan<- *Result) (checkpoint.Upload, error) {
 	src := t.entry.Source
-	out, err := e.api.CreateMultipartUpload(ctx, in)
+	out, err := e.createUpload(ctx, t, in) // and aborts the uploads of its lost answers (lost.go)
 	if err != nil {
 		return checkpoint.Upload{}, err
 	}
@@ -416,6 +422,9 @@ func (e *Engine) complete(ctx context.Context, t task, up checkpoint.Upload, par
 		Key: aws.String(t.destKey), UploadId: aws.String(up.UploadID), MultipartUpload: &types.CompletedMultipartUpload{Parts: list},
 		// S3 refuses to complete parts that do not add up to the source's size.
 		MpuObjectSize: aws.Int64(up.Size), ExpectedBucketOwner: nonEmpty(e.opts.ExpectedDestOwner)})
+	if err != nil && ErrorCode(err) == "NoSuchUpload" && e.completedAlready(ctx, t, up.Size, list) {
+		return nil // completed by an attempt whose answer was lost (lost.go)
+	}
 	return err
 }
 

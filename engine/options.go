@@ -86,6 +86,12 @@ type Options struct {
 	// PartSize of multipart copies (0 = DefaultPartSize); grown for objects
 	// that would need more than 10,000 parts.
 	PartSize int64
+	// KeepPartLayout copies a source uploaded in parts with UploadPartCopy
+	// over its own part ranges (learnt with a HEAD of its first part), at
+	// any size, so the replica's ETag equals the source's and a verify can
+	// compare them. Objects above MultipartThreshold whose source was
+	// uploaded in parts keep its layout anyway when S3's limits allow.
+	KeepPartLayout bool
 	// PartConcurrency bounds the parts of one object in flight
 	// (0 = max(4, Concurrency/4)), within the global Concurrency budget.
 	PartConcurrency int

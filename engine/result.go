@@ -45,6 +45,7 @@ const (
 	ReasonGone           = "gone"             // deleted from the source after it was listed
 	ReasonArchived       = "archived"         // in an archive tier (seen in the listing or inventory, or S3 refused the copy with InvalidObjectState): needs a restore first
 	ReasonDeleteMarker   = "delete-marker"    // a version of a key whose current version is a delete marker (--all-versions)
+	ReasonReplicaChanged = "replica-changed"  // a verify's repair: the replica changed since it was compared
 )
 
 // Result is the outcome of one object, handed to the Observer.

@@ -108,3 +108,38 @@ func TestIncompleteSourcesAreHeadedFirst(t *testing.T) {
 		}
 	}
 }
+
+// A verify's repair copies only while the replica is what the verify saw:
+// nothing, or the same object; one written since is left alone.
+func TestRepairOnlyOverWhatWasCompared(t *testing.T) {
+	o := opts()
+	was := &inventory.Object{Key: "q/k", Size: 5, ETag: `"old"`, LastModified: start.Add(-2 * time.Hour)}
+	repair := func(rel string, w *inventory.Object) inventory.Entry {
+		e := entry(rel, 10, `"src"`, time.Hour)
+		e.ReplicaKnown, e.Repair, e.ReplicaWas = false, true, w
+		return e
+	}
+	replica := map[string]*s3.HeadObjectOutput{
+		"q/same":    {ContentLength: aws.Int64(5), ETag: aws.String(`"old"`), LastModified: aws.Time(start.Add(-2 * time.Hour))},
+		"q/written": {ContentLength: aws.Int64(7), ETag: aws.String(`"someone"`), LastModified: aws.Time(start.Add(-time.Minute))},
+		"q/arrived": {ContentLength: aws.Int64(10), ETag: aws.String(`"src"`), LastModified: aws.Time(start.Add(-time.Minute))},
+	}
+	fc := &fakeCopier{head: func(in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
+		if h := replica[aws.ToString(in.Key)]; h != nil {
+			return h, nil
+		}
+		return nil, apiErr("NotFound")
+	}}
+	c := &collect{}
+	e, _ := New(fc, nil, o, c)
+	src := sliceSource{repair("same", was), repair("written", was), repair("missing", nil), repair("arrived", nil)}
+	if _, err := e.Run(t.Context(), src); err != nil {
+		t.Fatal(err)
+	}
+	got := c.byKey()
+	if got["same"].Outcome != Copied || got["missing"].Outcome != Copied ||
+		got["written"].Reason != ReasonReplicaChanged || got["arrived"].Reason != ReasonReplicaChanged {
+		t.Errorf("same %v, missing %v, written %v %q, arrived %v %q", got["same"].Outcome, got["missing"].Outcome,
+			got["written"].Outcome, got["written"].Reason, got["arrived"].Outcome, got["arrived"].Reason)
+	}
+}

@@ -218,7 +218,8 @@ func (e *Engine) versionSkip(t task, v inventory.Object) string {
 
 // copyOne copies one object, in parts when it is large.
 func (e *Engine) copyOne(ctx context.Context, t task, results chan<- *Result) *Result {
-	if t.entry.Source.Size > e.opts.MultipartThreshold {
+	src := t.entry.Source
+	if src.Size > e.opts.MultipartThreshold || e.keepsLayout(sourceObject{Size: src.Size, ETag: src.ETag}) {
 		return e.copyMultipart(ctx, t, results)
 	}
 	if e.budget.Acquire(ctx, 1) != nil {

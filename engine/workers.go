@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -65,7 +64,7 @@ func (w *workers) shrink() bool {
 }
 
 func (w *workers) loop(feedCtx, runCtx context.Context, tasks <-chan task, results chan<- *Result) error {
-	e, o := w.e, &w.e.opts
+	e := w.e
 	left := false
 	defer func() {
 		if !left {
@@ -92,13 +91,15 @@ func (w *workers) loop(feedCtx, runCtx context.Context, tasks <-chan task, resul
 			if r.Outcome == Failed {
 				// A failure of the run itself is not the object's: it is
 				// neither reported nor recorded against it (only its
-				// upload's state is).
-				if re := AsRunError(fmt.Sprintf("copy to s3://%s/%s", o.Dest.Bucket, t.destKey), r.Err); re != nil {
-					if r.upload != nil {
-						results <- &Result{Entry: r.Entry, upload: r.upload}
-					}
+				// upload's state is; runfail.go).
+				var re *RunError
+				if r, re = e.judge(runCtx, t, r); r != nil {
+					results <- r
+				}
+				if re != nil {
 					return re
 				}
+				continue
 			}
 			results <- r
 		}

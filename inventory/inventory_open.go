@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path"
@@ -230,12 +229,7 @@ type s3Delivery struct {
 func (d *s3Delivery) name() string { return "s3://" + d.bucket + "/" + d.key }
 
 func (d *s3Delivery) get(ctx context.Context, key string) ([]byte, error) {
-	out, err := d.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, fmt.Errorf("read s3://%s/%s: %w", d.bucket, key, err)
-	}
-	defer out.Body.Close()
-	return io.ReadAll(out.Body)
+	return getAll(ctx, d.c, d.bucket, key)
 }
 
 func (d *s3Delivery) manifest(ctx context.Context) (manifest, checksum []byte, err error) {

@@ -77,6 +77,13 @@ type Entry struct {
 	// Extra: only the replica holds this key (Lister.Extras); Source is
 	// empty and Replica is the replica's object. Never sent to a copy.
 	Extra bool
+	// Repair: a verify's --fix. The replica is looked at again (a HEAD)
+	// before the copy: if it still holds what ReplicaWas says (nil:
+	// nothing), the copy goes ahead whatever the replica's date says
+	// (the verify decided); if it changed since, the object is skipped
+	// (replica-changed): never over what someone wrote meanwhile.
+	Repair     bool
+	ReplicaWas *Object
 	// Named: the object was named by a list (a manifest, a completion
 	// report), not found by a listing, so a key the source does not have
 	// is a failure (NoSuchKey), never "gone".

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"context"
+	"strconv"
+	"time"
 )
 
 // RowsSpec names an inventory delivery to read row by row (verify): the
@@ -34,6 +36,16 @@ func OpenRows(ctx context.Context, spec RowsSpec, c SourceAPI) (*Rows, error) {
 
 // Delivery is the manifest.json read.
 func (r *Rows) Delivery() string { return r.src.delivery }
+
+// Created is when S3 took the inventory (its creationTimestamp), zero
+// when the manifest does not say.
+func (r *Rows) Created() time.Time {
+	ms, err := strconv.ParseInt(r.src.m.CreationTimestamp, 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
 
 // StatusVisible reports whether the inventory lists ReplicationStatus
 // (after Each, for a Parquet delivery).

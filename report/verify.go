@@ -60,14 +60,25 @@ func (t *Tally) Add(v verify.Verdict, size int64) {
 	}
 }
 
-// Move takes one object of size from class from to class to (a fix).
-func (t *Tally) Move(from, to verify.Class, how verify.How, size int64) {
-	if c := t.Classes[from]; c != nil {
+// Move takes one object of size from one verdict to another (a fix
+// checked again): counts, bytes and how each was decided.
+func (t *Tally) Move(from, to verify.Verdict, size int64) {
+	if c := t.Classes[from.Class]; c != nil {
 		c.Count--
 		c.Bytes -= size
+		switch from.How {
+		case verify.ByChecksum:
+			c.ByChecksum--
+		case verify.ByETag:
+			c.ByETag--
+		case verify.BySize:
+			c.BySize--
+		default:
+			c.Undecided--
+		}
 	}
 	t.Checked--
-	t.Add(verify.Verdict{Class: to, How: how}, size)
+	t.Add(to, size)
 }
 
 // Differences counts the objects that leave the replica not whole.
@@ -95,14 +106,26 @@ type VerifyReport struct {
 	EncryptionVisible bool   `json:"encryption_visible"`
 	Deep              bool   `json:"deep"`
 	MinAge            string `json:"min_age"`
+	// Cutoff: primary objects modified after it are too new (the run's
+	// start, or an inventory's snapshot time, less --min-age).
+	Cutoff time.Time `json:"cutoff"`
 	*Tally
-	Whole       bool   `json:"whole"`
-	Differences int64  `json:"differences"`
-	Fix         *Fixed `json:"fix,omitempty"`
-	Resumed     bool   `json:"resumed"`
-	Interrupted bool   `json:"interrupted"`
-	Error       string `json:"error,omitempty"`
-	ExitCode    int    `json:"exit_code"`
+	Whole       bool  `json:"whole"`
+	Differences int64 `json:"differences"`
+	// Examples are the first differences by key (all of them: --diff).
+	Examples    []Example `json:"first_differences"`
+	Fix         *Fixed    `json:"fix,omitempty"`
+	Resumed     bool      `json:"resumed"`
+	Interrupted bool      `json:"interrupted"`
+	Error       string    `json:"error,omitempty"`
+	ExitCode    int       `json:"exit_code"`
+}
+
+// Example is one difference the summary names.
+type Example struct {
+	Class  verify.Class `json:"class"`
+	Key    string       `json:"key"`
+	Reason string       `json:"reason"`
 }
 
 // Fixed is what --fix did.
@@ -147,6 +170,12 @@ func PrintVerify(w io.Writer, r *VerifyReport) {
 			how = fmt.Sprintf(" [by checksum %d, ETag %d, size %d, undecided %d]", c.ByChecksum, c.ByETag, c.BySize, c.Undecided)
 		}
 		fmt.Fprintf(w, "  %-20s %10d  %10s  %s%s\n", class, c.Count, HumanBytes(c.Bytes), classWords[class], how)
+	}
+	for i, e := range r.Examples {
+		if i == 0 {
+			fmt.Fprintln(w, "First differences (every one in --diff FILE):")
+		}
+		fmt.Fprintf(w, "  %-18s %s (%s)\n", e.Class, e.Key, e.Reason)
 	}
 	if !r.StatusVisible {
 		fmt.Fprintln(w, "Replication status was not visible (a listing cannot see it): replication-failed needs --deep or an inventory with ReplicationStatus.")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -204,30 +205,36 @@ func rewriteArchived(cp *checkpoint.Store, from s3url.URL, out *report.Output) e
 // before --reset forgets them (they are billed until aborted). One that
 // cannot be aborted stops the reset, naming it: nothing is forgotten.
 func (r *copyRun) abortForReset(ctx context.Context) error {
+	return abortAllRecorded(ctx, r.cp, r.sides.Dest, r.env.Stderr)
+}
+
+// abortAllRecorded aborts every multipart upload cp records (in the
+// destination its spec names, with dst), or says which it could not.
+func abortAllRecorded(ctx context.Context, cp *checkpoint.Store, dst aborter, stderr io.Writer) error {
 	var ups []checkpoint.Upload
-	if err := r.cp.Uploads(func(u checkpoint.Upload) error { ups = append(ups, u); return nil }); err != nil || len(ups) == 0 {
+	if err := cp.Uploads(func(u checkpoint.Upload) error { ups = append(ups, u); return nil }); err != nil || len(ups) == 0 {
 		return err
 	}
-	spec, err := r.cp.Spec()
+	spec, err := cp.Spec()
 	if err != nil {
 		return err
 	}
 	dest, err := s3url.Parse(spec["destination"])
 	if err != nil {
-		return fmt.Errorf("checkpoint %s records uploads but no destination: %w", r.cp.Path(), err)
+		return fmt.Errorf("checkpoint %s records uploads but no destination: %w", cp.Path(), err)
 	}
 	var failed []string
 	for _, u := range ups {
 		key := dest.Key(u.Key)
-		if err := abortUpload(ctx, r.sides.Dest, dest.Bucket, key, u.UploadID); err != nil {
+		if err := abortUpload(ctx, dst, dest.Bucket, key, u.UploadID); err != nil {
 			failed = append(failed, fmt.Sprintf("s3://%s/%s upload %s (%v)", dest.Bucket, key, u.UploadID, err))
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("--reset: %d multipart uploads the checkpoint records could not be aborted, so the checkpoint was not reset (they are billed until aborted; try `backfill cleanup --checkpoint %s`): %s",
-			len(failed), r.cp.Path(), strings.Join(failed, "; "))
+		return fmt.Errorf("reset: %d multipart uploads the checkpoint records could not be aborted, so the checkpoint was not reset (they are billed until aborted; try `backfill cleanup --checkpoint %s`): %s",
+			len(failed), cp.Path(), strings.Join(failed, "; "))
 	}
-	fmt.Fprintf(r.env.Stderr, "backfill: --reset: aborted the %d multipart uploads the checkpoint recorded\n", len(ups))
+	fmt.Fprintf(stderr, "backfill: reset: aborted the %d multipart uploads the checkpoint recorded\n", len(ups))
 	return nil
 }
 

@@ -31,6 +31,9 @@ type Sides struct {
 	// client sends to ("" for AWS's own): part of a job's identity, so a
 	// checkpoint made against one server is never taken for another's.
 	SourceEndpoint, DestEndpoint string
+	// SourceRegion and DestRegion are each side's region ("" unknown):
+	// a plan prices inter-region transfer with them.
+	SourceRegion, DestRegion string
 	// Requests, when set, counts the requests both clients make (plan).
 	Requests *awsconf.Requests
 	// SourceThrottle and DestThrottle, when set, count each side's
@@ -77,6 +80,7 @@ func Connect(ctx context.Context, s *Spec) (*Sides, error) {
 	}
 	sides.Source, sides.Dest = src, dst
 	sides.SourceEndpoint, sides.DestEndpoint = src.Endpoint, dst.Endpoint
+	sides.SourceRegion, sides.DestRegion = src.Config.Region, dst.Config.Region
 	return sides, nil
 }
 

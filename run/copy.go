@@ -191,7 +191,7 @@ func (r *copyRun) beginJob(ctx context.Context) (engine.Options, error) {
 // output (object lines, failures file).
 func (r *copyRun) observer() engine.Observer {
 	if r.spec.Plan {
-		r.plan = newPlanner(r.spec.Engine.MultipartThreshold, r.spec.Engine.PartSize)
+		r.plan = newPlanner(r.spec.Engine)
 		return r.plan
 	}
 	return r.out
@@ -214,7 +214,7 @@ func (r *copyRun) copy(ctx context.Context, eng *engine.Engine) error {
 	}
 	r.out.SetAborted(ctx.Err() != nil)
 	if r.plan != nil && runErr == nil {
-		return r.printPlan(code, sum.Interrupted)
+		return r.printPlan(ctx, code, sum)
 	}
 	if r.plan != nil {
 		r.writePlanReport(r.plan, code, runErr)
@@ -256,17 +256,22 @@ func (r *copyRun) jobOutcome(code int) int {
 	return code
 }
 
-// printPlan prints the plan (the summary of a plan), writes it to the
-// --report file, and returns its status.
-func (r *copyRun) printPlan(code int, interrupted bool) error {
-	if r.sides.Requests != nil {
-		r.plan.looked(r.sides.Requests.Counts())
-	} else {
-		r.plan.looked(nil)
+// printPlan prints the plan (the summary of a plan) with its advice,
+// writes it to the --report file, and returns its status.
+func (r *copyRun) printPlan(ctx context.Context, code int, sum *engine.Summary) error {
+	look := func() {
+		if r.sides.Requests != nil {
+			r.plan.looked(r.sides.Requests.Counts())
+		} else {
+			r.plan.looked(nil)
+		}
 	}
+	look()
+	advice := r.advise(ctx, sum)
+	look() // with the advice's own requests
 	doc := r.planDoc(r.plan, code, nil)
-	doc.Interrupted = interrupted
-	r.plan.print(r.env.Stdout, r.spec.Output.JSON, doc)
+	doc.Interrupted = sum.Interrupted
+	r.plan.print(r.env.Stdout, r.spec.Output.JSON, doc, advice)
 	if err := r.out.Close(); err != nil {
 		return err
 	}

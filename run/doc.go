@@ -32,7 +32,10 @@
 //
 // Status and Cleanup are the two commands that read a checkpoint without
 // running the engine. A plan is a dry run whose observer is the planner
-// (planner.go), not the object printer.
+// (planner.go), not the object printer; Spec.Advise adds advice to it
+// (batchops: the cost of each way to copy, and a recommendation).
+// Collect is the same dry run with the caller's observer and no output
+// of its own: batchops writes its manifests from it.
 //
 // Errors are shown briefly (report.ErrorText: the SDK's request ids left
 // out) unless the Spec asks for debug output, which also logs the SDK's

@@ -29,15 +29,23 @@ type countBytes struct {
 // planner aggregates a dry run's results. Result is called from the
 // engine's collector only.
 type planner struct {
-	threshold, partSize int64
-	WouldCopy           countBytes            `json:"would_copy"`
-	Skipped             map[string]countBytes `json:"skipped"`
-	StorageClass        map[string]countBytes `json:"by_storage_class"`
-	Sizes               map[string]countBytes `json:"size_histogram"`
-	CopyObject          int64                 `json:"copy_object_requests"`
-	Multipart           int64                 `json:"multipart_objects"`
-	Parts               int64                 `json:"upload_part_copy_requests"`
-	Requests            int64                 `json:"copy_requests"`
+	opts         engine.Options
+	WouldCopy    countBytes            `json:"would_copy"`
+	Skipped      map[string]countBytes `json:"skipped"`
+	StorageClass map[string]countBytes `json:"by_storage_class"`
+	Sizes        map[string]countBytes `json:"size_histogram"`
+	CopyObject   int64                 `json:"copy_object_requests"`
+	Multipart    int64                 `json:"multipart_objects"`
+	Parts        int64                 `json:"upload_part_copy_requests"`
+	Requests     int64                 `json:"copy_requests"`
+	// LayoutHeads are the HEADs of a multipart source's first part that
+	// keeping its part layout costs (--keep-part-layout, or any object
+	// copied in parts whose source was uploaded in parts).
+	LayoutHeads int64 `json:"layout_head_requests"`
+	// Large are the objects over 5 GiB (never in a Batch Operations copy
+	// job) and LargeRequests the requests their copies in parts make.
+	Large         countBytes `json:"over_5gib"`
+	LargeRequests int64      `json:"over_5gib_requests"`
 	// Look is the requests this plan made to look at both sides (listing,
 	// HEADs, the inventory's files): the copy makes them again.
 	Look map[string]int64 `json:"look_requests"`
@@ -62,7 +70,7 @@ func (p *planner) looked(look map[string]int64) {
 		}
 	}
 	add("CopyObject", p.CopyObject)
-	add("HeadObject", p.Multipart) // the source's headers, with if-match
+	add("HeadObject", p.Multipart+p.LayoutHeads) // the source's headers, with if-match; its part layout
 	add("GetObjectTagging", p.Multipart)
 	add("CreateMultipartUpload", p.Multipart)
 	add("UploadPartCopy", p.Parts)
@@ -73,15 +81,8 @@ func (p *planner) looked(look map[string]int64) {
 	}
 }
 
-func newPlanner(threshold, partSize int64) *planner {
-	if threshold == 0 {
-		threshold = engine.MaxCopyObjectSize
-	}
-	if partSize == 0 {
-		partSize = engine.DefaultPartSize
-	}
-	return &planner{threshold: threshold, partSize: partSize, Skipped: map[string]countBytes{},
-		StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
+func newPlanner(o engine.Options) *planner {
+	return &planner{opts: o, Skipped: map[string]countBytes{}, StorageClass: map[string]countBytes{}, Sizes: map[string]countBytes{}}
 }
 
 func addCount(m map[string]countBytes, k string, size int64) {
@@ -104,12 +105,19 @@ func (p *planner) Result(r *engine.Result) {
 				break
 			}
 		}
-		if size > p.threshold {
-			ps, _ := engine.PartSizeFor(size, p.partSize)
-			parts := (size + ps - 1) / ps
+		if cp := engine.PlanOf(p.opts, size, r.Entry.Source.ETag); cp.Multipart {
 			p.Multipart++
-			p.Parts += parts
-			p.Requests += parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
+			p.Parts += cp.Parts
+			p.Requests += cp.Parts + 4 // HeadObject, GetObjectTagging, Create, parts, Complete
+			if cp.LayoutHead {
+				p.LayoutHeads++
+				p.Requests++
+			}
+			if size > engine.MaxCopyObjectSize {
+				p.Large.Count++
+				p.Large.Bytes += size
+				p.LargeRequests += cp.Parts + 4
+			}
 		} else {
 			p.CopyObject++
 			p.Requests++
@@ -121,7 +129,7 @@ func (p *planner) Result(r *engine.Result) {
 
 // planDoc is the plan as --json prints it and --report writes it: the
 // counts (none when the plan stopped before it began), its exit status,
-// and the error that stopped it.
+// the error that stopped it, and the recommendation.
 type planDoc struct {
 	Event       string `json:"event"`
 	Source      string `json:"source"`
@@ -132,14 +140,23 @@ type planDoc struct {
 	ReplicaLookup string `json:"replica_lookup,omitempty"`
 	Error         string `json:"error,omitempty"`
 	*planner
+	Advice any `json:"advice,omitempty"`
 }
 
-// print writes the plan on w, as text or as JSON (doc).
-func (p *planner) print(w io.Writer, asJSON bool, doc planDoc) {
+// print writes the plan on w, as text or as JSON (doc), and the advice.
+func (p *planner) print(w io.Writer, asJSON bool, doc planDoc, advice *Advice) {
 	if asJSON {
+		if advice != nil {
+			doc.Advice = advice.JSON
+		}
 		report.JSON(w, doc) //nolint:errcheck // stdout errors surface at the caller's flush
 		return
 	}
+	defer func() {
+		if advice != nil && advice.Text != nil {
+			advice.Text(w)
+		}
+	}()
 	from, to := doc.Source, doc.Destination
 	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
 	if doc.ReplicaLookup != "" {

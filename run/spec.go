@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -42,6 +43,9 @@ type Spec struct {
 	// AWS settings for both sides, and each side's own.
 	AWS              awsconf.Options
 	SrcSide, DstSide awsconf.Side
+	// Advise, when set, is asked after a plan for advice printed with it
+	// (the cost of each way to copy and a recommendation, from batchops).
+	Advise func(ctx context.Context, f PlanFacts) (Advice, error)
 }
 
 // Validate checks the spec without S3 (its errors are usage errors) and

@@ -43,7 +43,8 @@ func Verify(ctx context.Context, spec *VerifySpec, env Env) error {
 	r := &verifyRun{spec: spec, env: env, start: time.Now()}
 	r.cutoff = r.start.Add(-spec.MinAge)
 	r.rep = &report.VerifyReport{Source: spec.From.String(), Destination: spec.To.String(), Started: r.start.UTC(),
-		Deep: spec.Deep, MinAge: spec.MinAge.String(), StatusVisible: spec.Deep, EncryptionVisible: spec.Deep}
+		Deep: spec.Deep, MinAge: spec.MinAge.String(), StatusVisible: spec.Deep, EncryptionVisible: spec.Deep, Examples: []report.Example{},
+		Cutoff: r.cutoff.UTC()}
 	cp, closeCP, err := openVerifyCheckpoint(spec.Checkpoint)
 	if err != nil {
 		return err
@@ -69,7 +70,7 @@ func (r *verifyRun) run(ctx context.Context) error {
 	if err := preflightBoth(ctx, sides, r.spec.copySpec()); err != nil {
 		return err
 	}
-	if err := r.begin(); err != nil {
+	if err := r.begin(ctx); err != nil {
 		return err
 	}
 	prog := report.StartLineProgress(r.env.Stderr, r.progressLine, report.ProgressModeFor(r.env.Stderr, r.spec.Progress))
@@ -92,14 +93,16 @@ func (r *verifyRun) run(ctx context.Context) error {
 }
 
 func (r *verifyRun) progressLine() string {
-	return fmt.Sprintf("verify: compared %d objects, %d not the same so far (%s)", r.compared.Load(), r.differing.Load(),
-		time.Since(r.start).Round(time.Second))
+	el := time.Since(r.start)
+	n := r.compared.Load()
+	return fmt.Sprintf("verify: compared %d objects (%.0f/s), %d not the same so far (%s)", n, float64(n)/max(el.Seconds(), 1),
+		r.differing.Load(), el.Round(time.Second))
 }
 
 // begin records the verify in its checkpoint, or resumes the one an
 // interrupted run left there. A finished verify is not resumed: a nightly
 // run on the same checkpoint starts a new comparison.
-func (r *verifyRun) begin() error {
+func (r *verifyRun) begin(ctx context.Context) error {
 	spec := r.spec.jobSpec(r.sides)
 	reset := r.spec.Reset
 	if _, finished, err := r.cp.Aux(stateTable, doneKey); err != nil {
@@ -109,8 +112,14 @@ func (r *verifyRun) begin() error {
 	}
 	if old, err := r.cp.Spec(); err != nil {
 		return err
-	} else if old != nil && old["command"] != "verify" && !reset {
-		return usage(fmt.Errorf("%s is the checkpoint of a copy, not a verify: give verify its own --checkpoint", r.cp.Path()))
+	} else if old != nil && old["command"] != "verify" {
+		return usage(fmt.Errorf("%s is the checkpoint of a copy, not a verify: give verify its own --checkpoint (never copy's, not even with --reset)", r.cp.Path()))
+	}
+	if reset {
+		// A repair's uploads are billed until aborted: never forgotten.
+		if err := abortAllRecorded(ctx, r.cp, r.sides.Dest, r.env.Stderr); err != nil {
+			return err
+		}
 	}
 	err := r.cp.Begin(spec, r.cutoff, reset)
 	if errors.Is(err, checkpoint.ErrSpecMismatch) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,11 +57,20 @@ func (r *verifyRun) compare(ctx context.Context) error {
 	if r.spec.Deep {
 		workers = r.spec.Engine.Concurrency
 	}
-	var wg errgroup.Group
+	// The workers share the run's group: one's error cancels the others,
+	// the inputs and the collector; done closes when the last one ends.
+	var left atomic.Int32
+	left.Store(int32(workers))
 	for range workers {
-		wg.Go(func() error { return r.deepen(gctx, work, done) })
+		g.Go(func() error {
+			defer func() {
+				if left.Add(-1) == 0 {
+					close(done)
+				}
+			}()
+			return r.deepen(gctx, work, done)
+		})
 	}
-	g.Go(func() error { err := wg.Wait(); close(done); return err })
 	g.Go(func() error { return r.collect(gctx, done, slots) })
 	return g.Wait()
 }
@@ -111,6 +121,34 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 			return err
 		default:
 			si.note = "--deep: " + err.Error()
+		}
+	}
+	return r.layoutPair(ctx, si)
+}
+
+// layoutPair reads both sides' part size when only the part layout can
+// decide a pair (both multipart, the same part count, other ETags, no
+// comparable checksum): a second HEAD for those pairs only.
+func (r *verifyRun) layoutPair(ctx context.Context, si *seqItem) error {
+	p := &si.item.Pair
+	if !verify.NeedsLayout(*p) {
+		return nil
+	}
+	for _, side := range []struct {
+		obj           *verify.Obj
+		api           verify.HeadAPI
+		bucket, owner string
+	}{{p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+		err := verify.PartLayout(ctx, side.api, side.bucket, side.owner, side.obj)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case isRunError(err):
+			return err
+		default:
+			si.note = "--deep: " + err.Error()
+			return nil
 		}
 	}
 	return nil

@@ -57,12 +57,13 @@ func (r *verifyRun) fix(ctx context.Context) (*report.Fixed, error) {
 }
 
 // leftAlone: a difference --fix does not copy because the replica's copy
-// is newer (replica-newer, or other metadata newer in the replica).
+// is newer than the primary's and different (replica-newer, or a FAILED
+// object whose replica holds another, later copy): someone wrote it.
 func (r *verifyRun) leftAlone(d diffRecord) bool {
 	if r.spec.OverwriteNewer {
 		return false
 	}
-	return d.Class == verify.ReplicaNewer || d.Class == verify.MetadataDiffers && newer(d)
+	return d.Class == verify.ReplicaNewer || d.Class == verify.ReplicationFailed && newer(d)
 }
 
 // fixable: a difference --fix copies.
@@ -79,9 +80,15 @@ func (s *fixSource) Stream(ctx context.Context, out chan<- inventory.Entry) erro
 		if !r.fixable(d) {
 			return nil
 		}
+		// The current object by key (an inventory's version id may be
+		// superseded), conditional on the ETag compared; the replica is
+		// looked at again and must still be what was compared.
 		src := d.Src
-		e := inventory.Entry{Rel: rel, ReplicaKnown: true, Source: inventory.Object{Bucket: r.spec.From.Bucket, Key: src.Key,
-			VersionID: src.VersionID, Size: src.Size, ETag: src.ETag, LastModified: src.LastModified, StorageClass: src.StorageClass}}
+		e := inventory.Entry{Rel: rel, Repair: true, Source: inventory.Object{Bucket: r.spec.From.Bucket, Key: src.Key,
+			Size: src.Size, ETag: src.ETag, LastModified: src.LastModified, StorageClass: src.StorageClass}}
+		if d.Dst != nil {
+			e.ReplicaWas = &inventory.Object{Bucket: r.spec.To.Bucket, Key: d.Dst.Key, Size: d.Dst.Size, ETag: d.Dst.ETag, LastModified: d.Dst.LastModified}
+		}
 		select {
 		case out <- e:
 			return nil
@@ -99,7 +106,7 @@ func (r *verifyRun) recheck(ctx context.Context, f *report.Fixed) error {
 		if !r.fixable(d) {
 			return nil
 		}
-		if rec, ok, err := r.cp.Lookup(rel, d.Src.VersionID); err != nil {
+		if rec, ok, err := r.cp.Lookup(rel, ""); err != nil {
 			return err
 		} else if !ok || rec.State != checkpoint.Done {
 			f.StillDiffer++ // not copied: failed, or skipped by the copy (changed, gone, too new)
@@ -111,7 +118,7 @@ func (r *verifyRun) recheck(ctx context.Context, f *report.Fixed) error {
 		}
 		v := verify.Compare(p, r.cutoff)
 		putDiff(b, p, v)
-		r.tally.Move(d.Class, v.Class, v.How, d.Src.Size)
+		r.tally.Move(verify.Verdict{Class: d.Class, How: d.How}, v, d.Src.Size)
 		if v.Class.Difference(r.spec.Strict) {
 			f.StillDiffer++
 		} else {

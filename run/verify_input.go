@@ -1,9 +1,12 @@
 package run
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"time"
 
+	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/verify"
@@ -90,16 +93,21 @@ func (r *verifyRun) side(ctx context.Context, inv, date string, primary bool) (v
 	if !primary {
 		u, api, what = s.To, r.sides.Dest, &r.rep.ReplicaInput
 	}
+	owner := s.Engine.ExpectedSourceOwner
+	if !primary {
+		owner = s.Engine.ExpectedDestOwner
+	}
 	if inv == "" {
 		*what = "a listing"
-		return verify.ListedSide(ctx, &inventory.Lister{Source: api, SourceBkt: u.Bucket, SourcePfx: u.Prefix}), nil
+		return verify.ListedSide(ctx, &inventory.Lister{Source: api, SourceBkt: u.Bucket, SourcePfx: u.Prefix, ExpectedSourceOwner: owner}), nil
 	}
-	rows, err := inventory.OpenRows(ctx, inventory.RowsSpec{Inventory: inv, Date: date, Bucket: u.Bucket, Prefix: u.Prefix}, api)
+	rows, err := r.openRows(ctx, inventory.RowsSpec{Inventory: inv, Date: date, Bucket: u.Bucket, Prefix: u.Prefix}, api, primary)
 	if err != nil {
 		return verify.Side{}, err
 	}
 	*what = "the inventory " + rows.Delivery()
-	side, err := verify.SortedRows(ctx, rows, u.Prefix, s.SortMemory, "")
+	r.snapshot(rows.Created())
+	side, err := verify.SortedRows(ctx, rows, u.Prefix, cmp.Or(s.SortMemory, defaultSortMemory), "")
 	if err != nil {
 		rows.Close()
 		return verify.Side{}, err
@@ -124,4 +132,49 @@ func (r *verifyRun) resumeShard(name string) (inventory.ShardState, bool) {
 		}
 	}
 	return inventory.ShardState{}, false
+}
+
+// defaultSortMemory bounds each inventory side's sort: 32 MiB of records
+// per side keeps a verify of two 1M-row inventories well under 512 MiB of
+// RSS (BENCHMARKS.md, bench/verifyinv), and the sort's runs on disk grow
+// with the rows instead.
+const defaultSortMemory = 32 << 20
+
+// openRows opens a side's inventory delivery; a resumed verify reads the
+// delivery it started with, not a newer one landed since, so its tally
+// and watermark stay one comparison's.
+func (r *verifyRun) openRows(ctx context.Context, spec inventory.RowsSpec, api inventory.SourceAPI, primary bool) (*inventory.Rows, error) {
+	key := "delivery:replica"
+	if primary {
+		key = "delivery:primary"
+	}
+	if was, ok, err := r.cp.Aux(stateTable, key); err != nil {
+		return nil, err
+	} else if ok && r.rep.Resumed {
+		spec.Inventory, spec.Date = string(was), ""
+	}
+	rows, err := inventory.OpenRows(ctx, spec, api)
+	if err != nil {
+		return nil, err
+	}
+	b := checkpoint.NewBatch()
+	b.PutAux(stateTable, key, []byte(rows.Delivery()))
+	if err := r.cp.Apply(b); err != nil {
+		rows.Close()
+		return nil, err
+	}
+	return rows, nil
+}
+
+// snapshot moves the too-new cutoff back to an inventory's own time: an
+// object written after S3 took the inventory cannot be in it, nor in the
+// replica's taken at the same time.
+func (r *verifyRun) snapshot(taken time.Time) {
+	if taken.IsZero() {
+		return
+	}
+	if c := taken.Add(-r.spec.MinAge); c.Before(r.cutoff) {
+		r.cutoff = c
+		r.rep.Cutoff = c.UTC()
+	}
 }

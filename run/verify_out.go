@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/backfill-dev/backfill/report"
-	"github.com/backfill-dev/backfill/verify"
 )
 
 // verifyFiles are the files a verify writes, created (emptied, 0600) at
@@ -62,8 +61,9 @@ func (r *verifyRun) writeOutputs(f *verifyFiles, runErr error) error {
 			first = err
 		}
 	}
-	if r.cp != nil && (f.diff != nil || f.manifest != nil) {
+	if r.cp != nil {
 		keep(eachDiff(r.cp, func(rel string, d diffRecord) error {
+			r.example(rel, d)
 			return r.writeDiff(f, rel, d)
 		}))
 	}
@@ -98,8 +98,8 @@ func (r *verifyRun) writeDiff(f *verifyFiles, rel string, d diffRecord) error {
 			return err
 		}
 	}
-	if f.manifest != nil && d.Src != nil && d.Class.Fixable(r.spec.OverwriteNewer) && !(d.Class == verify.MetadataDiffers && newer(d) && !r.spec.OverwriteNewer) {
-		return f.manifest.Write(r.spec.From.Bucket, d.Src.Key, d.Src.VersionID)
+	if f.manifest != nil && r.fixable(d) {
+		return f.manifest.Write(r.spec.From.Bucket, d.Src.Key, "")
 	}
 	return nil
 }
@@ -107,4 +107,19 @@ func (r *verifyRun) writeDiff(f *verifyFiles, rel string, d diffRecord) error {
 // newer: the replica's copy is newer than the primary's.
 func newer(d diffRecord) bool {
 	return d.Src != nil && d.Dst != nil && d.Dst.LastModified.After(d.Src.LastModified)
+}
+
+// maxExamples is how many differences the summary names.
+const maxExamples = 10
+
+// example keeps the first differences (by key) for the summary to name.
+func (r *verifyRun) example(rel string, d diffRecord) {
+	if len(r.rep.Examples) >= maxExamples || !d.Class.Difference(r.spec.Strict) {
+		return
+	}
+	key := r.spec.From.Key(rel)
+	if d.Src != nil {
+		key = d.Src.Key
+	}
+	r.rep.Examples = append(r.rep.Examples, report.Example{Class: d.Class, Key: key, Reason: d.Reason})
 }

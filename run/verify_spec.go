@@ -46,7 +46,7 @@ type VerifySpec struct {
 	// Engine are the copy options of --fix (concurrency, multipart, ...);
 	// its Concurrency also bounds --deep's HEADs in flight.
 	Engine engine.Options
-	// SortMemory bounds each inventory side's sort in memory (0 = 64 MiB).
+	// SortMemory bounds each inventory side's sort in memory (0 = 32 MiB).
 	SortMemory int64
 	// Debug shows errors in full.
 	Debug            bool
@@ -96,6 +96,9 @@ func (s *VerifySpec) Validate() error {
 		return err
 	}
 	s.Engine.Source, s.Engine.Dest, s.Engine.MinAge, s.Engine.DryRun = s.From, s.To, s.MinAge, s.DryRun
+	// A repaired object must verify: copied over its source's part
+	// ranges, its ETag is the source's.
+	s.Engine.KeepPartLayout = true
 	if err := s.Engine.Validate(); err != nil {
 		return usage(err)
 	}

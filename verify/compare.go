@@ -33,17 +33,12 @@ type Verdict struct {
 func Compare(p Pair, cutoff time.Time) Verdict {
 	s, d := p.Src, p.Dst
 	switch {
+	case s == nil && d == nil:
+		return Verdict{Class: Same, How: ByNothing, Reason: "deleted on both sides since it was listed"}
 	case s == nil:
 		return Verdict{Class: Extra, How: ByNothing, Reason: "only in the replica"}
 	case s.ReplicationStatus == "FAILED":
-		// FAILED stays on the primary after a repair (S3 updates it only
-		// by a new replication): a replica holding an equal copy is whole.
-		if d != nil && s.Size == d.Size {
-			if same, how, _ := content(s, d); same {
-				return Verdict{Class: Same, How: how, Reason: "the primary says replication FAILED, but the replica holds an equal copy"}
-			}
-		}
-		return Verdict{Class: ReplicationFailed, How: ByNothing, Reason: "the primary says its replication FAILED"}
+		return failed(s, d)
 	case s.LastModified.After(cutoff):
 		return Verdict{Class: TooNew, How: ByNothing, Reason: "modified within --min-age: replication is given that long"}
 	case d == nil:
@@ -64,6 +59,25 @@ func Compare(p Pair, cutoff time.Time) Verdict {
 		return Verdict{Class: Unverified, How: ByNothing, Reason: why}
 	}
 	return Verdict{Class: Same, How: how}
+}
+
+// failed decides an object the primary says FAILED to replicate. FAILED
+// stays on the primary after a repair (S3 updates it only by a new
+// replication): a replica holding an equal copy is whole; one holding a
+// copy of the same size written after the primary's, that nothing can
+// prove equal (an SSE-KMS object, the usual cause of FAILED), is
+// unverified; anything else is replication-failed.
+func failed(s, d *Obj) Verdict {
+	if d != nil && s.Size == d.Size {
+		same, how, why := content(s, d)
+		switch {
+		case same:
+			return Verdict{Class: Same, How: how, Reason: "the primary says replication FAILED, but the replica holds an equal copy"}
+		case how == ByNothing && d.LastModified.After(s.LastModified):
+			return Verdict{Class: Unverified, How: ByNothing, Reason: "the primary says replication FAILED; the replica holds a later copy (a repair?): " + why}
+		}
+	}
+	return Verdict{Class: ReplicationFailed, How: ByNothing, Reason: "the primary says its replication FAILED"}
 }
 
 // differs is a difference: the replica's copy is older (class), or newer
@@ -96,8 +110,14 @@ func content(s, d *Obj) (same bool, how How, why string) {
 	}
 	sp, dp := parts(s.ETag), parts(d.ETag)
 	switch {
+	case sp == 0 && dp == 0 && (s.Encryption == "" || d.Encryption == ""):
+		// A listing cannot see encryption, and an SSE-KMS or SSE-C
+		// object's ETag is not its MD5: differing ETags prove nothing.
+		return false, ByNothing, fmt.Sprintf("ETags %s and %s differ, but a listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): --deep, or an inventory with EncryptionStatus, decides", s.ETag, d.ETag)
 	case sp == 0 && dp == 0:
 		return false, ByETag, fmt.Sprintf("ETags %s and %s", s.ETag, d.ETag)
+	case sp == dp && sp > 0 && s.PartSize > 0 && s.PartSize == d.PartSize:
+		return false, ByETag, fmt.Sprintf("ETags %s and %s of %d parts of %d bytes", s.ETag, d.ETag, sp, s.PartSize)
 	case sp != dp:
 		return false, ByNothing, fmt.Sprintf("ETags not comparable: %s and %s parts (copied another way); no checksum of one algorithm on both", partsText(sp), partsText(dp))
 	}

@@ -12,6 +12,10 @@ func obj(size int64, etag string, age time.Duration) *Obj {
 	return &Obj{Key: "k", Size: size, ETag: etag, LastModified: now.Add(-age)}
 }
 
+// sse3 marks an object SSE-S3 (an inventory's or a HEAD's word): its ETag
+// is an MD5.
+func sse3(o *Obj) *Obj { o.Encryption = "SSE-S3"; return o }
+
 func deep(o *Obj, alg, typ, sum string, headers map[string]string) *Obj {
 	o.Deep, o.ChecksumAlgorithm, o.ChecksumType, o.Checksum, o.Headers = true, alg, typ, sum, headers
 	return o
@@ -38,13 +42,16 @@ func TestCompare(t *testing.T) {
 		{"extra", nil, obj(1, `"x"`, 0), Extra, ByNothing},
 		{"missing", obj(10, `"a"`, 3*time.Hour), nil, Missing, ByNothing},
 		{"replication failed beats missing", failed, nil, ReplicationFailed, ByNothing},
-		{"replication failed beats a different copy", failed, obj(10, `"b"`, time.Hour), ReplicationFailed, ByNothing},
+		{"replication failed beats a different copy", sse3(failed), sse3(obj(10, `"b"`, time.Hour)), ReplicationFailed, ByNothing},
+		{"replication failed, a later copy nothing can compare", kms, obj(10, `"k3"`, time.Hour), Unverified, ByNothing},
 		{"replication failed, but repaired", failed, obj(10, `"a"`, time.Minute), Same, ByETag},
 		{"too new beats missing", obj(10, `"a"`, time.Minute), nil, TooNew, ByNothing},
 		{"size differs, replica older", obj(11, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), SizeDiffers, BySize},
 		{"size differs, replica newer", obj(11, `"a"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), ReplicaNewer, BySize},
-		{"content differs by etag, replica older", obj(10, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), ContentDiffers, ByETag},
-		{"content differs, replica newer", obj(10, `"a"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), ReplicaNewer, ByETag},
+		{"content differs by etag, replica older", sse3(obj(10, `"a"`, 2*time.Hour)), sse3(obj(10, `"b"`, 3*time.Hour)), ContentDiffers, ByETag},
+		{"content differs, replica newer", sse3(obj(10, `"a"`, 3*time.Hour)), sse3(obj(10, `"b"`, 2*time.Hour)), ReplicaNewer, ByETag},
+		{"a listing's differing etags prove nothing (encryption unknown)", obj(10, `"a"`, 2*time.Hour), obj(10, `"b"`, 3*time.Hour), Unverified, ByNothing},
+		{"gone from both sides", nil, nil, Same, ByNothing},
 		{"multipart source, single-part copy", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"b"`, 2*time.Hour), Unverified, ByNothing},
 		{"multipart etags of one count differ", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"b-3"`, 2*time.Hour), Unverified, ByNothing},
 		{"multipart etags equal", obj(10, `"a-3"`, 3*time.Hour), obj(10, `"a-3"`, 2*time.Hour), Same, ByETag},

@@ -28,10 +28,9 @@ var ErrGone = errors.New("not there any more")
 // replication status and encryption, kept in o. A 404 is ErrGone; an
 // answer about the whole run is a *s3err.RunError.
 func Deepen(ctx context.Context, c HeadAPI, bucket, owner string, o *Obj) error {
+	// The current object, by key: verify compares current versions, and
+	// an inventory's version id may be superseded since its delivery.
 	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key), ChecksumMode: types.ChecksumModeEnabled}
-	if o.VersionID != "" {
-		in.VersionId = aws.String(o.VersionID)
-	}
 	if owner != "" {
 		in.ExpectedBucketOwner = aws.String(owner)
 	}
@@ -106,4 +105,41 @@ func headers(h *s3.HeadObjectOutput) map[string]string {
 		m["x-amz-meta-"+strings.ToLower(k)] = v
 	}
 	return m
+}
+
+// PartLayout reads a multipart object's first part length with a HEAD
+// (partNumber=1) into o.PartSize: with equal part counts and part sizes,
+// two multipart ETags are comparable. Only pairs that nothing else
+// decides pay this second HEAD.
+func PartLayout(ctx context.Context, c HeadAPI, bucket, owner string, o *Obj) error {
+	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key), PartNumber: aws.Int32(1), IfMatch: aws.String(o.ETag)}
+	if owner != "" {
+		in.ExpectedBucketOwner = aws.String(owner)
+	}
+	h, err := c.HeadObject(ctx, in)
+	if err != nil {
+		if re := s3err.AsRunError(fmt.Sprintf("read s3://%s/%s", bucket, o.Key), err); re != nil {
+			return re
+		}
+		return fmt.Errorf("HEAD part 1 of s3://%s/%s: %s: %w", bucket, o.Key, s3err.Code(err), err)
+	}
+	if int(aws.ToInt32(h.PartsCount)) == parts(o.ETag) {
+		o.PartSize = aws.ToInt64(h.ContentLength)
+	}
+	return nil
+}
+
+// NeedsLayout reports a pair only the part layout can decide: both
+// uploaded in parts, the same count, other ETags, no comparable checksum.
+func NeedsLayout(p Pair) bool {
+	s, d := p.Src, p.Dst
+	if s == nil || d == nil || s.Size != d.Size || s.ETag == d.ETag || !md5ETag(s) || !md5ETag(d) {
+		return false
+	}
+	n := parts(s.ETag)
+	if n < 2 || n != parts(d.ETag) {
+		return false
+	}
+	_, how, _ := content(s, d)
+	return how == ByNothing
 }

@@ -33,6 +33,10 @@ type Obj struct {
 	Headers map[string]string
 	// TagCount is x-amz-tagging-count.
 	TagCount int32
+	// PartSize is the length of a multipart object's first part (a HEAD
+	// with partNumber=1), 0 when not read: equal part counts and sizes
+	// make two multipart ETags comparable.
+	PartSize int64
 }
 
 // FromEntry is an object of a listing.

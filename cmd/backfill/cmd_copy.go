@@ -69,6 +69,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.IntFlag{Name: "concurrency", Usage: "fix the requests in flight (`N`): copies, and the parts of large objects (default: adaptive, from 256 up to --max-concurrency while throughput grows; backs off on SlowDown and when the CPU is the limit)"},
 			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "the most requests in flight the adaptive concurrency grows to (`N`)"},
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
+			&cli.BoolFlag{Name: "keep-part-layout", Usage: "copy objects uploaded in parts over their own part ranges (one HEAD each for the layout), at any size, so the replica's ETag equals the source's and verify can compare them (objects copied in parts anyway keep their layout by default)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; copy nothing"},
 			&cli.StringFlag{Name: "inventory", Usage: "copy from an S3 Inventory delivery (CSV or Parquet) instead of listing: `LOCATION` is a local manifest.json, s3://.../manifest.json, or s3://BUCKET/PREFIX/ (the newest delivery under it)"},
@@ -180,6 +181,7 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 		IncludeArchived:     c.Bool("include-archived"),
 		MultipartThreshold:  threshold,
 		PartSize:            partSize,
+		KeepPartLayout:      c.Bool("keep-part-layout"),
 	}, nil
 }
 

@@ -38,7 +38,14 @@ state (listed; for an inventory, its listing or its own inventory joined with
 the inventory's keys, or one HEAD per object with --replica-lookup head; one
 HEAD per object for the other sources), and says which it used. It prints
 what would be copied and skipped (by reason), by storage class, a size
-histogram, and the number of copy requests the copy would make.
+histogram, and the number of copy requests the copy would make. Then it
+compares a local copy, a Batch Operations copy job and Batch Replication
+for those objects: request cost, Batch Operations fees, transfer, time and
+local machine-hours, with the prices it used and where they come from
+(S3-FACTS.md section 9, or --price-file), and recommends one in a line with
+its reason. A local copy's time comes from the latency and CPU this plan
+measured (or the benchmark's figures); a job's time is unknown (AWS
+publishes no throughput).
 
 It takes copy's flags except those about the copies themselves and the
 checkpoint (--dry-run, --failures, --storage-class, --sse, --sse-kms-key-id,
@@ -59,6 +66,7 @@ which are refused. --report FILE writes the plan as JSON (mode 0600), as
 		}
 	}
 	c.Action = runPlan
+	c.Flags = append(c.Flags, priceFileFlag())
 	return c
 }
 
@@ -78,6 +86,9 @@ func runPlan(cc *cli.Context) error {
 		return err
 	}
 	spec.Plan = true
+	if spec.Advise, err = planAdvisor(cc); err != nil {
+		return err
+	}
 	return runSpec(cc, spec)
 }
 

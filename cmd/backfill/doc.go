@@ -12,5 +12,7 @@
 //
 // The end-to-end tests (e2e_*_test.go) build this binary once in TestMain
 // and run it against versitygw through the s3test proxy, asserting on the
-// replica's contents and on the proxy's request counts.
+// replica's contents and on the proxy's request counts. backfill setup
+// (cmd_setup*.go: flags -> setup.Spec) is tested against moto behind a
+// request Recorder and against MinIO's real replication (e2e_setup_test.go).
 package main

@@ -151,7 +151,7 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	e.proxy.Reset()
 	r := e.verify("--report", rep)
 	mustCode(t, r, 3)
-	want := map[string]int64{"missing": 2, "content-differs": 1, "replica-newer": 1, "extra": 1, "same": 2}
+	want := map[string]int64{"missing": 2, "unverified": 1, "replica-newer": 1, "extra": 1, "same": 2} // a listing's other ETags prove nothing
 	vr := verifyReport(t, rep)
 	for class, n := range want {
 		if got := classCount(vr, class); got != n {
@@ -166,7 +166,7 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	r = e.verify("--deep", "--report", rep)
 	mustCode(t, r, 3)
 	vr = verifyReport(t, rep)
-	want["missing"], want["replication-failed"] = 1, 1
+	want["missing"], want["replication-failed"], want["unverified"], want["content-differs"] = 1, 1, 0, 1
 	for class, n := range want {
 		if got := classCount(vr, class); got != n {
 			t.Errorf("--deep: %s %d, want %d\n%s", class, got, n, r.stdout)
@@ -177,7 +177,7 @@ func TestVerifyOnRealReplication(t *testing.T) {
 		t.Errorf("--deep made %d HEADs for 7 primary and 6 replica objects", n)
 	}
 
-	r = e.verify("--fix", "--report", rep)
+	r = e.verify("--deep", "--fix", "--report", rep)
 	mustCode(t, r, 3) // the replica's own write stays
 	vr = verifyReport(t, rep)
 	if vr.Fix == nil || vr.Fix.Fixed != 3 || vr.Fix.LeftNewer != 1 {
@@ -190,4 +190,93 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	}
 	mustCode(t, e.verify("--fix", "--overwrite-newer"), 0)
 	mustCode(t, e.verify("--deep"), 0)
+}
+
+// putInParts uploads an object in parts (5 MiB and 1 MiB), as media tools
+// do: its ETag is "...-2".
+func (e *replEnv) putInParts(key string, alg types.ChecksumAlgorithm) string {
+	e.t.Helper()
+	ctx := e.t.Context()
+	in := &s3.CreateMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key), ContentType: aws.String("video/mp4")}
+	if alg != "" {
+		in.ChecksumAlgorithm, in.ChecksumType = alg, types.ChecksumTypeFullObject
+	}
+	up, err := e.c.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, size := range []int{5 << 20, 1 << 20} {
+		n := aws.Int32(int32(i + 1))
+		out, err := e.c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(e.src), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: n, ChecksumAlgorithm: alg, Body: bytes.NewReader(bytes.Repeat([]byte{byte('a' + i)}, size))})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32, ChecksumCRC64NVME: out.ChecksumCRC64NVME})
+	}
+	done, err := e.c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key),
+		UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return aws.ToString(done.ETag)
+}
+
+// A source uploaded in parts, copied in one CopyObject, gets an ETag of
+// its own: a listing's verify cannot prove it (unverified). Copied with
+// --keep-part-layout, over its own part ranges, the replica's ETag is the
+// source's, and verify proves it equal by ETag.
+func TestKeepPartLayoutMakesCopiesVerifiable(t *testing.T) {
+	e := newReplEnv(t)
+	etag := e.putInParts("reel/take1.mov", "")
+	if !strings.HasSuffix(strings.Trim(etag, `"`), "-2") {
+		t.Fatalf("the source's ETag %s is not a two-part one", etag)
+	}
+	rep := filepath.Join(e.dir, "v.json")
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint"), 0)
+	mustCode(t, e.verify("--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "unverified") != 1 {
+		t.Errorf("a one-request copy of a two-part source: %+v", vr.Tally)
+	}
+	// MinIO gives the two-part upload a composite CRC32 (the SDK's
+	// default) and the copy a checksum of its own: --deep cannot decide.
+	mustCode(t, e.verify("--deep", "--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "unverified") != 1 {
+		t.Errorf("--deep without a comparable checksum: %+v", vr.Tally)
+	}
+	if _, err := e.c.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.dst), Key: aws.String("reel/take1.mov")}); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.Reset()
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint", "--keep-part-layout"), 0)
+	h, err := e.c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(e.dst), Key: aws.String("reel/take1.mov")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(h.ETag) != etag || e.proxy.Count("UploadPartCopy") != 2 {
+		t.Errorf("copied with its part layout: ETag %s (the source's %s), %d UploadPartCopy", aws.ToString(h.ETag), etag, e.proxy.Count("UploadPartCopy"))
+	}
+	mustCode(t, e.verify("--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "same") != 1 {
+		t.Errorf("after --keep-part-layout: %+v", vr.Tally)
+	}
+}
+
+// A source uploaded in parts with a full-object CRC64NVME checksum, copied
+// in one request: its ETag is not comparable, but the copy keeps the
+// full-object checksum, and --deep proves the two equal by it.
+func TestDeepDecidesByFullObjectChecksum(t *testing.T) {
+	e := newReplEnv(t)
+	e.putInParts("reel/take2.mov", types.ChecksumAlgorithmCrc64nvme)
+	rep := filepath.Join(e.dir, "v.json")
+	mustCode(t, e.run("copy", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--no-checkpoint"), 0)
+	mustCode(t, e.verify("--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "unverified") != 1 {
+		t.Errorf("listing: %+v", vr.Tally)
+	}
+	mustCode(t, e.verify("--deep", "--report", rep), 0)
+	if vr := verifyReport(t, rep); classCount(vr, "same") != 1 || vr.Classes["same"].ByChecksum != 1 {
+		t.Errorf("--deep: %+v", vr.Classes["same"])
+	}
 }

@@ -71,7 +71,9 @@ func TestVerifyClassesAndFix(t *testing.T) {
 	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--report", rep, "--diff", diff)
 	mustCode(t, r, 3)
 	vr := verifyReport(t, rep)
-	want := map[string]int64{"same": 2, "missing": 1, "replica-newer": 1, "content-differs": 1, "size-differs": 1, "extra": 1, "too-new": 1}
+	// A listing cannot see encryption: differing ETags of one size prove
+	// nothing there (unverified); --deep decides them.
+	want := map[string]int64{"same": 2, "missing": 1, "replica-newer": 1, "unverified": 1, "size-differs": 1, "extra": 1, "too-new": 1}
 	for class, n := range want {
 		if got := classCount(vr, class); got != n {
 			t.Errorf("%s: %d, want %d\n%s", class, got, n, r.stdout)
@@ -81,12 +83,16 @@ func TestVerifyClassesAndFix(t *testing.T) {
 		t.Errorf("a plain verify made %v", c)
 	}
 	rows := readCSV(t, diff)
-	if len(rows) != 6 || rows[0][0] != "class" { // a header and one row per difference and extra
+	if len(rows) != 6 || rows[0][0] != "class" { // a header and one row per difference, unverified and extra
 		t.Errorf("diff %v", rows)
 	}
 
+	mustCode(t, e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--deep", "--report", rep), 3)
+	if vr = verifyReport(t, rep); classCount(vr, "content-differs") != 1 || classCount(vr, "unverified") != 0 {
+		t.Errorf("--deep: %+v", vr.Tally)
+	}
 	e.proxy.Reset()
-	r = e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--fix", "--report", rep)
+	r = e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--deep", "--fix", "--report", rep)
 	mustCode(t, r, 3) // the replica-newer object stays
 	vr = verifyReport(t, rep)
 	if vr.Fix == nil || vr.Fix.Fixed != 3 || vr.Fix.LeftNewer != 1 || e.proxy.Count("CopyObject") != 3 {
@@ -130,4 +136,30 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func delIn(bucket, key string) *s3.DeleteObjectInput {
 	return &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+}
+
+// --fix --dry-run copies nothing and says what it would; the missing
+// manifest names exactly what must be copied, as Batch Operations reads it.
+func TestVerifyDryRunAndMissingManifest(t *testing.T) {
+	e := newEnv(t)
+	e.put(e.src, obj{key: "a b.exr", body: "a"}, obj{key: "c+d.exr", body: "c"}, obj{key: "same.exr", body: "s"})
+	e.put(e.dst, obj{key: "same.exr", body: "s"}, obj{key: "extra.exr", body: "x"})
+	manifest, rep := filepath.Join(e.dir, "m.csv"), filepath.Join(e.dir, "v.json")
+	e.proxy.Reset()
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "0s", "--fix", "--dry-run",
+		"--missing-manifest", manifest, "--report", rep)
+	mustCode(t, r, 3)
+	if n := e.proxy.Count("CopyObject") + e.proxy.Count("UploadPartCopy"); n != 0 {
+		t.Errorf("--dry-run copied %d", n)
+	}
+	if vr := verifyReport(t, rep); vr.Fix == nil || !vr.Fix.DryRun || vr.Fix.Attempted != 2 || !strings.Contains(r.stdout, "would copy 2 objects") {
+		t.Errorf("dry run: %+v\n%s", vr.Fix, r.stdout)
+	}
+	b, _ := os.ReadFile(manifest)
+	if want := e.src + ",a%20b.exr\n" + e.src + ",c%2Bd.exr\n"; string(b) != want {
+		t.Errorf("missing manifest %q, want %q", b, want)
+	}
+	if st, _ := os.Stat(manifest); st.Mode().Perm() != 0o600 {
+		t.Errorf("manifest mode %v", st.Mode().Perm())
+	}
 }

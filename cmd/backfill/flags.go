@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/internal/awsconf"
@@ -34,6 +36,7 @@ func awsOptions(c *cli.Context) (awsconf.Options, awsconf.Side, awsconf.Side) {
 			Region:      c.String("region"),
 			Endpoint:    c.String("endpoint-url"),
 			MaxAttempts: c.Int("max-attempts"),
+			DebugLog:    debugLog(c),
 		},
 		awsconf.Side{Profile: c.String("source-profile"), Region: c.String("source-region"), Endpoint: c.String("source-endpoint-url")},
 		awsconf.Side{Profile: c.String("dest-profile"), Region: c.String("dest-region"), Endpoint: c.String("dest-endpoint-url")}
@@ -66,4 +69,13 @@ func checkpointPath(c *cli.Context) (string, error) {
 		return "", run.Usagef("--checkpoint needs a path (or use --no-checkpoint)")
 	}
 	return c.String("checkpoint"), nil
+}
+
+// debugLog is where the SDK's requests and retries go with --debug: the
+// CLI's stderr (awsconf redacts signatures and tokens); nil without it.
+func debugLog(c *cli.Context) io.Writer {
+	if debugOn(c) {
+		return c.App.ErrWriter
+	}
+	return nil
 }

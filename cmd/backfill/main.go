@@ -65,15 +65,31 @@ func newApp(stdout, stderr io.Writer, debug *bool) *cli.App {
 			verifyCommand(),
 			statusCommand(),
 			cleanupCommand(),
+			batchopsCommand(),
+			setupCommand(),
 		},
 		Flags:  []cli.Flag{debugFlag()},
 		Before: func(c *cli.Context) error { *debug = c.Bool("debug"); return nil },
 	}
-	for _, cmd := range app.Commands {
-		cmd.Flags = append(cmd.Flags, debugFlag())
-		cmd.Before = func(c *cli.Context) error { *debug = *debug || c.Bool("debug"); return nil }
-	}
+	withDebug(app.Commands, debug)
 	return app
+}
+
+// withDebug gives every command and subcommand --debug (after its name
+// too: `backfill batchops wait --debug JOB`).
+func withDebug(cmds []*cli.Command, debug *bool) {
+	for _, cmd := range cmds {
+		cmd.Flags = append(cmd.Flags, debugFlag())
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			*debug = *debug || c.Bool("debug")
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+		withDebug(cmd.Subcommands, debug)
+	}
 }
 
 func debugFlag() cli.Flag {

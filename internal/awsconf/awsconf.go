@@ -68,34 +68,12 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	profile := firstNonEmpty(side.Profile, o.Profile)
 	region := firstNonEmpty(side.Region, o.Region)
 	endpoint := firstNonEmpty(side.Endpoint, o.Endpoint)
-	attempts := o.MaxAttempts
-	if attempts <= 0 {
-		attempts = DefaultMaxAttempts
-	}
-	conns := max(o.Connections, 16)
-
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = conns * 2
-		tr.MaxIdleConnsPerHost = conns + 8
-		tr.IdleConnTimeout = 90 * time.Second
-	})
-	loadOpts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer { return newRetryer(attempts, o.Throttle) }),
-		config.WithLogger(sdkLogger(o.DebugLog)),
-	}
-	if o.DebugLog != nil {
-		loadOpts = append(loadOpts, config.WithClientLogMode(debugLogMode))
-	}
-	if profile != "" {
-		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))
-	}
-	if region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	cfg, err := loadConfig(ctx, profile, region, o.MaxAttempts, o.Connections, o.DebugLog, o.Throttle)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration (profile %q): %w", profile, err)
+		return nil, err
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = markedCredentials{cfg.Credentials}
 	}
 	if endpoint == "" && os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") != "true" {
 		// The S3-specific variable wins over the global one, as in the SDK;
@@ -148,6 +126,47 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 		return ErrNoCredentials
 	}
 	return nil
+}
+
+// LoadConfig loads the SDK's default configuration as every backfill
+// client gets it: the buildable HTTP client (so AWS_CA_BUNDLE works), a
+// pool of conns connections per host, backfill's retryer with attempts
+// attempts, and the profile and region when given. Clients of other
+// services (S3 Control, STS, IAM) are made from it.
+func LoadConfig(ctx context.Context, profile, region string, attempts, conns int, debugLog io.Writer) (aws.Config, error) {
+	return loadConfig(ctx, profile, region, attempts, conns, debugLog, nil)
+}
+
+// loadConfig is LoadConfig with the throttle statistics New keeps.
+func loadConfig(ctx context.Context, profile, region string, attempts, conns int, debugLog io.Writer, throttle *ThrottleStats) (aws.Config, error) {
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	conns = max(conns, 16)
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = conns * 2
+		tr.MaxIdleConnsPerHost = conns + 8
+		tr.IdleConnTimeout = 90 * time.Second
+	})
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(attempts, throttle) }),
+		config.WithLogger(sdkLogger(debugLog)),
+	}
+	if debugLog != nil {
+		loadOpts = append(loadOpts, config.WithClientLogMode(debugLogMode))
+	}
+	if profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(profile))
+	}
+	if region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration (profile %q): %w", profile, err)
+	}
+	return cfg, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -11,7 +11,12 @@
 //     of 503s slows the run down instead of failing objects with
 //     QuotaExceeded; and a per-client send-rate limit, off until S3
 //     throttles, then just under the rate S3 accepted in the last second,
-//     probing upward while it is not throttled (throttle.go).
+//     probing upward while it is not throttled (throttle.go). An answer cut
+//     short (the connection closed after the headers: io.ErrUnexpectedEOF)
+//     is retried too, which the SDK's retryer does not do (truncated.go).
+//   - A side's credentials provider is wrapped so that credentials the SDK
+//     cannot load or refresh (an ended SSO or role session) fail as an
+//     *s3err.CredentialsError, a failure of the run (credentials.go).
 //   - The HTTP client is the SDK's BuildableClient with a connection pool
 //     sized to the run's concurrency. Keeping it buildable is what lets
 //     AWS_CA_BUNDLE work (the SDK refuses other clients with "unsupported

@@ -15,8 +15,8 @@ import (
 // NewRetryer returns the retryer every backfill client uses: the SDK's
 // standard retries (maxAttempts attempts, backoff up to 20 s, no retry
 // quota, so a burst of 503s slows the run down instead of failing objects
-// with QuotaExceeded), and a send-rate limit learnt from throttling
-// answers (sendLimit).
+// with QuotaExceeded), answers cut short retried too (truncatedAnswer),
+// and a send-rate limit learnt from throttling answers (sendLimit).
 //
 // Why not the SDK's adaptive mode: it measures the send rate in half-second
 // buckets, so a SlowDown in a run's first instant finds a measured rate
@@ -30,6 +30,7 @@ func newRetryer(maxAttempts int, stats *ThrottleStats) aws.Retryer {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = 20 * time.Second
 		so.RateLimiter = ratelimit.None
+		so.Retryables = append(so.Retryables, truncatedAnswer{}) // after the SDK's: a cancelled request is never retried
 	})
 	r := &limitedRetryer{RetryerV2: std, limit: newSendLimit(time.Now), throttles: retry.IsErrorThrottles(retry.DefaultThrottles), stats: stats}
 	stats.add(r.limit)

@@ -21,6 +21,9 @@ func TestLayers(t *testing.T) {
 		"internal/s3err":   {mod + "/engine", mod + "/inventory", mod + "/run", mod + "/cmd/"},
 		"internal/s3url":   {"github.com/aws/", mod + "/engine"},
 		"internal/awsconf": {mod + "/engine", mod + "/cmd/", mod + "/run"},
+		"batchops":         {mod + "/cmd/", "github.com/urfave/cli"},
+		"batchops/cost":    {"github.com/aws/", mod + "/run", mod + "/engine", mod + "/inventory", mod + "/cmd/"},
+		"setup":            {mod + "/cmd/", mod + "/run", mod + "/engine", mod + "/inventory", mod + "/checkpoint", mod + "/report", "github.com/urfave/cli"},
 		"internal/extsort": {"github.com/aws/", mod + "/engine", mod + "/inventory", mod + "/checkpoint", mod + "/cmd/", mod + "/run"},
 	} {
 		out, err := exec.Command("go", "list", "-deps", mod+"/"+pkg).CombinedOutput()

@@ -40,7 +40,10 @@
 // The Proxy keeps the client's Host header (SigV4 covers it and versitygw
 // checks it), streams bodies, counts requests by S3 operation (see Operation)
 // and injects latency, SlowDown (503) above a request rate, 500
-// InternalError, dropped connections, or any Fault chosen by a hook.
+// InternalError, dropped connections, answers cut partway through (the
+// server did the request; the client gets the headers and part of the
+// body, then the connection closes: SetCutRate, counted by Cuts), or any
+// Fault chosen by a hook.
 //
 // Package bops (internal/s3test/bops) puts a strict S3 Batch Operations
 // emulator (the S3 Control job API, jobs run on this server) in front of a
@@ -197,4 +200,9 @@
 //     NoSuchEntity.
 //   - STS GetCallerIdentity answers account 123456789012, arn
 //     arn:aws:sts::123456789012:user/moto, for any credentials.
+//   - S3 bucket configuration (facts_moto_s3_test.go): regions, Block
+//     Public Access, default encryption, inventory and policies are kept;
+//     a bogus versioning status is accepted and read back; a rule's filter
+//     prefix reads back as "" and SourceSelectionCriteria is dropped, so
+//     tests assert on the requests sent (Recorder), not only on moto.
 package s3test

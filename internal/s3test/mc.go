@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // MC runs the MinIO client with a private configuration folder (never the
@@ -191,7 +192,7 @@ func (m *MC) AddReplication(ctx context.Context, src *MinIO, srcBucket string, d
 	if a.disabled {
 		args = append(args, "--disable")
 	}
-	if _, err := m.Run(ctx, args...); err != nil {
+	if err := m.runTargetAdd(ctx, args); err != nil {
 		return "", err
 	}
 	after, err := m.ReplicationRules(ctx, src, srcBucket)
@@ -204,6 +205,24 @@ func (m *MC) AddReplication(ctx context.Context, src *MinIO, srcBucket string, d
 		}
 	}
 	return "", fmt.Errorf("s3test: mc replicate ls %s/%s lists no rule of priority %d to %s: %+v", alias, srcBucket, a.priority, dstBucket, after)
+}
+
+// runTargetAdd runs `mc replicate add`, again for up to about 5 s while
+// MinIO says the target's versioning is not enabled: seen under load (two
+// busy cores, -race) right after the test enabled it.
+func (m *MC) runTargetAdd(ctx context.Context, args []string) error {
+	var err error
+	for try := 0; try < 25; try++ {
+		if _, err = m.Run(ctx, args...); err == nil || !strings.Contains(err.Error(), "does not have versioning enabled") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // ReplicationRule is one rule as `mc replicate ls --json` prints it.

@@ -168,7 +168,12 @@ func (m *MinIO) waitReady(ctx context.Context, c *child) error {
 	for {
 		last = probe(ctx, url)
 		if last == nil {
-			return nil
+			// Ready by its health check, MinIO may still answer 503
+			// XMinioServerNotInitialized for a while on a loaded machine:
+			// ready means a signed request is served.
+			if _, last = m.Client().ListBuckets(ctx, &s3.ListBucketsInput{}); last == nil {
+				return nil
+			}
 		}
 		select {
 		case <-c.exited:

@@ -32,11 +32,14 @@ type Request struct {
 
 // Fault is what a hook makes the proxy do instead of forwarding a request.
 // Status (with Code and Message) answers with an S3 XML error; Drop closes the
-// connection without an answer; Delay waits first and, alone, then forwards.
+// connection without an answer; Cut forwards the request and cuts the
+// connection partway through the answer (see SetCutRate); Delay waits first
+// and, alone, then forwards.
 type Fault struct {
 	Status        int
 	Code, Message string
 	Drop          bool
+	Cut           bool
 	Delay         time.Duration
 }
 
@@ -54,10 +57,12 @@ type Proxy struct {
 	latency   atomic.Int64  // time.Duration
 	errorRate atomic.Uint64 // float64 bits
 	dropRate  atomic.Uint64 // float64 bits
+	cutRate   atomic.Uint64 // float64 bits
 	hook      atomic.Pointer[func(*Request) *Fault]
 
 	mu       sync.Mutex
 	counts   map[string]int
+	cuts     map[string]int
 	total    int
 	log      []Request
 	rate     float64 // SlowDown above this many requests/s; 0 = off
@@ -87,6 +92,7 @@ func NewProxy(target string) (*Proxy, error) {
 		ln:     ln,
 		tr:     tr,
 		counts: map[string]int{},
+		cuts:   map[string]int{},
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -186,11 +192,12 @@ func (p *Proxy) Requests() []Request {
 	return append([]Request(nil), p.log...)
 }
 
-// Reset zeroes the counts and the request log.
+// Reset zeroes the counts, the cuts and the request log.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts = map[string]int{}
+	p.cuts = map[string]int{}
 	p.total = 0
 	p.log = nil
 }
@@ -211,6 +218,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case f.Drop:
 				drop(w)
+				return
+			case f.Cut:
+				p.cut(w, r, req.Op)
 				return
 			case f.Status != 0:
 				writeError(w, r, f.Status, f.Code, f.Message)
@@ -238,6 +248,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, http.StatusServiceUnavailable, "SlowDown",
 				"Please reduce your request rate.")
 		}
+	case chance(&p.cutRate):
+		p.cut(w, r, req.Op)
 	default:
 		p.forward(w, r)
 	}

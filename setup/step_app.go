@@ -1,0 +1,60 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/backfill-dev/backfill/internal/s3err"
+)
+
+// planApp is step 6 (with --app-role-arn): the statement the site's
+// application role needs to read the replica, printed for whoever manages
+// that role, or put on it as the inline policy backfill-replica-read with
+// --apply-app-policy.
+func (w *world) planApp(ctx context.Context) (*Step, error) {
+	s := w.s
+	st := &Step{Number: 6, Name: "application read access", Verdict: OK}
+	if s.AppRoleARN == "" {
+		st.Verdict, st.Reason = Skip, "not asked for (--app-role-arn ARN)"
+		return st, nil
+	}
+	want := appPolicy(s)
+	st.Documents = []Document{doc("policy for "+s.AppRoleARN, want)}
+	st.Desired = fmt.Sprintf("%s may read s3://%s/%s (inline policy %s)", s.AppRoleARN, s.Replica.Bucket, s.Prefix, appPolicyName)
+	if !s.ApplyAppPolicy {
+		st.Verdict, st.Current = Manual, "not read (no --apply-app-policy)"
+		st.Reason = "add the policy below to " + s.AppRoleARN + ", or run apply with --apply-app-policy"
+		return st, nil
+	}
+	a, _ := parseRoleARN(s.AppRoleARN)
+	_, err := w.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &a.name})
+	if s3err.Code(err) == "NoSuchEntity" {
+		st.Verdict, st.Current, st.Reason = Blocked, "role "+s.AppRoleARN+" does not exist", "--app-role-arn names no role of this account"
+		return st, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("IAM GetRole %s: %w", a.name, err)
+	}
+	cur, err := readRolePolicy(ctx, w.c.IAM, a.name, appPolicyName)
+	if err != nil {
+		return nil, err
+	}
+	put := func(ctx context.Context) error {
+		_, err := w.c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(a.name),
+			PolicyName: aws.String(appPolicyName), PolicyDocument: aws.String(want.String())})
+		return err
+	}
+	switch {
+	case cur == "":
+		st.Verdict, st.Current = Create, s.AppRoleARN+" has no inline policy "+appPolicyName
+		st.add("put the inline policy "+appPolicyName+" on "+a.name, put)
+	case !samePolicy(cur, want.String()):
+		st.Verdict, st.Current = Change, s.AppRoleARN+"'s inline policy "+appPolicyName+" differs from the one below"
+		st.add("replace the inline policy "+appPolicyName+" of "+a.name, put)
+	default:
+		st.Current = s.AppRoleARN + " has the inline policy " + appPolicyName + " below"
+	}
+	return st, nil
+}
