@@ -72,8 +72,8 @@ func repairReason(was, now *inventory.Object) string {
 		return ""
 	case was == nil || now == nil:
 		return ReasonReplicaChanged
-	case was.ETag == now.ETag && was.Size == now.Size && was.LastModified.Equal(now.LastModified):
-		return ""
+	case was.ETag == now.ETag && was.Size == now.Size && was.LastModified.Truncate(time.Second).Equal(now.LastModified.Truncate(time.Second)):
+		return "" // a listing's date has milliseconds, a HEAD's whole seconds
 	}
 	return ReasonReplicaChanged
 }

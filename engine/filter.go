@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Filter decides by relative key which objects a run considers. A key passes
@@ -13,7 +15,9 @@ import (
 // Patterns are shell globs over the whole relative key, as aws s3 sync reads
 // them: "*" matches any run of characters including "/", "?" one character,
 // "[abc]" and "[!a-z]" one character of (or not of) a set; "\" escapes the
-// next character.
+// next character. A pattern is UTF-8 and is read by character, not byte. In
+// a set the first "]" closes it, "-" between two characters is a range,
+// and "\" is itself; an empty set ("[]", "[!]") is an error.
 type Filter struct {
 	include, exclude []*regexp.Regexp
 }
@@ -64,47 +68,58 @@ func (f *Filter) Match(rel string) bool {
 }
 
 func compileGlob(p string) (*regexp.Regexp, error) {
+	if !utf8.ValidString(p) {
+		return nil, errors.New("not valid UTF-8")
+	}
 	var b strings.Builder
 	b.WriteString(`(?s)\A`)
-	for i := 0; i < len(p); i++ {
-		c := p[i]
+	// Runes, not bytes: a character outside ASCII is one character of the
+	// key, written to the regexp whole.
+	for i := 0; i < len(p); {
+		c, w := utf8.DecodeRuneInString(p[i:])
 		switch c {
 		case '*':
 			b.WriteString(`.*`)
 		case '?':
 			b.WriteString(`.`)
 		case '\\':
-			if i+1 >= len(p) {
+			if i+w >= len(p) {
 				return nil, fmt.Errorf("trailing backslash")
 			}
-			i++
-			b.WriteString(regexp.QuoteMeta(p[i : i+1]))
+			e, ew := utf8.DecodeRuneInString(p[i+w:])
+			b.WriteString(regexp.QuoteMeta(string(e)))
+			w += ew
 		case '[':
 			end := strings.IndexByte(p[i+1:], ']')
 			if end < 0 {
 				return nil, fmt.Errorf("unclosed [ at offset %d", i)
 			}
-			class := p[i+1 : i+1+end]
 			if end == 0 {
 				return nil, fmt.Errorf("empty [] at offset %d", i)
 			}
-			i += end + 1
+			class := p[i+1 : i+1+end]
+			w = end + 2
 			b.WriteByte('[')
 			if class[0] == '!' || class[0] == '^' {
 				b.WriteByte('^')
 				class = class[1:]
 			}
-			for j := 0; j < len(class); j++ {
-				if class[j] == '-' && j > 0 && j < len(class)-1 {
+			if class == "" {
+				return nil, fmt.Errorf("empty [!] at offset %d", i)
+			}
+			rs := []rune(class)
+			for j, r := range rs {
+				if r == '-' && j > 0 && j < len(rs)-1 {
 					b.WriteByte('-')
 					continue
 				}
-				b.WriteString(regexp.QuoteMeta(class[j : j+1]))
+				b.WriteString(regexp.QuoteMeta(string(r)))
 			}
 			b.WriteByte(']')
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}
+		i += w
 	}
 	b.WriteString(`\z`)
 	return regexp.Compile(b.String())

@@ -24,6 +24,13 @@ func TestFilter(t *testing.T) {
 		{[]string{`a\*b`}, nil, "axb", false},
 		{[]string{"a.b"}, nil, "axb", false},
 		{[]string{"(x)+"}, nil, "(x)+", true},
+		// Characters outside ASCII are characters, not bytes (FuzzFilter).
+		{[]string{"ünï*"}, nil, "ünï/cödé", true},
+		{[]string{`\é`}, nil, "é", true},
+		{[]string{"[éa]"}, nil, "é", true},
+		{[]string{"?.exr"}, nil, "€.exr", true},
+		{[]string{"?.exr"}, nil, "é€.exr", false},
+		{[]string{"[à-é]"}, nil, "ä", true},
 	} {
 		f, err := NewFilter(tc.inc, tc.exc)
 		if err != nil {
@@ -33,7 +40,9 @@ func TestFilter(t *testing.T) {
 			t.Errorf("include %q exclude %q: Match(%q) = %v, want %v", tc.inc, tc.exc, tc.key, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"[abc", `x\`, "[]"} {
+	// "[!]" is an empty negated set, never the start of a set holding "]"
+	// (FuzzFilter: "[!][0]" compiled to "one character but ], [ or 0").
+	for _, bad := range []string{"[abc", `x\`, "[]", "[!]", "[!][0]", "[^]x]", "\xa5", "a\xffb"} {
 		if _, err := NewFilter([]string{bad}, nil); err == nil {
 			t.Errorf("NewFilter(%q) accepted a bad pattern", bad)
 		}

@@ -50,7 +50,8 @@ type ManifestReader struct {
 	file     string
 	r        *csv.Reader
 	line     int
-	versions int // 0 unknown, 1 without, 2 with
+	versions int   // 0 unknown, 1 without, 2 with
+	err      error // the first error, returned again by every later Next
 }
 
 // NewManifestReader reads the manifest in r; file names it in errors.
@@ -61,8 +62,20 @@ func NewManifestReader(r io.Reader, file string) *ManifestReader {
 	return &ManifestReader{file: file, r: cr}
 }
 
-// Next returns the next row, io.EOF at the end, or a *ParseError.
+// Next returns the next row, io.EOF at the end, or a *ParseError; after
+// an error, it returns that error again (never a row past a bad one).
 func (m *ManifestReader) Next() (ManifestRow, error) {
+	if m.err != nil {
+		return ManifestRow{}, m.err
+	}
+	row, err := m.next()
+	if err != nil && err != io.EOF {
+		m.err = err
+	}
+	return row, err
+}
+
+func (m *ManifestReader) next() (ManifestRow, error) {
 	rec, err := m.r.Read()
 	if err == io.EOF {
 		return ManifestRow{}, io.EOF // an empty manifest is nothing to do
@@ -98,7 +111,7 @@ func (m *ManifestReader) Next() (ManifestRow, error) {
 	switch {
 	case row.Bucket == "":
 		return fail("no bucket")
-	case strings.EqualFold(row.Bucket, "bucket") && line == 1:
+	case strings.EqualFold(row.Bucket, "bucket") && line == 1 && row.Bucket != m.Bucket: // a source named "bucket" is not a header
 		return fail("a header row; Batch Operations manifests have none")
 	case m.Bucket != "" && row.Bucket != m.Bucket:
 		return fail("bucket %q, but the source is %q", row.Bucket, m.Bucket)

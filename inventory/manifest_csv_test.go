@@ -67,32 +67,3 @@ func TestManifestReaderBadInput(t *testing.T) {
 		}
 	}
 }
-
-// FuzzManifestReader: any input either reads as rows whose keys re-encode
-// to something that decodes to the same key, or fails with a ParseError
-// naming a line; it never panics. `make test` runs the seed corpus;
-// `go test -fuzz FuzzManifestReader ./inventory` explores.
-func FuzzManifestReader(f *testing.F) {
-	for _, s := range []string{"b,k\n", "b,a%20b%2Bc\n", "b,k,v\nb,k2,v2\n", "b,\"x,y\"\n", "b,%zz\n", "b,k\nb,k,v\n", "", "\"\n", "b,k\r\nb,%E2%82%AC\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		m := NewManifestReader(strings.NewReader(in), "fuzz.csv")
-		for range 10_000 {
-			row, err := m.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				var pe *ParseError
-				if !errors.As(err, &pe) || pe.File != "fuzz.csv" {
-					t.Fatalf("error %v is not a ParseError", err)
-				}
-				return
-			}
-			if row.Key == "" || row.Bucket == "" {
-				t.Fatalf("empty key or bucket accepted: %+v", row)
-			}
-		}
-	})
-}

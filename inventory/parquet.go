@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ type ParquetReader struct {
 	unit time.Duration // of last_modified_date
 	// schema is the file's own.
 	schema *parquet.Schema
+	err    error // the first error, returned again by every later Next
 }
 
 // NewParquetReader reads the Parquet data file in ra (size bytes); file
@@ -49,7 +51,12 @@ func NewParquetReader(ra io.ReaderAt, size int64, file string) (pr *ParquetReade
 			pr, err = nil, &ParseError{File: file, Err: fmt.Errorf("not a readable Parquet file: %v", r)}
 		}
 	}()
-	pf, err := parquet.OpenFile(ra, size)
+	if err := checkFooter(ra, size); err != nil {
+		return nil, &ParseError{File: file, Err: fmt.Errorf("not a Parquet file: %w", err)}
+	}
+	// Neither the page index nor bloom filters serve a sequential read;
+	// skipped, their lengths (as the file states them) are never allocated.
+	pf, err := parquet.OpenFile(ra, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, &ParseError{File: file, Err: fmt.Errorf("not a Parquet file: %w", err)}
 	}
@@ -62,7 +69,31 @@ func NewParquetReader(ra io.ReaderAt, size int64, file string) (pr *ParquetReade
 	if err != nil {
 		return nil, &ParseError{File: file, Err: err}
 	}
-	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](ra), buf: make([]parquetRow, 1024), unit: unit, schema: pf.Schema()}, nil
+	// The file opened above, not ra: opened again, it would be with the
+	// default options, and its footer read twice.
+	return &ParquetReader{file: file, r: parquet.NewGenericReader[parquetRow](pf), buf: make([]parquetRow, 1024), unit: unit, schema: pf.Schema()}, nil
+}
+
+// checkFooter checks the end of a Parquet file: the footer's length and
+// the magic "PAR1". parquet-go allocates the length the file states before
+// reading the footer, so a damaged length (up to 4 GiB) in a file of a few
+// bytes would be allocated (FuzzParquetReader); it must fit in the file.
+func checkFooter(ra io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%d bytes, shorter than any Parquet file", size)
+	}
+	var tail [8]byte
+	if n, err := ra.ReadAt(tail[:], size-8); n < len(tail) {
+		return err
+	}
+	if string(tail[4:]) != magic {
+		return fmt.Errorf("no %q at its end", magic)
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("a footer of %d bytes in a file of %d", n, size)
+	}
+	return nil
 }
 
 // timestampUnit is the unit of the last_modified_date column as its schema
@@ -105,11 +136,24 @@ func (pr *ParquetReader) MissingColumns() []string {
 	return miss
 }
 
-// Next returns the next row, io.EOF at the end, or a *ParseError.
-func (pr *ParquetReader) Next() (row InventoryRow, err error) {
+// Next returns the next row, io.EOF at the end, or a *ParseError; after
+// an error, it returns that error again (never a row past a bad one, nor
+// one from a reader a damaged page left in an unknown state).
+func (pr *ParquetReader) Next() (InventoryRow, error) {
+	if pr.err != nil {
+		return InventoryRow{}, pr.err
+	}
+	row, err := pr.next()
+	if err != nil && err != io.EOF {
+		pr.err = err
+	}
+	return row, err
+}
+
+func (pr *ParquetReader) next() (row InventoryRow, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &ParseError{File: pr.file, Line: pr.row, Err: fmt.Errorf("damaged Parquet data: %v", r)}
+			err = &ParseError{File: pr.file, Line: pr.row + 1, Err: fmt.Errorf("damaged Parquet data: %v", r)} // the row being read
 		}
 	}()
 	for pr.i == pr.n {
@@ -146,7 +190,7 @@ func (pr *ParquetReader) Next() (row InventoryRow, err error) {
 		row.Size = *p.Size
 	}
 	if p.LastModifiedDate != nil {
-		row.LastModified = time.Unix(0, *p.LastModifiedDate*int64(pr.unit)).UTC()
+		row.LastModified = unixTime(*p.LastModifiedDate, pr.unit)
 	}
 	if e := str(p.ETag); e != "" {
 		row.ETag = `"` + e + `"`
@@ -158,3 +202,12 @@ func (pr *ParquetReader) Next() (row InventoryRow, err error) {
 
 // Close releases the reader.
 func (pr *ParquetReader) Close() error { return pr.r.Close() }
+
+// unixTime is the time v units after the Unix epoch, in UTC. Seconds and
+// the rest are taken apart first: v*unit in nanoseconds overflows int64
+// past the year 2262 (FuzzParquetRows: a date in milliseconds of the year
+// 58141 read as one in 2024).
+func unixTime(v int64, unit time.Duration) time.Time {
+	perSec := int64(time.Second / unit)
+	return time.Unix(v/perSec, v%perSec*int64(unit)).UTC()
+}

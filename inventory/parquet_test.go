@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +142,44 @@ func TestParquetTimestampUnits(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "last_modified_date") {
 		t.Errorf("a text date column: %v", err)
+	}
+}
+
+// TestParquetFooterLengthChecked: a footer length larger than the file is
+// refused before anything is allocated for it (FuzzParquetReader: the
+// 36 bytes below stated a footer of 544 MB, which parquet-go allocated,
+// taking seconds and half a gigabyte per damaged file).
+func TestParquetFooterLengthChecked(t *testing.T) {
+	junk := []byte("PAR1 this is not really parquet PAR1")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := NewParquetReader(bytes.NewReader(junk), int64(len(junk)), "junk.parquet")
+	runtime.ReadMemStats(&after)
+	var pe *ParseError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "footer of") {
+		t.Errorf("err = %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("allocated %d bytes to refuse a file of %d", n, len(junk))
+	}
+}
+
+// TestParquetDatesFarAway: a date far from now reads as itself, never as
+// an overflowed one (FuzzParquetRows: milliseconds of the year 58141 read
+// as a date in 2024).
+func TestParquetDatesFarAway(t *testing.T) {
+	for _, tc := range []struct {
+		v    int64
+		unit time.Duration
+		want time.Time
+	}{
+		{1772600767008123, time.Millisecond, time.UnixMilli(1772600767008123)},
+		{-1, time.Millisecond, time.UnixMilli(-1)},
+		{math.MaxInt64, time.Microsecond, time.UnixMicro(math.MaxInt64)},
+		{math.MinInt64, time.Nanosecond, time.Unix(0, math.MinInt64)},
+	} {
+		if got := unixTime(tc.v, tc.unit); !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("unixTime(%d, %v) = %v, want %v", tc.v, tc.unit, got, tc.want.UTC())
+		}
 	}
 }

@@ -32,12 +32,17 @@ type ReportResult struct {
 	Key                 string `json:"Key"`
 }
 
-// ParseReportManifest reads and checks a report's manifest.json.
+// ParseReportManifest reads and checks a report's manifest.json: one JSON
+// object (nothing after it) of the format ReportFormat whose results each
+// have a key, a checksum and a status. Errors are *ParseError naming file.
 func ParseReportManifest(r io.Reader, file string) (*ReportManifest, error) {
 	var m ReportManifest
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&m); err != nil {
 		return nil, &ParseError{File: file, Err: fmt.Errorf("not a completion report manifest: %w", err)}
+	}
+	if _, err := dec.Token(); err != io.EOF { // one JSON document, as S3 writes it: anything after it is damage
+		return nil, &ParseError{File: file, Err: errors.New("not a completion report manifest: data after its JSON object")}
 	}
 	if m.Format != ReportFormat {
 		return nil, &ParseError{File: file, Err: fmt.Errorf("format %q; a completion report is %s", m.Format, ReportFormat)}
@@ -76,6 +81,8 @@ type ReportRow struct {
 type ReportReader struct {
 	file string
 	r    *csv.Reader
+	line int   // of the last row read
+	err  error // the first error, returned again by every later Next
 }
 
 // NewReportReader reads the results CSV in r; file names it in errors.
@@ -85,8 +92,21 @@ func NewReportReader(r io.Reader, file string) *ReportReader {
 	return &ReportReader{file: file, r: cr}
 }
 
-// Next returns the next row, io.EOF at the end, or a *ParseError.
+// Next returns the next row, io.EOF at the end, or a *ParseError naming
+// the file and line; after an error, it returns that error again (never a
+// row past a bad one).
 func (rr *ReportReader) Next() (ReportRow, error) {
+	if rr.err != nil {
+		return ReportRow{}, rr.err
+	}
+	row, err := rr.next()
+	if err != nil && err != io.EOF {
+		rr.err = err
+	}
+	return row, err
+}
+
+func (rr *ReportReader) next() (ReportRow, error) {
 	rec, err := rr.r.Read()
 	if err == io.EOF {
 		return ReportRow{}, io.EOF
@@ -96,9 +116,12 @@ func (rr *ReportReader) Next() (ReportRow, error) {
 		if errors.As(err, &pe) {
 			return ReportRow{}, &ParseError{File: rr.file, Line: pe.Line, Err: pe.Err}
 		}
-		return ReportRow{}, &ParseError{File: rr.file, Err: err}
+		// A read that failed (a cut download, say): the line after the
+		// last one read is where it broke.
+		return ReportRow{}, &ParseError{File: rr.file, Line: rr.line + 1, Err: err}
 	}
 	line, _ := rr.r.FieldPos(0)
+	rr.line = line
 	fail := func(format string, a ...any) (ReportRow, error) {
 		return ReportRow{}, &ParseError{File: rr.file, Line: line, Err: fmt.Errorf(format, a...)}
 	}

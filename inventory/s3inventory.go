@@ -184,7 +184,8 @@ type InventoryReader struct {
 	file string
 	gz   *gzip.Reader
 	r    *csv.Reader
-	line int // of the last row read
+	line int   // of the last row read
+	err  error // the first error, returned again by every later Next
 }
 
 // NewReader reads the gzipped CSV data file in r; file names it in errors.
@@ -199,8 +200,20 @@ func (m *InventoryManifest) NewReader(r io.Reader, file string) (*InventoryReade
 	return &InventoryReader{m: m, file: file, gz: gz, r: cr}, nil
 }
 
-// Next returns the next row, io.EOF at the end, or a *ParseError.
+// Next returns the next row, io.EOF at the end, or a *ParseError; after
+// an error, it returns that error again (never a row past a bad one).
 func (ir *InventoryReader) Next() (InventoryRow, error) {
+	if ir.err != nil {
+		return InventoryRow{}, ir.err
+	}
+	row, err := ir.next()
+	if err != nil && err != io.EOF {
+		ir.err = err
+	}
+	return row, err
+}
+
+func (ir *InventoryReader) next() (InventoryRow, error) {
 	rec, err := ir.r.Read()
 	if err == io.EOF {
 		return InventoryRow{}, io.EOF

@@ -5,11 +5,9 @@ import (
 	"compress/gzip"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -61,43 +59,6 @@ func TestInventoryReplicationSkips(t *testing.T) {
 			t.Errorf("%q: %q, want %q", status, got, want)
 		}
 	}
-}
-
-// FuzzInventoryRow: any data either reads as rows with a non-empty key or
-// fails with a ParseError; never a panic. `make test` runs the seed corpus.
-func FuzzInventoryRow(f *testing.F) {
-	for _, s := range []string{
-		`"media","a+b%2Bc.exr","","true","false","12","2026-01-02T03:04:05.000Z","abc","STANDARD","",""` + "\n",
-		`"media","%zz","","true","false","1","","","","",""` + "\n",
-		`"media","k","v","false","true","","","","GLACIER","REPLICA","ARCHIVE_ACCESS"` + "\n",
-		`"media","k"` + "\n", "\"\n", "",
-	} {
-		f.Add(s)
-	}
-	m := testManifest(f, "Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass, ReplicationStatus, IntelligentTieringAccessTier")
-	f.Fuzz(func(t *testing.T, data string) {
-		r, err := m.NewReader(gzipped(data), "fuzz.csv.gz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 10_000 {
-			row, err := r.Next()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				var pe *ParseError
-				if !errors.As(err, &pe) {
-					t.Fatalf("%v is not a ParseError", err)
-				}
-				return
-			}
-			if row.Key == "" {
-				t.Fatal("a row without a key was accepted")
-			}
-			_ = strings.TrimSpace(row.ETag)
-		}
-	})
 }
 
 func TestParseTime(t *testing.T) {

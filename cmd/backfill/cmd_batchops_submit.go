@@ -10,6 +10,7 @@ import (
 	"github.com/backfill-dev/backfill/batchops"
 	"github.com/backfill-dev/backfill/batchops/cost"
 	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/units"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/run"
 )
@@ -241,7 +242,7 @@ func generator(c *cli.Context) (*batchops.Generator, error) {
 	}
 	for flag, p := range map[string]*int64{"min-size": &g.MinSize, "max-size": &g.MaxSize} {
 		if v := c.String(flag); v != "" {
-			if *p, err = parseSize(v); err != nil {
+			if *p, err = units.ParseSize(v); err != nil {
 				return nil, run.Usagef("--%s: %w", flag, err)
 			}
 		}

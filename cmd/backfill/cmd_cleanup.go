@@ -42,20 +42,9 @@ a prefix) started more than --older-than ago, whoever started them, and with
 }
 
 func runCleanup(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	spec, err := cleanupSpec(c)
+	if err != nil {
 		return err
-	}
-	spec := run.CleanupSpec{Checkpoint: c.String("checkpoint"), OlderThan: c.Duration("older-than"), Abort: c.Bool("abort")}
-	spec.AWS, _, spec.DstSide = awsOptions(c)
-	if debugOn(c) {
-		spec.AWS.DebugLog, spec.Debug = c.App.ErrWriter, true
-	}
-	if o := c.String("orphans"); o != "" {
-		u, err := s3url.Parse(o)
-		if err != nil {
-			return run.Usagef("--orphans: %w", err)
-		}
-		spec.Orphans = &u
 	}
 	w, asJSON := c.App.Writer, c.Bool("json")
 	show := func(l run.UploadLine) {
@@ -73,4 +62,29 @@ func runCleanup(c *cli.Context) error {
 		}
 	}
 	return run.Cleanup(c.Context, spec, show, say)
+}
+
+// cleanupSpec reads cleanup's flags; its errors are usage errors.
+func cleanupSpec(c *cli.Context) (run.CleanupSpec, error) {
+	if err := noArgs(c); err != nil {
+		return run.CleanupSpec{}, err
+	}
+	spec := run.CleanupSpec{Checkpoint: c.String("checkpoint"), OlderThan: c.Duration("older-than"), Abort: c.Bool("abort")}
+	if spec.OlderThan < 0 {
+		// A typo, not a request: "started more than -1h ago" selects what
+		// 0 does (every upload). Refused, as copy refuses --min-age -1h.
+		return run.CleanupSpec{}, run.Usagef("--older-than must not be negative")
+	}
+	spec.AWS, _, spec.DstSide = awsOptions(c)
+	if debugOn(c) {
+		spec.AWS.DebugLog, spec.Debug = c.App.ErrWriter, true
+	}
+	if o := c.String("orphans"); o != "" {
+		u, err := s3url.Parse(o)
+		if err != nil {
+			return run.CleanupSpec{}, run.Usagef("--orphans: %w", err)
+		}
+		spec.Orphans = &u
+	}
+	return spec, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/internal/gctune"
 	"github.com/backfill-dev/backfill/internal/s3url"
+	"github.com/backfill-dev/backfill/internal/units"
 	"github.com/backfill-dev/backfill/inventory"
 	"github.com/backfill-dev/backfill/report"
 	"github.com/backfill-dev/backfill/run"
@@ -112,10 +113,6 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp, err := checkpointPath(c)
-	if err != nil {
-		return nil, err
-	}
 	s := &run.Spec{
 		From: from, To: to,
 		Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
@@ -126,13 +123,21 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 			ReplicaLookup: c.String("replica-lookup"), DestInventory: c.String("dest-inventory"), DestInventoryDate: c.String("dest-inventory-date"),
 			Manifest: c.String("manifest"), CompletionReport: c.String("completion-report"), RetryFailed: c.Bool("retry-failed"),
 		},
-		Checkpoint: cp, Reset: c.Bool("reset"),
+		Checkpoint: c.String("checkpoint"), Reset: c.Bool("reset"),
 		Output:   report.Options{JSON: c.Bool("json"), Report: c.String("report"), Failures: c.String("failures"), Archived: c.String("archived")},
 		Progress: !c.Bool("no-progress"),
 	}
 	s.AWS, s.SrcSide, s.DstSide = awsOptions(c)
 	if debugOn(c) {
 		s.AWS.DebugLog, s.Output.Debug = c.App.ErrWriter, true
+	}
+	// The options first, then how the checkpoint flags go together: a
+	// run with several mistakes names the same one it always did.
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Checkpoint, err = checkpointPath(c); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -155,11 +160,11 @@ func locations(c *cli.Context) (from, to s3url.URL, err error) {
 
 // engineOptions reads the copy options.
 func engineOptions(c *cli.Context) (engine.Options, error) {
-	threshold, err := parseSize(c.String("multipart-threshold"))
+	threshold, err := units.ParseSize(c.String("multipart-threshold"))
 	if err != nil {
 		return engine.Options{}, run.Usagef("--multipart-threshold: %w", err)
 	}
-	partSize, err := parseSize(c.String("part-size"))
+	partSize, err := units.ParseSize(c.String("part-size"))
 	if err != nil {
 		return engine.Options{}, run.Usagef("--part-size: %w", err)
 	}

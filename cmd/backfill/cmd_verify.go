@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/backfill-dev/backfill/engine"
+	"github.com/backfill-dev/backfill/internal/units"
 	"github.com/backfill-dev/backfill/run"
 )
 
@@ -99,11 +100,11 @@ func verifySpec(c *cli.Context) (*run.VerifySpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	threshold, err := parseSize(c.String("multipart-threshold"))
+	threshold, err := units.ParseSize(c.String("multipart-threshold"))
 	if err != nil {
 		return nil, run.Usagef("--multipart-threshold: %w", err)
 	}
-	partSize, err := parseSize(c.String("part-size"))
+	partSize, err := units.ParseSize(c.String("part-size"))
 	if err != nil {
 		return nil, run.Usagef("--part-size: %w", err)
 	}

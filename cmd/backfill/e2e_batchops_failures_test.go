@@ -21,6 +21,7 @@ import (
 // submits them as a new job with the old one's settings, which completes
 // once the denial is lifted.
 func TestBatchopsReportAndRetry(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(10)
 	b.setDeny(keys[2], keys[7])
@@ -69,6 +70,7 @@ func TestBatchopsReportAndRetry(t *testing.T) {
 
 // retry --locally copies a job's failed tasks with the local engine.
 func TestBatchopsRetryLocally(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(6)
 	b.setDeny(keys[0])
@@ -124,6 +126,7 @@ func (d *dropCreate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // same command run again finds it (ListJobs, by the token in its
 // description) and makes no second one, though the source changed.
 func TestBatchopsSubmitAgainAfterTimeout(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	b.media(5)
 	d, url := newDropCreate(t, b.emu.URL())
@@ -163,6 +166,7 @@ func TestBatchopsSubmitAgainAfterTimeout(t *testing.T) {
 // Every bad input gets a clear error naming what and where, a non-zero
 // exit, and no job (nor a manifest uploaded).
 func TestBatchopsBadInputMakesNoJob(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	b.media(3)
 	other := filepath.Join(b.dir, "other.csv")
@@ -226,6 +230,7 @@ func withoutFlag(args []string, flag string) []string {
 
 // A cancelled job makes wait and status exit 1; confirm refuses it.
 func TestBatchopsWaitCancelledJob(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	b.media(2)
 	r := b.bo(b.submitArgs()...)

@@ -20,6 +20,7 @@ import (
 // into the copy job: --large-locally copies it here, in parts, with its
 // headers; the job copies the rest.
 func TestBatchopsLargeObjectsLocally(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(3)
 	const size = 5<<30 + 1
@@ -61,6 +62,7 @@ func TestBatchopsLargeObjectsLocally(t *testing.T) {
 // not given; the S3 Control client works through HTTPS with AWS_CA_BUNDLE
 // set (and refuses the endpoint without it).
 func TestBatchopsAccountFromSTSAndCABundle(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(2)
 	moto := s3test.SharedMoto(t)
@@ -89,6 +91,7 @@ func TestBatchopsAccountFromSTSAndCABundle(t *testing.T) {
 // with IAM (moto), is idempotent, and refuses to change a role unless
 // --update.
 func TestBatchopsPolicyAndRole(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	moto := s3test.SharedMoto(t)
 	name := "backfill-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:20]

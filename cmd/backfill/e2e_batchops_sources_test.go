@@ -40,6 +40,7 @@ func (b *bopsEnv) putInventory(invBucket string, rows map[string]invRow) string 
 // From an S3 Inventory: one that needs no filtering is the job's manifest
 // as it is (no manifest uploaded); with a filter, backfill writes its own.
 func TestBatchopsSubmitFromInventory(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(6)
 	b.put(b.src, obj{key: "notes.txt", body: "notes"})
@@ -79,6 +80,7 @@ func TestBatchopsSubmitFromInventory(t *testing.T) {
 // verify diff's missing-objects manifest (a Batch Operations CSV
 // manifest, read as --manifest).
 func TestBatchopsSubmitFromFailuresAndDiff(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(8)
 	denied := map[string]bool{keys[1]: true, keys[6]: true}
@@ -117,6 +119,7 @@ func TestBatchopsSubmitFromFailuresAndDiff(t *testing.T) {
 // read, from a versioned source listed and given version ids; the copies
 // are REPLICAs with the source's metadata and tags.
 func TestBatchopsReplicate(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	b.src, b.dst = b.srv.NewBucket(t, true), b.srv.NewBucket(t, true)
 	s3c := b.srv.Client(b.emu.URL())
@@ -157,6 +160,7 @@ func TestBatchopsReplicate(t *testing.T) {
 // A generated manifest: S3 lists the source at job time with the
 // generator's filters (prefix, sizes up to 5 GiB, statuses NONE/FAILED).
 func TestBatchopsGenerate(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(4)
 	b.put(b.src, obj{key: "other/skip.txt", body: "not under the prefix"})

@@ -10,6 +10,7 @@ import (
 // A copy job from a listing: the plan, the job made Suspended, confirmed,
 // waited for; every object exact in the replica; status and list show it.
 func TestBatchopsSubmitFromListing(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	keys := b.media(12)
 	b.put(b.dst, obj{key: "shows/alpha/take 3+final.mov", body: "frame data 3", meta: map[string]string{"take": "3"}, ctype: "video/quicktime"})

@@ -24,7 +24,10 @@ import (
 // each run may repeat at most --concurrency copies of objects that were
 // already done (in the replica) when it started; in all, at most
 // n + concurrency per crash CopyObject requests are made.
-func TestKill9AndResume(t *testing.T) { onEachServer(t, testKill9AndResume) }
+func TestKill9AndResume(t *testing.T) {
+	t.Parallel()
+	onEachServer(t, testKill9AndResume)
+}
 
 func testKill9AndResume(t *testing.T, e *env) {
 	const n, conc, crashes = 240, 8, 5
@@ -146,6 +149,7 @@ func testKill9AndResume(t *testing.T, e *env) {
 }
 
 func TestCheckpointSpecResetAndMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a.exr", body: "a"}, obj{key: "b.jpg", body: "b"})
 	mustCode(t, e.run(e.copyArgs("--include", "*.exr")...), 0)
@@ -169,6 +173,7 @@ func TestCheckpointSpecResetAndMode(t *testing.T) {
 }
 
 func TestCheckpointHeldByAnotherRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 50 {
@@ -198,6 +203,7 @@ func TestCheckpointHeldByAnotherRun(t *testing.T) {
 }
 
 func TestCorruptCheckpointIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	for name, content := range map[string][]byte{
@@ -224,6 +230,7 @@ func TestCorruptCheckpointIsRefused(t *testing.T) {
 }
 
 func TestStatusAndRetryFailed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 20 {

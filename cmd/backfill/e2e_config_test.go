@@ -21,6 +21,7 @@ func writeAWSFiles(t *testing.T, dir, creds string) []string {
 }
 
 func TestProfilesPerSide(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	env := writeAWSFiles(t, e.dir, "[good]\naws_access_key_id = "+e.srv.AccessKey+"\naws_secret_access_key = "+e.srv.SecretKey+
@@ -62,6 +63,7 @@ func TestProfilesPerSide(t *testing.T) {
 // for: the listing of the source for the source's region, copies and the
 // destination's listing for the destination's.
 func TestRegionsPerSide(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	// versitygw answers only requests signed for its own region

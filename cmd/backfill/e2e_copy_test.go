@@ -38,6 +38,7 @@ func awkwardKeys() []string {
 var expires = time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
 
 func TestCopyAwkwardKeysMetadataAndTags(t *testing.T) {
+	t.Parallel()
 	onEachServer(t, testCopyAwkwardKeysMetadataAndTags)
 }
 
@@ -207,6 +208,7 @@ func (e *env) tags(bucket, key string) map[string]string {
 }
 
 func TestPrefixMappingAndFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "media/a/1.exr", body: "1"}, obj{key: "media/a/2.jpg", body: "2"}, obj{key: "media/b/tmp/3.exr", body: "3"},
 		obj{key: "media/c/4.EXR", body: "4"}, obj{key: "media2/x.exr", body: "x"}, obj{key: "other.exr", body: "o"})
@@ -225,6 +227,7 @@ func TestPrefixMappingAndFilters(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a/1", body: "1"}, obj{key: "a/2", body: "2"}, obj{key: "b c", body: "3"})
 	e.put(e.dst, obj{key: "a/2", body: "2"})
@@ -254,6 +257,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestSkipReasons(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Replica older than its source: overwritten.
 	e.put(e.dst, obj{key: "stale", body: "old replica"})
@@ -291,6 +295,7 @@ func TestSkipReasons(t *testing.T) {
 }
 
 func TestSourceChangedAfterListingIsNotCopiedStale(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "k1", body: "1"}, obj{key: "k2", body: "original"}, obj{key: "k3", body: "3"})
 	var changed atomic.Bool
@@ -319,6 +324,7 @@ func TestSourceChangedAfterListingIsNotCopiedStale(t *testing.T) {
 }
 
 func TestAccessDeniedOnOneObjectIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 30 {
@@ -357,6 +363,7 @@ func TestAccessDeniedOnOneObjectIsRecorded(t *testing.T) {
 }
 
 func TestRunLevelFailuresStopWithExit1(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	for _, tc := range []struct {
@@ -396,6 +403,7 @@ func TestRunLevelFailuresStopWithExit1(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, args := range [][]string{
 		{"no-such-command"},
@@ -425,6 +433,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 // failed after the status went out). That is a failed attempt, retried,
 // never a copied object.
 func TestCopyAnswered200WithAnErrorIsRetried(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "1"}, obj{key: "b", body: "2"})
 	var faults atomic.Int32

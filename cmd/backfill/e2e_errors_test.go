@@ -18,6 +18,7 @@ import (
 // request details; the report file still says what happened. --debug
 // adds the SDK's full text.
 func TestRunFailingBeforeItStartsPrintsTheErrorOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
@@ -62,6 +63,7 @@ func TestRunFailingBeforeItStartsPrintsTheErrorOnly(t *testing.T) {
 // stops at its first request; a second run without one copies, fails an
 // object and writes every file.
 func TestDebugNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a/1", body: "1"}, obj{key: "a/2", body: "2"}, obj{key: "b", body: "3"})
 	const token = "SESSIONTOKEN-e2e-0123456789-abcdefXYZ"

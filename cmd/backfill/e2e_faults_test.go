@@ -48,6 +48,7 @@ func (e *env) putMedia(n, large int) int {
 // primary, no multipart upload left, the checkpoint's done set the
 // replica's.
 func TestMidResponseCuts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	all := e.putMedia(2500, len(largeObjects))
 	var mu sync.Mutex
@@ -115,6 +116,7 @@ var expiredToken = &s3test.Fault{Status: 400, Code: "ExpiredToken", Message: "Th
 // credentials (a credential_process that fails, as one whose SSO session
 // ended does), so no request is sent at all.
 func TestExpiredCredentialsStopTheRun(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"listing", "manifest", "refresh"} {
 		t.Run(how, func(t *testing.T) {
 			e := newEnv(t)
@@ -268,6 +270,7 @@ func (e *env) manifestOfAll() string {
 // NoSuchUpload. The copy is done all the same: exit 0, the object
 // copied once, no upload left.
 func TestLostCompleteAnswerOnMinIO(t *testing.T) {
+	t.Parallel()
 	m := s3test.SharedMinIO(t)
 	p := m.NewProxy(t)
 	// Sources without a checksum: MinIO wants part checksums for an upload
@@ -308,6 +311,7 @@ func TestLostCompleteAnswerOnMinIO(t *testing.T) {
 // up where they stopped (every data file's MD5 is checked), and the copy
 // ends with the replica equal to the primary.
 func TestCutInventoryDownloads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = 300
 	e.put(e.src, mediaObjects(n)...)

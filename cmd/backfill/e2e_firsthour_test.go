@@ -13,6 +13,7 @@ import (
 // What a new user meets in the first hour: help, version, a mistyped
 // endpoint, a checkpoint that is not there, SIGTERM from a supervisor.
 func TestHelpVersionAndFirstMistakes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, tc := range []struct {
 		args []string
@@ -51,6 +52,7 @@ func TestHelpVersionAndFirstMistakes(t *testing.T) {
 // SIGTERM (systemd, kill, a container runtime) stops like Ctrl-C, and the
 // message names it: the user pressed no Ctrl-C.
 func TestSIGTERMStopsGracefullyAndSaysSo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, manyObjects(60, "show")...)
 	e.proxy.SetLatency(40 * time.Millisecond)

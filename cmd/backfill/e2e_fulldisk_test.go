@@ -131,6 +131,7 @@ func (d *smallDisk) run(e *env, args ...string) result {
 // command resumes without copying those again and the replica ends equal
 // to the primary.
 func TestFullDiskUnderCheckpoint(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"tmpfs", "fsize"} {
 		t.Run(kind, func(t *testing.T) {
 			e := newEnv(t)

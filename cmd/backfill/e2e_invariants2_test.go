@@ -23,6 +23,7 @@ import (
 // upload recorded (its id is committed before any part is sent): status
 // shows it and cleanup aborts it, so nothing stays billed unknown.
 func TestUploadRecordedBeforeItsFirstPart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.putLarge("big.mov", 23<<20)
 	cmd := e.command(e.copyArgs(mpFlags...)...)
@@ -68,6 +69,7 @@ func TestUploadRecordedBeforeItsFirstPart(t *testing.T) {
 // --reset aborts the uploads the checkpoint records before forgetting
 // them; when an abort fails, it refuses to reset and names the upload.
 func TestResetAbortsRecordedUploads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.putLarge("big.mov", 23<<20)
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
@@ -128,6 +130,7 @@ func TestResetAbortsRecordedUploads(t *testing.T) {
 // it, they are failures (exit 3); either way every copyable object is
 // copied and --archived lists exactly the archived ones.
 func TestArchivedObjectsNeverStopTheRun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 2000 {
@@ -175,6 +178,7 @@ func padded(i int) string { return fmt.Sprintf("%04d", i) }
 // A checkpoint made against one endpoint is not taken for a job on
 // another server with the same bucket names.
 func TestCheckpointOfAnotherEndpointIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a.exr", body: "a"})
 	cp := filepath.Join(e.dir, "cp.db")
@@ -192,6 +196,7 @@ func TestCheckpointOfAnotherEndpointIsRefused(t *testing.T) {
 // delivery named explicitly (its manifest.json, or its date) as the same
 // job.
 func TestInventoryJobResumesAfterTheNextDelivery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := range 6 {
 		e.put(e.src, obj{key: fmt.Sprintf("shot-%d.exr", i), body: fmt.Sprint(i)})
@@ -248,6 +253,7 @@ func TestInventoryJobResumesAfterTheNextDelivery(t *testing.T) {
 // none) is adopted with a message, not refused: a multi-day run survives
 // an upgrade of backfill.
 func TestCheckpointWithoutEndpointsIsAdopted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a.exr", body: "a"}, obj{key: "b.exr", body: "b"})
 	cp := filepath.Join(e.dir, "cp.db")

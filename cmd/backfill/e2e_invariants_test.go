@@ -89,6 +89,7 @@ func checkInvariantRun(t *testing.T, e *env, rep string, wantFailed map[string]i
 // refused HEAD is that object's failure (no unconditional copy), and a key
 // the source does not have is NoSuchKey (exit 3), never "gone".
 func TestManifestCopiesAreConditional(t *testing.T) {
+	t.Parallel()
 	e := invariantWorld(t)
 	manifest := filepath.Join(e.dir, "m.csv")
 	rows := []string{"ok%201.exr", "ok%2B2.exr", "denied.exr", "fresh.exr", "typo.exr"}
@@ -104,6 +105,7 @@ func TestManifestCopiesAreConditional(t *testing.T) {
 }
 
 func TestCompletionReportCopiesAreConditional(t *testing.T) {
+	t.Parallel()
 	e := invariantWorld(t)
 	var failed strings.Builder
 	for _, k := range []string{"ok%201.exr", "ok%2B2.exr", "denied.exr", "fresh.exr", "typo.exr"} {
@@ -119,6 +121,7 @@ func TestCompletionReportCopiesAreConditional(t *testing.T) {
 // --retry-failed entries were listed once: a refused HEAD is a failure,
 // and an object deleted since is gone.
 func TestRetryFailedCopiesAreConditional(t *testing.T) {
+	t.Parallel()
 	e := invariantWorld(t)
 	e.put(e.src, obj{key: "deleted.exr", body: "x"})
 	e.age(e.src, "deleted.exr", 3*time.Hour)
@@ -159,6 +162,7 @@ func TestRetryFailedCopiesAreConditional(t *testing.T) {
 // Inventory rows without an ETag or a date: each object is HEADed for
 // them, and the copy is conditional and age-checked like any other.
 func TestInventoryRowsWithoutETagOrDate(t *testing.T) {
+	t.Parallel()
 	e := invariantWorld(t)
 	rows := e.inventoryRows()
 	var data strings.Builder

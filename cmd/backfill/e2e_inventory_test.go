@@ -82,8 +82,9 @@ func writeInventoryNamed(t *testing.T, dir, bucket, date string, files [][]byte,
 		written[key] = data
 		list = append(list, fmt.Sprintf(`{"key":%q,"size":%d,"MD5checksum":%q}`, key, len(data), md5hex(data)))
 	}
-	manifest := fmt.Sprintf(`{"sourceBucket":%q,"destinationBucket":"arn:aws:s3:::inventories","version":"2016-11-30","creationTimestamp":"1732406400000","fileFormat":%q,"fileSchema":%q,"files":[%s]}`,
-		bucket, format, schema, strings.Join(list, ","))
+	// Taken now, as a fresh delivery is (verify counts too-new from it).
+	manifest := fmt.Sprintf(`{"sourceBucket":%q,"destinationBucket":"arn:aws:s3:::inventories","version":"2016-11-30","creationTimestamp":"%d","fileFormat":%q,"fileSchema":%q,"files":[%s]}`,
+		bucket, time.Now().UnixMilli(), format, schema, strings.Join(list, ","))
 	mdir := filepath.Join(dir, "config1", date)
 	os.MkdirAll(mdir, 0o755)
 	manifestPath = filepath.Join(mdir, "manifest.json")
@@ -113,6 +114,7 @@ func (e *env) inventoryRows() map[string]invRow {
 }
 
 func TestInventoryCopy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, k := range []string{"a b+c.exr", "dir/ü.mov", "replicated.exr", "pending.exr", "replica.exr", "failed-repl.exr", "cold.exr", "it-archive.exr", "other/x.exr"} {
 		e.put(e.src, obj{key: k, body: k, meta: map[string]string{"k": "v"}})
@@ -225,6 +227,7 @@ func TestInventoryCopy(t *testing.T) {
 }
 
 func TestBadInventoryCopiesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"}, obj{key: "b", body: "b"})
 	rows := e.inventoryRows()
@@ -338,6 +341,7 @@ func parquetBytes[T any](t *testing.T, rows []T) []byte {
 }
 
 func TestInventoryParquet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a b+c.exr", body: "a"}, obj{key: "done.exr", body: "d"}, obj{key: "sub/x.mov", body: "x"},
 		obj{key: "deep.exr", body: "i"})
@@ -398,6 +402,7 @@ func ptrTo[T any](v T) *T { return &v }
 // reads no data file the earlier run finished, and resumes a started one
 // after its watermark.
 func TestInventoryResumePerDataFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 12 {
@@ -455,6 +460,7 @@ func TestInventoryResumePerDataFile(t *testing.T) {
 // copied as it is now when that version predates the --min-age window,
 // and skipped as changed when it does not.
 func TestInventoryObjectChangedSinceDelivery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "same.exr", body: "same"}, obj{key: "rewritten.exr", body: "the new cut"})
 	// Rewritten two hours ago (versitygw dates an object by its file).
@@ -498,6 +504,7 @@ func TestInventoryObjectChangedSinceDelivery(t *testing.T) {
 // newest delivery of the source bucket that has its manifest.checksum;
 // several configurations are refused rather than mixed.
 func TestInventoryNewestCompleteDelivery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a.exr", body: "a"})
 	var data strings.Builder
@@ -559,6 +566,7 @@ func TestInventoryNewestCompleteDelivery(t *testing.T) {
 // default; --include-archived attempts them, and one S3 will not copy
 // without a restore is recorded as an InvalidObjectState failure.
 func TestInventoryIncludeArchived(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "cold.exr", body: "c"}, obj{key: "restored.exr", body: "r"}, obj{key: "warm.exr", body: "w"})
 	rows := e.inventoryRows()

@@ -21,6 +21,7 @@ import (
 // written to make it); the copy writes 5 GiB. Run by `make test-large`
 // (about a minute on 2 cores), not by `make test`.
 func TestObjectOver5GiBWithDefaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "movies/small.mov", body: "small"})
 	const size = 5<<30 + 1

@@ -17,6 +17,7 @@ import (
 // --manifest of the next, which copies exactly those objects without
 // listing, from a local file or from S3.
 func TestFailuresFedBackAsManifest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 12 {
@@ -70,6 +71,7 @@ func TestFailuresFedBackAsManifest(t *testing.T) {
 }
 
 func TestBadManifestCopiesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"}, obj{key: "b", body: "b"})
 	for name, tc := range map[string]struct{ content, want string }{

@@ -34,6 +34,7 @@ next:
 }
 
 func TestEndpointFlagAndS3EndpointVariable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"}, obj{key: "b", body: "b"})
 	for name, setup := range map[string]func(*[]string, *[]string){
@@ -64,6 +65,7 @@ func TestEndpointFlagAndS3EndpointVariable(t *testing.T) {
 }
 
 func TestReportWrittenWhenTheRunFailsEarly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rep := filepath.Join(e.dir, "report.json")
 	os.WriteFile(rep, []byte(`{"exit_code": 0, "copied": 999}`), 0o644)
@@ -84,6 +86,7 @@ func TestReportWrittenWhenTheRunFailsEarly(t *testing.T) {
 }
 
 func TestTransientFailureIsRetriedByAPlainRerun(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a/1", body: "1"}, obj{key: "a/2", body: "2"}, obj{key: "a/3", body: "3"})
 	var failing atomic.Bool
@@ -116,6 +119,7 @@ func TestTransientFailureIsRetriedByAPlainRerun(t *testing.T) {
 }
 
 func TestSourceDeletedAfterListingIsGone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "keep", body: "k"}, obj{key: "vanish", body: "v"})
 	var deleted atomic.Bool
@@ -137,6 +141,7 @@ func TestSourceDeletedAfterListingIsGone(t *testing.T) {
 }
 
 func TestDamagedCheckpointIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 300 {

@@ -52,7 +52,10 @@ func (e *env) putLarge(key string, size int, opts ...func(*s3.PutObjectInput)) s
 
 var mpFlags = []string{"--multipart-threshold", "10MiB", "--part-size", "5MiB"}
 
-func TestMultipartCopyIsExact(t *testing.T) { onEachServer(t, testMultipartCopyIsExact) }
+func TestMultipartCopyIsExact(t *testing.T) {
+	t.Parallel()
+	onEachServer(t, testMultipartCopyIsExact)
+}
 
 func testMultipartCopyIsExact(t *testing.T, e *env) {
 	body := e.putLarge("movies/take 2+final.mov", 23<<20)
@@ -89,6 +92,7 @@ func testMultipartCopyIsExact(t *testing.T, e *env) {
 }
 
 func TestMultipartSourceChangedMidCopyIsAborted(t *testing.T) {
+	t.Parallel()
 	onEachServer(t, testMultipartSourceChangedMidCopyIsAborted)
 }
 
@@ -136,6 +140,7 @@ func (e *env) noUploads(bucket string) {
 }
 
 func TestMultipartFailedPartIsAborted(t *testing.T) {
+	t.Parallel()
 	onEachServer(t, testMultipartFailedPartIsAborted)
 }
 
@@ -162,7 +167,10 @@ func testMultipartFailedPartIsAborted(t *testing.T, e *env) {
 // then resumes: only the parts S3 does not hold are copied, and the result
 // is byte-identical. Status lists the upload in between; it is completed,
 // not left behind.
-func TestMultipartKill9Resume(t *testing.T) { onEachServer(t, testMultipartKill9Resume) }
+func TestMultipartKill9Resume(t *testing.T) {
+	t.Parallel()
+	onEachServer(t, testMultipartKill9Resume)
+}
 
 func testMultipartKill9Resume(t *testing.T, e *env) {
 	body := e.putLarge("big.mov", 40<<20) // 8 parts of 5 MiB
@@ -236,6 +244,7 @@ func (e *env) partsHeld(key string) int {
 }
 
 func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.putLarge("big.mov", 23<<20)
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
@@ -288,7 +297,10 @@ func TestCleanupAbortsRecordedAndOrphanUploads(t *testing.T) {
 // TestMultipartCtrlCAborts: Ctrl-C in the middle of a large copy aborts the
 // upload (no incomplete upload left, none recorded), exits 130, and the
 // next run copies the object whole.
-func TestMultipartCtrlCAborts(t *testing.T) { onEachServer(t, testMultipartCtrlCAborts) }
+func TestMultipartCtrlCAborts(t *testing.T) {
+	t.Parallel()
+	onEachServer(t, testMultipartCtrlCAborts)
+}
 
 func testMultipartCtrlCAborts(t *testing.T, e *env) {
 	body := e.putLarge("big.mov", 40<<20)

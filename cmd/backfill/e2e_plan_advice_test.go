@@ -18,6 +18,7 @@ import (
 // prices; Batch Replication is possible only when a replication rule
 // covers the source.
 func TestPlanRecommends(t *testing.T) {
+	t.Parallel()
 	b := newBopsEnv(t)
 	b.src, b.dst = b.srv.NewBucket(t, true), b.srv.NewBucket(t, true) // replication needs versioning
 	b.media(20)

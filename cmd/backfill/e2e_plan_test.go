@@ -9,6 +9,7 @@ import (
 )
 
 func TestPlanCopiesNothingAndCounts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a/1.exr", body: strings.Repeat("x", 100)}, obj{key: "a/2.exr", body: strings.Repeat("y", 200<<10)},
 		obj{key: "b/3.mov", body: strings.Repeat("z", 7<<20)}, obj{key: "b/4.tmp", body: "t"})
@@ -58,6 +59,7 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 // fields' skips, by storage class, and the requests the copy would make
 // again: the replica's listing, or its HEADs with --replica-lookup head.
 func TestPlanFromInventory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, k := range []string{"a.exr", "b.exr", "done.exr", "cold.exr", "ia.exr"} {
 		e.put(e.src, obj{key: k, body: k})
@@ -121,6 +123,7 @@ func TestPlanFromInventory(t *testing.T) {
 // plan refuses the flags that mean nothing for it, naming them, before it
 // asks S3 anything or writes a file; its --report is the plan.
 func TestPlanRefusesCopyFlagsAndReportsThePlan(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a/1.exr", body: "1"}, obj{key: "a/2.exr", body: "22"})
 	plan := []string{"plan", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-progress"}

@@ -43,6 +43,7 @@ func writeReport(t *testing.T, dir, reportBucket, prefix string, failed, succeed
 }
 
 func TestCompletionReportFailedTasksAreCopied(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 8 {
@@ -81,6 +82,7 @@ func TestCompletionReportFailedTasksAreCopied(t *testing.T) {
 }
 
 func TestBadCompletionReportCopiesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	dir := t.TempDir()

@@ -22,6 +22,7 @@ func manyObjects(n int, prefix string) []obj {
 }
 
 func TestInterruptLeavesCorrectReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = 400
 	e.put(e.src, manyObjects(n, "show")...)
@@ -81,6 +82,7 @@ func TestInterruptLeavesCorrectReport(t *testing.T) {
 }
 
 func TestRetriesThroughFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const n = 200
 	e.put(e.src, manyObjects(n, "f")...)
@@ -102,6 +104,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 }
 
 func TestSeparateSourceAndDestinationEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, manyObjects(20, "s")...)
 	srcProxy := e.srv.NewProxy(t)
@@ -128,6 +131,7 @@ func TestSeparateSourceAndDestinationEndpoints(t *testing.T) {
 }
 
 func TestCopyOptionsAreSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	// A wrong expected owner stops the run before anything is copied
@@ -172,6 +176,7 @@ func TestCopyOptionsAreSent(t *testing.T) {
 }
 
 func TestWorksWithAndWithoutCABundle(t *testing.T) {
+	t.Parallel()
 	bundle := "/etc/ssl/certs/ca-certificates.crt"
 	if _, err := os.Stat(bundle); err != nil {
 		t.Skipf("no system CA bundle at %s", bundle)
@@ -202,6 +207,7 @@ func TestWorksWithAndWithoutCABundle(t *testing.T) {
 }
 
 func TestHookSeesEveryOperation(t *testing.T) {
+	t.Parallel()
 	// Guards the proxy's classification that the request-count assertions
 	// above rely on: a run's requests are all known S3 operations.
 	e := newEnv(t)
@@ -219,6 +225,7 @@ func TestHookSeesEveryOperation(t *testing.T) {
 // comes from a private CA works with AWS_CA_BUNDLE naming that CA, and is
 // refused (exit 1, nothing copied) without it.
 func TestPrivateCAEndpointNeedsTheBundle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a", body: "a"})
 	ca := filepath.Join(e.dir, "private-ca.pem")

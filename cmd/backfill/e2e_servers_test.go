@@ -31,6 +31,7 @@ import (
 // "dir/" exactly. Whatever a server stored, the replica holds the same
 // keys, except the ones whose copy it refused.
 func TestCopyKeysEachServerTreatsItsOwnWay(t *testing.T) {
+	t.Parallel()
 	onEachServer(t, func(t *testing.T, e *env) {
 		want := map[string]bool{}
 		failed := map[string]int64{}
@@ -181,6 +182,7 @@ func (e *env) jsonLines(stdout string) (map[string]jsonLine, jsonLine) {
 // everything else, and says so on the object's line and in the summary.
 // The small object keeps its algorithm on both (CopyObject).
 func TestMultipartChecksumAlgorithm(t *testing.T) {
+	t.Parallel()
 	onEachServer(t, func(t *testing.T, e *env) {
 		const key = "takes/sha 256+final.mov"
 		body := e.putLarge(key, 23<<20, func(in *s3.PutObjectInput) { in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256 })
@@ -236,6 +238,7 @@ func TestMultipartChecksumAlgorithm(t *testing.T) {
 // resumes it, copying only the parts MinIO does not hold, and still says
 // that the object lost its checksum algorithm.
 func TestChecksumFallbackKill9Resume(t *testing.T) {
+	t.Parallel()
 	e := newEnvOn(t, minio(t))
 	body := e.putLarge("big.mov", 40<<20, func(in *s3.PutObjectInput) { in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256 })
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {

@@ -84,6 +84,7 @@ func (ms *motoSetup) changes() []string {
 // TestSetupRefusesBadInputBeforeAnyRequest: each bad input exits 2 with a
 // message naming it, and not one request is sent.
 func TestSetupRefusesBadInputBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	ms := newMotoSetup(t)
 	base := []string{"--primary", "s3://" + ms.primary, "--replica-region", "eu-west-2"}
 	for _, tc := range []struct {
@@ -135,6 +136,7 @@ func verdictsOf(t *testing.T, out string) []string {
 // (nothing sent that changes anything, and it says so), check (every
 // line passes; no canary on moto, which does not replicate).
 func TestSetupOnMoto(t *testing.T) {
+	t.Parallel()
 	ms := newMotoSetup(t)
 	ctx := t.Context()
 	inv := s3test.BucketName("inventories")
@@ -227,6 +229,7 @@ func (p *minioPair) args(sub string, extra ...string) []string {
 // canary delays, the recommendation and the hand-off; with the rule
 // disabled, check exits 3 naming it.
 func TestSetupOnMinIO(t *testing.T) {
+	t.Parallel()
 	p := newMinIOPair(t)
 	r := runWith(t, p.env, p.args("plan")...)
 	if r.code != 0 || !strings.Contains(r.stdout, "4. replication rule: CHANGE") || !strings.Contains(r.stdout, "not an AWS IAM role: not checked") {
@@ -283,6 +286,7 @@ func disableRule(t *testing.T, c *s3.Client, bucket, id string) {
 // private CA: refused without AWS_CA_BUNDLE, planned with it (the IAM and
 // STS clients share the S3 clients' buildable HTTP client).
 func TestSetupWithCABundle(t *testing.T) {
+	t.Parallel()
 	ms := newMotoSetup(t)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	tp, err := s3test.NewTLSProxy(s3test.SharedMoto(t).Endpoint, ca)

@@ -16,6 +16,7 @@ import (
 // from what it compared (no listing twice) and ends with the same
 // findings as one run; a finished verify is not resumed by the next.
 func TestVerifyResumesFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 300 {
@@ -65,6 +66,7 @@ func TestVerifyResumesFromItsCheckpoint(t *testing.T) {
 // findings as the listings, and the primary's inventory shows the
 // replication status a listing cannot.
 func TestVerifyFromInventories(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, k := range []string{"a.exr", "b.exr", "c.exr", "dir/d.exr"} {
 		e.put(e.src, obj{key: k, body: "body " + k})
@@ -112,6 +114,7 @@ func TestVerifyFromInventories(t *testing.T) {
 // The metrics file: written atomically for node_exporter, the classes and
 // the last success's timestamp, kept when a later run fails.
 func TestVerifyMetricsFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a.exr", body: "a"}, obj{key: "b.exr", body: "b"})
 	e.put(e.dst, obj{key: "a.exr", body: "a"})

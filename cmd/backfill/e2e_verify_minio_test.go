@@ -113,6 +113,7 @@ func (e *replEnv) verify(extra ...string) result {
 // object per side; --fix repairs all but the replica's own writes, which
 // --overwrite-newer replaces.
 func TestVerifyOnRealReplication(t *testing.T) {
+	t.Parallel()
 	e := newReplEnv(t)
 	for _, k := range []string{"old/a.exr", "old/b.exr", "old/c.exr", "old/d.exr"} {
 		e.put(e.src, k, "first take of "+k)
@@ -228,6 +229,7 @@ func (e *replEnv) putInParts(key string, alg types.ChecksumAlgorithm) string {
 // --keep-part-layout, over its own part ranges, the replica's ETag is the
 // source's, and verify proves it equal by ETag.
 func TestKeepPartLayoutMakesCopiesVerifiable(t *testing.T) {
+	t.Parallel()
 	e := newReplEnv(t)
 	etag := e.putInParts("reel/take1.mov", "")
 	if !strings.HasSuffix(strings.Trim(etag, `"`), "-2") {
@@ -267,6 +269,7 @@ func TestKeepPartLayoutMakesCopiesVerifiable(t *testing.T) {
 // in one request: its ETag is not comparable, but the copy keeps the
 // full-object checksum, and --deep proves the two equal by it.
 func TestDeepDecidesByFullObjectChecksum(t *testing.T) {
+	t.Parallel()
 	e := newReplEnv(t)
 	e.putInParts("reel/take2.mov", types.ChecksumAlgorithmCrc64nvme)
 	rep := filepath.Join(e.dir, "v.json")

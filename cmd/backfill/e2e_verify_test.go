@@ -44,6 +44,7 @@ func classCount(r report.VerifyReport, class string) int64 {
 // replica, one written now (too new); --fix repairs all but the newer one,
 // and a second verify says so.
 func TestVerifyClassesAndFix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, k := range []string{"a/same.exr", "a/deleted.exr", "a/newer.exr", "b/changed.exr", "b/resized.exr", "c/deep/x.exr"} {
 		e.put(e.src, obj{key: k, body: "body of " + k, meta: map[string]string{"show": "alpha"}})
@@ -141,6 +142,7 @@ func delIn(bucket, key string) *s3.DeleteObjectInput {
 // --fix --dry-run copies nothing and says what it would; the missing
 // manifest names exactly what must be copied, as Batch Operations reads it.
 func TestVerifyDryRunAndMissingManifest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.src, obj{key: "a b.exr", body: "a"}, obj{key: "c+d.exr", body: "c"}, obj{key: "same.exr", body: "s"})
 	e.put(e.dst, obj{key: "same.exr", body: "s"}, obj{key: "extra.exr", body: "x"})

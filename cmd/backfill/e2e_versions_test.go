@@ -84,6 +84,7 @@ func (e *env) replicaHistory(bucket, key string) []string {
 }
 
 func TestInventoryAllVersions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	src, dst := e.srv.NewBucket(t, true), e.srv.NewBucket(t, true)
 	// Each put a second apart: S3 dates have whole seconds, and the order
@@ -186,6 +187,7 @@ func TestInventoryAllVersions(t *testing.T) {
 // enabled keeps a null version (an empty VersionId in the inventory); it is
 // copied as versionId=null, before the newer versions.
 func TestInventoryAllVersionsNullVersion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	src, dst := e.srv.NewBucket(t, false), e.srv.NewBucket(t, true)
 	put := func(body string) {

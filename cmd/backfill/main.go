@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,9 +26,11 @@ func main() {
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var debug bool
 	err := newApp(stdout, stderr, &debug).RunContext(ctx, args)
-	var ec cli.ExitCoder
-	if errors.As(err, &ec) && run.ExitCode(err) == exitcode.Failed {
-		err = &run.ExitError{Code: exitcode.Usage, Err: err} // the library's own: "help nosuch"
+	// The flag library's own errors ("help nosuch") are usage errors. Only
+	// its own, returned as they are: an error that merely wraps an exit
+	// status (a failed credential_process's) is the run's.
+	if _, ok := err.(cli.ExitCoder); ok && run.ExitCode(err) == exitcode.Failed {
+		err = &run.ExitError{Code: exitcode.Usage, Err: err}
 	}
 	if err != nil && !run.Explained(err) {
 		brief := report.ErrorText(err, false)

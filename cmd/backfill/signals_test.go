@@ -8,6 +8,7 @@ import (
 )
 
 func TestInterruptMessageNamesTheSignal(t *testing.T) {
+	t.Parallel()
 	if m := interruptMessage(os.Interrupt); !strings.Contains(m, "Ctrl-C again") {
 		t.Errorf("Ctrl-C: %q", m)
 	}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestVersionOf(t *testing.T) {
+	t.Parallel()
 	rev := debug.BuildSetting{Key: "vcs.revision", Value: "4d8311d0a1b2c3d4e5f60718293a4b5c6d7e8f90"}
 	dirty := debug.BuildSetting{Key: "vcs.modified", Value: "true"}
 	for _, tc := range []struct {

@@ -1,4 +1,6 @@
-package main
+// Package units reads the byte sizes backfill takes on its command line
+// (--multipart-threshold, --part-size).
+package units
 
 import (
 	"fmt"
@@ -6,9 +8,15 @@ import (
 	"strings"
 )
 
-// parseSize reads a byte size: a number with an optional unit, binary
-// (KiB, MiB, GiB, TiB) or decimal (KB, MB, GB, TB); no unit means bytes.
-func parseSize(s string) (int64, error) {
+// MaxSize is the largest size ParseSize returns (4 EiB); a larger one is an
+// error, never an overflow.
+const MaxSize int64 = 1 << 62
+
+// ParseSize reads a byte size: a non-negative whole number with an optional
+// unit, binary (KiB, MiB, GiB, TiB; K, M, G, T) or decimal (KB, MB, GB, TB),
+// in any case, with or without a space before it; no unit (or B) means
+// bytes.
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	num := strings.TrimRightFunc(t, func(r rune) bool { return r < '0' || r > '9' })
 	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
@@ -21,7 +29,7 @@ func parseSize(s string) (int64, error) {
 	if mult == 0 {
 		return 0, fmt.Errorf("%q: unknown unit %q (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s, unit)
 	}
-	if n > (1<<62)/mult {
+	if n > MaxSize/mult {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return n * mult, nil
