@@ -62,8 +62,25 @@
 // context passed to Run (second Ctrl-C) aborts the in-flight requests too;
 // their objects are not reported.
 //
-// Concurrency: Run may be called once per Engine. Stats and Stop are safe
+// Concurrency that finds itself (adapt.go, limiter.go, workers.go): every
+// request (copy, HEAD, part) takes a slot of one budget, a semaphore whose
+// size can change. Options.Concurrency fixes it. Without it a controller
+// resizes it every few round trips from what it measures: requests
+// completed per second, the mean in flight and so the latency (Little's
+// law), the clients' SlowDown count and send-rate limit (awsconf), and the
+// process's CPU. It starts at DefaultConcurrency and doubles while the
+// throughput grows with it and the latency holds; a growth that does not
+// pay is taken back (the knee) and later probes are x1.25, less and less
+// often; SlowDown cuts it to what the send-rate limit lets through, with
+// room; a latency that doubles, or a CPU at 90% of its cores, cuts it too
+// (a CPU cut that costs throughput is taken back). It stays within
+// [MinConcurrency, MaxConcurrency]. Workers come and go with the limit.
+// Summary.Concurrency records every change (bounded), Stats the limit now,
+// and Options.OnConcurrency hears of each change (the GC's memory limit
+// follows it: internal/gctune).
+//
+// Goroutines: Run may be called once per Engine. Stats and Stop are safe
 // from any goroutine. Observer.Result is called from the collector only.
-// Memory is bounded by the channel sizes (a few times Concurrency entries),
-// never by the number of objects.
+// Memory is bounded by the channel sizes (a few times MaxConcurrency
+// entries) and the requests in flight, never by the number of objects.
 package engine

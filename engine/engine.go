@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/backfill-dev/backfill/checkpoint"
 	"github.com/backfill-dev/backfill/inventory"
@@ -37,9 +36,11 @@ type Engine struct {
 	api    CopyAPI
 	srcAPI SourceAPI
 	opts   Options
-	// budget bounds the requests in flight (copies, HEADs, parts) to
-	// Concurrency, whatever mix of small and large objects is running.
-	budget *semaphore.Weighted
+	// budget bounds the requests in flight (copies, HEADs, parts) to the
+	// concurrency in use, whatever mix of small and large objects is
+	// running; the adaptive controller resizes it (adapt.go).
+	budget *limiter
+	adapt  *adapter
 	obs    Observer
 	c      counters
 	// cutoff is Start - MinAge: objects modified after it are too new.
@@ -67,7 +68,7 @@ func New(dst CopyAPI, src SourceAPI, opts Options, obs Observer) (*Engine, error
 	}
 	opts = opts.withDefaults()
 	return &Engine{api: dst, srcAPI: src, opts: opts, obs: obs, stop: make(chan struct{}),
-		budget: semaphore.NewWeighted(int64(opts.Concurrency))}, nil
+		budget: newLimiter(opts.startConcurrency(), nil)}, nil
 }
 
 // Stop asks a running Run to finish gracefully: no new copies start, the
@@ -76,7 +77,12 @@ func New(dst CopyAPI, src SourceAPI, opts Options, obs Observer) (*Engine, error
 func (e *Engine) Stop() { e.stopOnce.Do(func() { close(e.stop) }) }
 
 // Stats returns a live snapshot; safe for concurrent use.
-func (e *Engine) Stats() Stats { return e.c.snapshot() }
+func (e *Engine) Stats() Stats {
+	st := e.c.snapshot()
+	r := e.budget.read()
+	st.Concurrency, st.InFlight = int(r.limit), int(r.used)
+	return st
+}
 
 // halted reports whether new work must not start.
 func (e *Engine) halted(feedCtx context.Context) bool {
@@ -141,9 +147,17 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		}
 	}()
 
-	entries := make(chan inventory.Entry, 4*o.Concurrency)
-	tasks := make(chan task, o.Concurrency)
-	results := make(chan *Result, 4*o.Concurrency)
+	entries := make(chan inventory.Entry, 4*o.MaxConcurrency)
+	tasks := make(chan task, o.MaxConcurrency)
+	results := make(chan *Result, 4*o.MaxConcurrency)
+	e.adapt = newAdapter(e, o.Start)
+	stopAdapt, adaptDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(adaptDone); e.adapt.run(stopAdapt) }()
+	var adaptOnce sync.Once
+	// The controller is stopped and gone before its log is read and before
+	// Run returns: nothing it calls (OnConcurrency) runs after that.
+	endAdapt := func() { adaptOnce.Do(func() { close(stopAdapt); <-adaptDone }) }
+	defer endAdapt()
 
 	// 1. source. A listing that fails (after the SDK's retries) stops the
 	// feed like a Stop: the copies in flight finish and are recorded, then
@@ -244,39 +258,8 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 		}
 		return nil
 	})
-	// 3. workers
-	for range o.Concurrency {
-		g.Go(func() error {
-			for {
-				select {
-				case <-feedCtx.Done():
-					return nil
-				case t, ok := <-tasks:
-					if !ok || e.halted(feedCtx) {
-						return nil
-					}
-					r := e.process(runCtx, t, results)
-					if r == nil { // cancelled: not attempted to the end, not reported
-						continue
-					}
-					if r.Outcome == Failed {
-						// A failure of the run itself is not the object's:
-						// it is neither reported nor recorded against it
-						// (only its upload's state is; runfail.go).
-						var re *RunError
-						if r, re = e.judge(runCtx, t, r); r != nil {
-							results <- r
-						}
-						if re != nil {
-							return re
-						}
-						continue
-					}
-					results <- r
-				}
-			}
-		})
-	}
+	// 3. workers, as many as the concurrency in use (workers.go)
+	e.startWorkers(g, feedCtx, runCtx, tasks, results)
 	var runErr error
 	go func() {
 		runErr = g.Wait()
@@ -289,6 +272,8 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 	col.run(results)
 	sum.Finished = time.Now()
 	sum.Listed, sum.ListedBytes = e.c.listed.Load(), e.c.listedBytes.Load()
+	endAdapt()
+	sum.Concurrency = e.adapt.Log()
 
 	var re *RunError
 	if cause := context.Cause(base); errors.As(cause, &re) {

@@ -23,22 +23,41 @@ const MaxCopyObjectSize int64 = 5 << 30
 // "Choosing the multipart threshold and part size").
 const DefaultPartSize int64 = 256 << 20
 
-// DefaultConcurrency is the number of copies in flight. Server-side copies
-// of small objects are latency-bound: throughput is about concurrency /
-// latency until the machine's CPU or S3's per-prefix rate is the limit.
-// Measured in BENCHMARKS.md ("Choosing the default concurrency"): at 100 ms
-// per request (a cross-region copy) 256 is 1.1-1.4x faster than 128 and
-// 1.7-2.5x faster than 64 (two sweeps), and at 25 ms, where the test rig's
-// CPU is the limit, it is the best or within noise of it. S3 allows 3,500 COPY/s per
-// prefix; the adaptive retryer slows down if that is reached.
+// DefaultConcurrency is where an adaptive run starts (and the
+// concurrency of callers that need a fixed number, such as verify's
+// HEADs). Server-side copies of small objects are latency-bound:
+// throughput is about concurrency / latency until the machine's CPU or
+// S3's request rate is the limit, so a run without a fixed Concurrency
+// grows from here while throughput grows (adapt.go).
 const DefaultConcurrency = 256
+
+// DefaultMaxConcurrency is the adaptive controller's ceiling: at 200 ms per
+// request 2,048 copies in flight are 10,000 copies/s, more than two cores
+// drive (BENCHMARKS.md, "Concurrency that finds itself").
+const DefaultMaxConcurrency = 2048
+
+// MinConcurrency is the adaptive controller's floor.
+const MinConcurrency = minAdaptiveCap
 
 // Options configure a copy run. The zero value of each field means its
 // default.
 type Options struct {
 	Source, Dest s3url.URL
-	// Concurrency is the number of copies in flight (0 = DefaultConcurrency).
+	// Concurrency fixes the requests in flight (copies, HEADs, parts).
+	// 0 adapts it while the run goes on (adapt.go), from
+	// DefaultConcurrency within [MinConcurrency, MaxConcurrency].
 	Concurrency int
+	// MaxConcurrency is the adaptive ceiling (0 = DefaultMaxConcurrency).
+	MaxConcurrency int
+	// Throttles, when set, returns how many answers the clients have had
+	// throttled (SlowDown) so far, and SendRate their send-rate limit now
+	// (requests/s, 0 = none): the adaptive controller backs off with them.
+	Throttles func() int64
+	SendRate  func() float64
+	// OnConcurrency, when set, is told the concurrency in use at the start
+	// and at every change (the GC's memory limit follows it: gctune).
+	// It is called from one goroutine at a time.
+	OnConcurrency func(n int)
 	// Filter selects objects by relative key (nil = all).
 	Filter *Filter
 	// MinAge skips objects modified within MinAge of Start ("too-new");
@@ -111,6 +130,17 @@ type Options struct {
 	CommitSize  int
 }
 
+// adaptive says the concurrency adapts (no fixed Concurrency).
+func (o *Options) adaptive() bool { return o.Concurrency <= 0 }
+
+// startConcurrency is the concurrency a run starts with.
+func (o *Options) startConcurrency() int {
+	if o.Concurrency > 0 {
+		return o.Concurrency
+	}
+	return min(DefaultConcurrency, max(o.MaxConcurrency, 1))
+}
+
 // Checkpoint is what the engine needs of a checkpoint store.
 type Checkpoint interface {
 	Lookup(key, versionID string) (checkpoint.Record, bool, error)
@@ -119,8 +149,11 @@ type Checkpoint interface {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if o.Concurrency > 0 {
+		o.MaxConcurrency = o.Concurrency
 	}
 	if o.MultipartThreshold <= 0 {
 		o.MultipartThreshold = MaxCopyObjectSize
@@ -129,10 +162,10 @@ func (o Options) withDefaults() Options {
 		o.PartSize = DefaultPartSize
 	}
 	if o.PartConcurrency <= 0 {
-		o.PartConcurrency = max(4, o.Concurrency/4)
+		o.PartConcurrency = max(4, o.startConcurrency()/4)
 	}
 	if o.DeniedLimit <= 0 {
-		o.DeniedLimit = max(100, 2*o.Concurrency)
+		o.DeniedLimit = max(100, 2*o.startConcurrency())
 	}
 	if o.CommitEvery <= 0 {
 		o.CommitEvery = 100 * time.Millisecond
@@ -170,6 +203,9 @@ func (o Options) Validate() error {
 	}
 	if o.MinAge < 0 {
 		return errors.New("--min-age must not be negative")
+	}
+	if o.Concurrency < 0 || o.MaxConcurrency < 0 {
+		return errors.New("--concurrency and --max-concurrency must not be negative")
 	}
 	if o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
 		return fmt.Errorf("--part-size %d: must be between 5 MiB and 5 GiB", o.PartSize)

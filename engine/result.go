@@ -100,6 +100,8 @@ type Summary struct {
 	Dropped map[string]int64
 	// Interrupted is set when Stop ended the run before the listing did.
 	Interrupted bool
+	// Concurrency is the concurrency the run used, over time.
+	Concurrency ConcurrencyLog
 }
 
 // FailedTotal is the number of objects that failed.
@@ -136,6 +138,9 @@ type Stats struct {
 	// AllQueued says the listing is done and every entry it gave has been
 	// decided: Queued is final.
 	AllQueued bool
+	// Concurrency is the requests allowed in flight now (the adaptive
+	// controller's limit, or the fixed one), InFlight those in flight.
+	Concurrency, InFlight int
 }
 
 type counters struct {

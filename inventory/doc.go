@@ -12,10 +12,24 @@
 //	listing (default)    Lister, below: both sides listed and joined
 //	--inventory          S3 Inventory delivery (CSV or Parquet): delivery
 //	                     resolution, manifest checksum, per-file resume,
-//	                     --shard, --replication-status, --all-versions spill
+//	                     --shard, --replication-status, --all-versions spill;
+//	                     the replica's state joined in (below)
 //	--manifest           Batch Operations CSV manifest, one HEAD per object
 //	--completion-report  the failed tasks of a completion report, likewise
 //	--retry-failed       the objects State records as failed, likewise
+//
+// An inventory run learns what the replica holds without a request per
+// object (inventory_join.go, lookup.go): the replica is listed under the
+// destination prefix (LookupList, the default; fanned out like the
+// listing source) or read from its own inventory (LookupInventory,
+// --dest-inventory, the same delivery formats and checks), sorted by key
+// on local disk, and merge-joined (internal/extsort: JoinByKey) with the
+// inventory's rows, sorted likewise; the joined rows are sorted back into
+// data-file order, so per-file shards and resume work as without the
+// join. Memory: three sorts of sortMemory, whatever the number of rows.
+// LookupHead leaves ReplicaKnown false (the engine HEADs each object);
+// --all-versions always does, since the engine settles each key's versions
+// against the replica's own version list.
 //
 // The job's checkpoint reaches a source only through State, an interface
 // declared here (finished shards and files, objects done, objects failed):

@@ -61,7 +61,16 @@ func openInventory(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 		cleanup()
 		return nil, fmt.Errorf("inventory: %w (nothing was copied)", err)
 	}
-	src := &Source{stream: inv, cleanup: cleanup, Delivery: inv.delivery, TrackShards: deps.State != nil, Resume: resumed, Notes: inv.notes}
+	if inv.replica, err = openReplicaSide(ctx, spec, deps); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%w (nothing was copied)", err)
+	}
+	if inv.replica != nil {
+		inner := cleanup
+		cleanup = func() { inv.replica.close(); inner() }
+	}
+	src := &Source{stream: inv, cleanup: cleanup, Delivery: inv.delivery, TrackShards: deps.State != nil, Resume: resumed, Notes: inv.notes,
+		ReplicaLookup: inv.lookupText(spec)}
 	if n == 0 {
 		src.Empty = fmt.Sprintf("The inventory %s lists no current object under %s: nothing to do.", spec.Inventory, spec.From)
 	}

@@ -21,7 +21,8 @@ import (
 // fields decide (replication status, archive tiers). The manifest, its
 // checksum and every data file's MD5 are checked, and every row read,
 // before anything is copied. The replica is not listed: the engine HEADs
-// it per object.
+// it per object, unless replica is set: then the rows are joined with the
+// replica's listing or inventory first (inventory_join.go).
 type inventorySource struct {
 	m               *InventoryManifest
 	files           []dataFile
@@ -49,6 +50,9 @@ type inventorySource struct {
 	allVersions bool
 	versionRows int
 	finished    map[string]bool
+	// replica, when set, is where the run learns what the replica holds
+	// (inventory_join.go); nil: the engine HEADs it per object.
+	replica *replicaSide
 }
 
 // parseStatuses reads --replication-status: a comma-separated list of
@@ -253,6 +257,9 @@ func (s *inventorySource) Stream(ctx context.Context, out chan<- Entry) error {
 	}
 	if s.allVersions {
 		return s.streamVersions(ctx, send)
+	}
+	if s.replica != nil {
+		return s.streamJoined(ctx, send)
 	}
 	return s.rows(ctx, func(df dataFile, r InventoryRow) error {
 		if !s.wanted(r) || passed(df, r.Key) {

@@ -32,7 +32,7 @@ func openManifest(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 		cleanup()
 		return nil, fmt.Errorf("manifest: %w (nothing was copied)", err)
 	}
-	src := &Source{stream: m, cleanup: cleanup}
+	src := &Source{stream: m, cleanup: cleanup, ReplicaLookup: lookupText(LookupHead, "")}
 	if n == 0 {
 		src.Empty = fmt.Sprintf("The manifest %s is empty: nothing to do.", spec.Manifest)
 	}

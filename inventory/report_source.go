@@ -37,7 +37,7 @@ func openReport(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 		cleanup()
 		return nil, fmt.Errorf("completion report: %w (nothing was copied)", err)
 	}
-	src := &Source{stream: rs, cleanup: cleanup}
+	src := &Source{stream: rs, cleanup: cleanup, ReplicaLookup: lookupText(LookupHead, "")}
 	if n == 0 {
 		src.Empty = fmt.Sprintf("The completion report %s has no failed tasks: nothing to do.", spec.CompletionReport)
 	}

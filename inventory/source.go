@@ -42,6 +42,13 @@ type Spec struct {
 	Shard             string
 	ReplicationStatus string
 	AllVersions       bool
+	// ReplicaLookup is how an inventory run learns what the replica holds
+	// (LookupList, LookupInventory, LookupHead; "" = list, or inventory
+	// with DestInventory, or head with AllVersions). DestInventory (and
+	// DestInventoryDate) name the replica's own inventory, in the forms
+	// Inventory takes.
+	ReplicaLookup                    string
+	DestInventory, DestInventoryDate string
 	// Manifest is an S3 Batch Operations CSV manifest (a file or s3://).
 	Manifest string
 	// CompletionReport is a Batch Operations completion report's
@@ -84,6 +91,9 @@ func (s Spec) Validate() error {
 	}
 	if s.InventoryDate != "" && !strings.HasPrefix(s.Inventory, "s3://") {
 		return errors.New("--inventory-date goes with --inventory s3://BUCKET/PREFIX/")
+	}
+	if err := s.validateLookup(); err != nil {
+		return err
 	}
 	return s.validateLocations()
 }
@@ -131,8 +141,11 @@ type ShardState struct {
 
 // Deps are the clients and the job state a source reads.
 type Deps struct {
-	Source  SourceAPI // the source side
-	Replica ListAPI   // the destination side (listed by the listing source)
+	Source SourceAPI // the source side
+	// Replica is the destination side: listed by the listing source and an
+	// inventory's LookupList; LookupInventory reads the replica's
+	// inventory with it too, so it must then be a SourceAPI.
+	Replica ListAPI
 	// State is the job's checkpoint, or nil when the run keeps none. A
 	// reset job passes an empty State.
 	State State
@@ -156,8 +169,11 @@ type Source struct {
 	ListingDone bool
 	// Notes are what the user should know of the source (a summary line
 	// each).
-	Notes   []string
-	cleanup func()
+	Notes []string
+	// ReplicaLookup says how the run learns what the replica holds (a
+	// plan prints it).
+	ReplicaLookup string
+	cleanup       func()
 }
 
 // Streamer is anything that streams entries: what a Source wraps.
@@ -215,7 +231,7 @@ func openFailed(spec Spec, deps Deps) (*Source, error) {
 	if deps.State == nil {
 		return nil, errors.New("--retry-failed needs the job's checkpoint")
 	}
-	return &Source{stream: &failedSource{state: deps.State, refresher: spec.refresher(deps)}}, nil
+	return &Source{stream: &failedSource{state: deps.State, refresher: spec.refresher(deps)}, ReplicaLookup: lookupText(LookupHead, "")}, nil
 }
 
 // openListing lists both sides; with a checkpoint it records each shard
@@ -226,7 +242,7 @@ func openListing(spec Spec, deps Deps) (*Source, error) {
 		Replica: deps.Replica, ReplicaBkt: spec.To.Bucket, ReplicaPfx: spec.To.Prefix,
 		ExpectedSourceOwner: spec.ExpectedSourceOwner, ExpectedReplicaOwner: spec.ExpectedReplicaOwner,
 	}
-	src := &Source{stream: l}
+	src := &Source{stream: l, ReplicaLookup: "listed beside the source (the listing join)"}
 	if deps.State == nil {
 		return src, nil
 	}

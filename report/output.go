@@ -224,9 +224,12 @@ type Report struct {
 	Failed          map[string]int64 `json:"failed"`
 	Dropped         map[string]int64 `json:"dropped,omitempty"` // copies that lost something (DropWords), by what
 	Interrupted     bool             `json:"interrupted"`
-	Job             *Job             `json:"job,omitempty"`
-	Error           string           `json:"error,omitempty"`
-	ExitCode        int              `json:"exit_code"`
+	// Concurrency is the requests in flight over the run: fixed, or the
+	// adaptive controller's every change (engine.ConcurrencyLog).
+	Concurrency *engine.ConcurrencyLog `json:"concurrency,omitempty"`
+	Job         *Job                   `json:"job,omitempty"`
+	Error       string                 `json:"error,omitempty"`
+	ExitCode    int                    `json:"exit_code"`
 }
 
 // Finish writes the report file and the summary (text or a JSON line),
@@ -279,6 +282,10 @@ func (o *Output) report(sum *engine.Summary, runErr error, code int) Report {
 		WouldCopy: sum.WouldCopy, WouldCopyBytes: sum.WouldCopyBytes,
 		Skipped: orEmpty(sum.Skipped), Failed: orEmpty(sum.Failed), Dropped: sum.Dropped,
 		Interrupted: sum.Interrupted, ExitCode: code, Job: o.job,
+	}
+	if sum.Concurrency.Mode != "" {
+		c := sum.Concurrency
+		rep.Concurrency = &c
 	}
 	if rep.Job != nil {
 		j := *rep.Job

@@ -142,6 +142,14 @@ func TestStatusLine(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	v.AllQueued, v.HasRate = false, false
+	v.Concurrency = 1024
+	if got, want := statusLine(v), "backfill: 20s: 5/10+ objects (listing), 5.0 MiB copied; listed 12, copied 5, skipped 2, failed 0; concurrency 1,024"; got != want {
+		t.Errorf("status line with the concurrency:\n%s\nwant\n%s", got, want)
+	}
+	if got := barLine(v, 0, 0, false); !strings.Contains(got, "failed 0 | concurrency 1,024 | 20s") {
+		t.Errorf("bar without the concurrency: %s", got)
+	}
+	v.Concurrency = 0
 	if got, want := statusLine(v), "backfill: 20s: 5/10+ objects (listing), 5.0 MiB copied; listed 12, copied 5, skipped 2, failed 0"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

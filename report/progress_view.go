@@ -130,8 +130,11 @@ func barLine(v view, width, frame int, final bool) string {
 	if eta, ok := v.eta(); ok && !final {
 		fmt.Fprintf(&b, " | ETA %s", eta)
 	}
-	fmt.Fprintf(&b, " | listed %s, copied %s, skipped %s, failed %s | %s",
-		count(v.Listed), count(v.Copied), count(v.Skipped), count(v.Failed), v.Elapsed.Round(time.Second))
+	fmt.Fprintf(&b, " | listed %s, copied %s, skipped %s, failed %s", count(v.Listed), count(v.Copied), count(v.Skipped), count(v.Failed))
+	if v.Concurrency > 0 {
+		fmt.Fprintf(&b, " | concurrency %s", count(int64(v.Concurrency)))
+	}
+	fmt.Fprintf(&b, " | %s", v.Elapsed.Round(time.Second))
 	line := b.String()
 	if width > 0 && len(line) > width { // ASCII only: bytes are columns
 		line = line[:width]
@@ -158,6 +161,9 @@ func statusLine(v view) string {
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, "; listed %s, copied %s, skipped %s, failed %s", count(v.Listed), count(v.Copied), count(v.Skipped), count(v.Failed))
+	if v.Concurrency > 0 {
+		fmt.Fprintf(&b, "; concurrency %s", count(int64(v.Concurrency)))
+	}
 	return b.String()
 }
 

@@ -85,6 +85,10 @@ func (o *Output) summary(sum *engine.Summary, code int) {
 		}
 		fmt.Fprintf(w, "Failed %d%s: %s.\n", n, where, CountsText(sum.Failed, nil))
 	}
+	if c := sum.Concurrency; c.Mode == "adaptive" && !o.opts.DryRun {
+		fmt.Fprintf(w, "Concurrency: adaptive, %s in flight at the start, %s at the end, %s at the most (ceiling %s; its changes are in --report).\n",
+			count(int64(c.Start)), count(int64(c.Final)), count(int64(c.Peak)), count(int64(c.Max)))
+	}
 	for _, n := range o.notes {
 		fmt.Fprintln(w, n)
 	}

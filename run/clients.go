@@ -36,6 +36,10 @@ type Sides struct {
 	SourceRegion, DestRegion string
 	// Requests, when set, counts the requests both clients make (plan).
 	Requests *awsconf.Requests
+	// SourceThrottle and DestThrottle, when set, count each side's
+	// throttled answers and show its send-rate limit (the engine's
+	// concurrency controller backs off with them).
+	SourceThrottle, DestThrottle *awsconf.ThrottleStats
 }
 
 // Connector makes the clients of a run's two sides.
@@ -46,18 +50,24 @@ type Connector func(ctx context.Context, s *Spec) (*Sides, error)
 // after the other: an interactive credential_process asks once at a time).
 func Connect(ctx context.Context, s *Spec) (*Sides, error) {
 	ao := s.AWS
-	ao.Connections = s.Engine.Concurrency
-	sides := &Sides{}
+	ao.Connections = max(s.Engine.Concurrency, s.Engine.MaxConcurrency, engine.DefaultConcurrency)
+	if s.Engine.Concurrency == 0 && s.Engine.MaxConcurrency == 0 {
+		ao.Connections = engine.DefaultMaxConcurrency
+	}
+	sides := &Sides{SourceThrottle: &awsconf.ThrottleStats{}, DestThrottle: &awsconf.ThrottleStats{}}
 	if s.Plan {
 		sides.Requests = &awsconf.Requests{}
 		ao.Requests = sides.Requests
 	}
-	src, err := awsconf.New(ctx, ao, s.SrcSide, s.From.Bucket)
+	sao := ao
+	sao.Throttle = sides.SourceThrottle
+	src, err := awsconf.New(ctx, sao, s.SrcSide, s.From.Bucket)
 	if err != nil {
 		return nil, err
 	}
 	dao := ao
 	dao.CopyOutputUnread = true // the engine reads only CopyObject's error
+	dao.Throttle = sides.DestThrottle
 	dst, err := awsconf.New(ctx, dao, s.DstSide, s.To.Bucket)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,9 @@ type Env struct {
 	Connect Connector
 	// Open opens the source (nil: inventory.Open).
 	Open func(ctx context.Context, spec inventory.Spec, deps inventory.Deps) (*inventory.Source, error)
+	// Concurrency, when set, is told the concurrency in use at the start
+	// and at every change (the CLI moves the GC's memory limit with it).
+	Concurrency func(n int)
 }
 
 // copyRun is one copy (or plan) from start to end.
@@ -122,6 +125,12 @@ func (r *copyRun) prepare(ctx context.Context) (*engine.Engine, error) {
 		return nil, err
 	}
 	opts.Logf = r.logf
+	opts.OnConcurrency = r.env.Concurrency
+	if sides.SourceThrottle != nil || sides.DestThrottle != nil {
+		st, dt := sides.SourceThrottle, sides.DestThrottle
+		opts.Throttles = func() int64 { return st.Throttled() + dt.Throttled() }
+		opts.SendRate = dt.SendRate
+	}
 	eng, err := engine.New(sides.Dest, sides.Source, opts, r.observer())
 	if err != nil {
 		src.Close()
@@ -276,6 +285,9 @@ func (r *copyRun) printPlan(ctx context.Context, code int, sum *engine.Summary) 
 
 func (r *copyRun) planDoc(p *planner, code int, err error) planDoc {
 	doc := planDoc{Event: "plan", Source: r.spec.From.String(), Destination: r.spec.To.String(), ExitCode: code, planner: p}
+	if r.src != nil {
+		doc.ReplicaLookup = r.src.ReplicaLookup
+	}
 	if err != nil {
 		doc.Error = report.ErrorText(err, r.spec.Output.Debug)
 	}

@@ -136,7 +136,9 @@ type planDoc struct {
 	Destination string `json:"destination"`
 	Interrupted bool   `json:"interrupted"`
 	ExitCode    int    `json:"exit_code"`
-	Error       string `json:"error,omitempty"`
+	// ReplicaLookup says how the plan learnt what the replica holds.
+	ReplicaLookup string `json:"replica_lookup,omitempty"`
+	Error         string `json:"error,omitempty"`
 	*planner
 	Advice any `json:"advice,omitempty"`
 }
@@ -157,6 +159,9 @@ func (p *planner) print(w io.Writer, asJSON bool, doc planDoc, advice *Advice) {
 	}()
 	from, to := doc.Source, doc.Destination
 	fmt.Fprintf(w, "Plan: %s -> %s\n", from, to)
+	if doc.ReplicaLookup != "" {
+		fmt.Fprintf(w, "  the replica  %s\n", doc.ReplicaLookup)
+	}
 	fmt.Fprintf(w, "  would copy   %s (%s): %d by CopyObject, %d in parts (%d UploadPartCopy); about %d copy requests\n",
 		report.Plural(p.WouldCopy.Count, "object"), report.HumanBytes(p.WouldCopy.Bytes), p.CopyObject, p.Multipart, p.Parts, p.Requests)
 	printMap := func(title string, m map[string]countBytes, order []string) {

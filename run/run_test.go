@@ -159,11 +159,13 @@ func TestRunFailureExit1ReplacesLastReport(t *testing.T) {
 
 func TestRunUsageExit2(t *testing.T) {
 	for name, edit := range map[string]func(s *Spec){
-		"overlap":      func(s *Spec) { s.To, _ = s3url.Parse("s3://media/backup/") },
-		"two sources":  func(s *Spec) { s.Source.Manifest, s.Source.RetryFailed = "m.csv", true },
-		"concurrency":  func(s *Spec) { s.Engine.Concurrency = 0 },
-		"shard alone":  func(s *Spec) { s.Source.Shard = "1/2" },
-		"bad manifest": func(s *Spec) { s.Source.Manifest = "s3://bucket-only" },
+		"overlap":       func(s *Spec) { s.To, _ = s3url.Parse("s3://media/backup/") },
+		"two sources":   func(s *Spec) { s.Source.Manifest, s.Source.RetryFailed = "m.csv", true },
+		"concurrency":   func(s *Spec) { s.Engine.Concurrency = -1 },
+		"fixed and max": func(s *Spec) { s.Engine.Concurrency, s.Engine.MaxConcurrency = 8, 64 },
+		"max too low":   func(s *Spec) { s.Engine.Concurrency, s.Engine.MaxConcurrency = 0, 4 },
+		"shard alone":   func(s *Spec) { s.Source.Shard = "1/2" },
+		"bad manifest":  func(s *Spec) { s.Source.Manifest = "s3://bucket-only" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			tr := newTestRun(t, 1)

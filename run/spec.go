@@ -14,8 +14,8 @@ import (
 	"github.com/backfill-dev/backfill/report"
 )
 
-// MaxConcurrency bounds --concurrency.
-const MaxConcurrency = 4096
+// MaxConcurrency bounds --concurrency and --max-concurrency.
+const MaxConcurrency = 16384
 
 // Spec describes one copy run (or plan) completely: what the user asked
 // for, after the flags were read. Run never looks anywhere else.
@@ -67,8 +67,14 @@ func (s *Spec) Validate() error {
 	s.Source.IncludeArchived = s.Engine.IncludeArchived
 	s.Source.ExpectedSourceOwner, s.Source.ExpectedReplicaOwner = s.Engine.ExpectedSourceOwner, s.Engine.ExpectedDestOwner
 	s.Output.From, s.Output.To, s.Output.DryRun = s.From, s.To, s.Engine.DryRun
-	if c := s.Engine.Concurrency; c < 1 || c > MaxConcurrency {
-		return usage(fmt.Errorf("--concurrency %d: must be between 1 and %d", c, MaxConcurrency))
+	if c := s.Engine.Concurrency; c < 0 || c > MaxConcurrency {
+		return usage(fmt.Errorf("--concurrency %d: must be between 1 and %d (0 or none: adaptive)", c, MaxConcurrency))
+	}
+	if c := s.Engine.MaxConcurrency; c < 0 || c > MaxConcurrency || c > 0 && c < engine.MinConcurrency {
+		return usage(fmt.Errorf("--max-concurrency %d: must be between %d and %d", c, engine.MinConcurrency, MaxConcurrency))
+	}
+	if s.Engine.Concurrency > 0 && s.Engine.MaxConcurrency > 0 {
+		return usage(errors.New("--concurrency fixes the requests in flight, --max-concurrency bounds the adaptive ones: give one"))
 	}
 	if s.AWS.MaxAttempts < 1 {
 		return usage(errors.New("--max-attempts must be at least 1"))

@@ -13,7 +13,9 @@
 //	slowdown  under a request-rate ceiling answering 503 SlowDown above it
 //
 // Each cell is the median of -runs runs; every scenario prints a markdown
-// table and the lines comparing backfill with its targets.
+// table and the lines comparing backfill with its targets: exactness,
+// request counts, resume and SlowDown (its speed ratios are printed, not
+// judged: bench/scale judges speed on the simulator).
 //
 //	make build && go run ./bench/peers                      # everything (long)
 //	go run ./bench/peers -quick                              # a smoke test

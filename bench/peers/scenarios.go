@@ -84,13 +84,10 @@ func (b *bench) fresh(lat time.Duration) error {
 	if bf == nil {
 		return nil
 	}
-	at25 := lat == 25*time.Millisecond
-	target := func(t string) string {
-		if at25 {
-			return "(target " + t + ")"
-		}
-		return "(target " + t + " is set at 25 ms)"
-	}
+	// The speed ratios here are the rig's (versitygw copies real files on
+	// the same cores as the tools): printed, not judged. bench/scale judges
+	// speed on the simulator (issue 19 retired this bench's ratio targets).
+	const noTarget = "(the rig's speed, not a target: see bench-scale)"
 	bfWall := med(bf, wall)
 	fmt.Println()
 	switch {
@@ -101,11 +98,7 @@ func (b *bench) fresh(lat time.Duration) error {
 	case best == "":
 		fmt.Printf("backfill / best peer at %s: no peer left a complete replica\n", lat)
 	default:
-		verdict := ""
-		if at25 {
-			verdict = ": " + met(bestWall/bfWall >= 1.5)
-		}
-		fmt.Printf("backfill / best peer (%s) at %s: %.2fx %s%s\n", best, lat, bestWall/bfWall, target("≥1.5x"), verdict)
+		fmt.Printf("backfill / best peer (%s) at %s: %.2fx %s\n", best, lat, bestWall/bfWall, noTarget)
 		for i, t := range b.tools {
 			if t.name == best {
 				fmt.Println(roundRatios(bf, res[i]))
@@ -118,11 +111,7 @@ func (b *bench) fresh(lat time.Duration) error {
 				fmt.Printf("backfill / aws s3 sync at %s: no ratio, aws s3 sync left an incomplete replica\n", lat)
 				continue
 			}
-			verdict := ""
-			if at25 {
-				verdict = ": " + met(med(res[i], wall)/bfWall >= 5)
-			}
-			fmt.Printf("backfill / aws s3 sync at %s: %.2fx %s%s\n", lat, med(res[i], wall)/bfWall, target("≥5x"), verdict)
+			fmt.Printf("backfill / aws s3 sync at %s: %.2fx %s\n", lat, med(res[i], wall)/bfWall, noTarget)
 		}
 	}
 	return nil

@@ -67,6 +67,11 @@
 //     request is charged to the bucket and key in its path only (a copy to
 //     its destination). Over the limit the answer, after the latency, is
 //     503 SlowDown. Bucket-level requests are never limited.
+//   - Ceiling (SetCeiling): one token bucket for every request that names
+//     a bucket, listings included, whatever its prefix: S3 throttling a
+//     whole workload at a request rate. Over it, 503 SlowDown likewise.
+//   - Put and Delete write an object's facts (or remove one) without a
+//     request, to plant differences between two buckets.
 //   - Counts (requests by operation, SlowDown answers included), SlowDowns
 //     and Errors (answers by error code) are kept with atomics.
 //   - Lookup, Walk and Len read the state directly, for checking a run's

@@ -36,6 +36,7 @@ type Sim struct {
 	opts    Options
 	latency atomic.Int64
 	limits  *limiter
+	ceil    ceiling
 
 	mu      sync.RWMutex
 	buckets map[string]*bucket
@@ -213,6 +214,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
 		limited = !s.limits.allow(bkt, k, write)
+	}
+	if bkt != "" && !limited {
+		limited = !s.ceil.allow()
 	}
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		t := time.NewTimer(d)

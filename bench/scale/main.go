@@ -65,11 +65,18 @@ func run() error {
 	runs := flag.Int("runs", 1, "runs per tool (a fresh replica each; the median run is reported, and the lowest ratio)")
 	flag.IntVar(&c.large, "large", 0, "also seed this many objects of 6 GiB (copied in parts)")
 	flag.DurationVar(&c.latency, "latency", 50*time.Millisecond, "added latency per request")
-	flag.IntVar(&c.concurrency, "concurrency", 0, "pass --concurrency N to backfill (0: its default, 256)")
+	flag.IntVar(&c.concurrency, "concurrency", 0, "pass --concurrency N to backfill (0: none, its adaptive default)")
 	flag.StringVar(&c.bin, "backfill", "bin/backfill", "backfill binary (`make build`)")
 	flag.StringVar(&c.extra, "args", "", "extra backfill flags, space-separated (e.g. --no-checkpoint)")
 	flag.BoolVar(&c.peers, "peers", false, "also run aws s3 sync (/usr/bin/aws) and rclone copy (defaults, and --transfers 256 --checkers 256) on the same objects")
-	only := flag.String("only", "", "with -peers: run only the tools whose name contains this (backfill always runs)")
+	only := flag.String("only", "", "with -peers: run only the tools whose name contains one of these comma-separated strings (backfill always runs)")
+	var v verdicts
+	flag.StringVar(&v.vs, "vs", "", "judge backfill against the peer whose name contains this: objects/s and CPU per copy, per round")
+	flag.Float64Var(&v.ratio, "target-ratio", 0, "with -vs: the objects/s ratio backfill must reach (median of the rounds)")
+	flag.Float64Var(&v.cpuRatio, "cpu-ratio", 0, "with -vs: the most CPU per copy backfill may use, as a share of the peer's")
+	ceilingRate := flag.Float64("ceiling", 0, "S3's request ceiling for all requests to the buckets together, per second (0: none): over it, SlowDown")
+	flag.IntVar(&v.first, "first", 0, "also time the first N copies (the throughput of the whole run against theirs)")
+	flag.Float64Var(&v.rssMiB, "rss-target", 0, "peak RSS backfill must stay under, MiB (0: none)")
 	flag.DurationVar(&c.every, "progress", 10*time.Second, "print the simulator's CopyObject count this often (stderr)")
 	readRate := flag.Float64("read-rate", 0, "simulated S3 GET/HEAD limit per prefix per second (0: none; S3: 5500)")
 	writeRate := flag.Float64("write-rate", 0, "simulated S3 PUT/COPY/POST/DELETE limit per prefix per second (0: none; S3: 3500)")
@@ -128,7 +135,7 @@ func run() error {
 	tools := []tool{backfillTool(c, bin, dir)}
 	if c.peers {
 		for _, t := range peerTools(sim.URL()) {
-			if strings.Contains(t.name, *only) {
+			if wanted(t.name, *only) {
 				tools = append(tools, t)
 			}
 		}
@@ -149,19 +156,31 @@ func run() error {
 	load0 := loadavg()
 	var rows []result
 	worst := map[string]float64{} // lowest objects/s of each tool's runs
-	for _, t := range tools {
-		var rs []result
-		for run := range max(*runs, 1) {
+	// The tools take turns, round after round, each round starting with
+	// the next tool, so a drift of the machine's speed falls on all.
+	byTool := make([][]result, len(tools))
+	for round := range max(*runs, 1) {
+		for k := range tools {
+			i := (k + round) % len(tools)
+			t := tools[i]
 			sim.DropBucket(t.dst)
 			os.Remove(filepath.Join(dir, "checkpoint.db"))
 			sim.CreateBucket(t.dst)
-			r, err := measure(sim, t, withEnv(env, t.env), n, dir, c.every)
+			sim.SetCeiling(*ceilingRate, 0) // full again for each run
+			r, err := measure(sim, t, withEnv(env, t.env), n, dir, c.every, v.first)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "%s run %d: %.1f s, %.0f objects/s, peak RSS %.0f MiB, replica %s\n", t.name, run+1, r.wall, float64(n)/r.wall, r.maxRSS, r.check)
-			rs = append(rs, r)
+			r.round = round
+			fmt.Fprintf(os.Stderr, "%s run %d: %.1f s, %.0f objects/s, peak RSS %.0f MiB, replica %s\n", t.name, round+1, r.wall, float64(n)/r.wall, r.maxRSS, r.check)
+			if t.name == "backfill" {
+				r.conc = concurrencyOf(filepath.Join(dir, "report.json"), r.conc)
+			}
+			byTool[i] = append(byTool[i], r)
 		}
+	}
+	for i, t := range tools {
+		rs := slices.Clone(byTool[i])
 		slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.wall, b.wall) })
 		row := rs[(len(rs)-1)/2]
 		for _, r := range rs { // the highest peak RSS of the runs, and any incomplete replica or failed run
@@ -176,6 +195,7 @@ func run() error {
 		rows = append(rows, row)
 		worst[t.name] = float64(n) / rs[len(rs)-1].wall
 	}
+	v.n, v.latency, v.ceiling, v.load0 = n, c.latency, *ceilingRate, load0
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("simulator heap after the runs %.0f MB: %.0f bytes per source object, %.0f per copied one\n",
@@ -197,14 +217,7 @@ func run() error {
 			100*float64(total(r.counts))/r.wall/limit,
 			r.inFlight, r.maxRSS, r.user, r.sys, r.simCPU, r.slow, r.check)
 	}
-	if b := rows[0]; c.latency > 0 && n < 1000000 {
-		fmt.Printf("\n(the targets, 90%% of the limit and peak RSS under 200 MB, are set for 1,000,000 objects or more; %d is a check of the rig, not a verdict)\n", n)
-	} else if c.latency > 0 {
-		ratio := float64(n) / b.wall / (float64(b.conc) / c.latency.Seconds())
-		fmt.Printf("\nbackfill targets (median of %d runs): objects/s >= 90%% of the limit, every run complete and exiting 0: %s (%.1f%%; slowest run %.1f%%); peak RSS < 200 MB: %s (%.0f MiB = %.0f MB)\n",
-			max(*runs, 1), met(ratio >= 0.9 && b.ok()), 100*ratio, 100*worst[b.name]/(float64(b.conc)/c.latency.Seconds()),
-			met(b.maxRSS*1.048576 < 200), b.maxRSS, b.maxRSS*1.048576)
-	}
+	v.print(tools, byTool, rows)
 	if *writeRate > 0 && len(prefixes) == 1 {
 		// Every key in one prefix: its write limit, not concurrency/latency,
 		// is the ceiling (scenario (d) at scale). The prefix's token bucket
@@ -287,6 +300,10 @@ type result struct {
 	check     string
 	exitErr   string  // the tool's exit error (objects failed, or the run did); "" for exit status 0
 	inFlight  float64 // requests in flight at the simulator, average
+	round     int     // the round it ran in
+	// firstPhase is the time from the first copy request to the moment
+	// the simulator had received -first of them (0: not measured).
+	firstPhase float64
 }
 
 // ok says the run left a complete replica and the tool exited 0 (no
@@ -294,7 +311,7 @@ type result struct {
 func (r result) ok() bool { return strings.HasPrefix(r.check, "yes") && r.exitErr == "" }
 
 // measure runs one tool to completion and checks its replica.
-func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time.Duration) (result, error) {
+func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time.Duration, first int) (result, error) {
 	r := result{name: t.name, conc: t.conc}
 	logPath := filepath.Join(dir, t.dst+".log")
 	logf, err := os.Create(logPath)
@@ -312,8 +329,8 @@ func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time
 	if err := cmd.Start(); err != nil {
 		return r, err
 	}
-	done, avg := make(chan struct{}), make(chan float64, 1)
-	go func() { avg <- progress(sim, start, every, done) }()
+	done, avg, firstAt := make(chan struct{}), make(chan float64, 1), make(chan time.Time, 1)
+	go func() { avg <- progress(sim, start, every, done, first, firstAt) }()
 	hwm := peak.Watch(cmd.Process.Pid)
 	polled := make(chan struct{})
 	go func() { // the child's own peak RSS, while it runs
@@ -335,9 +352,14 @@ func measure(sim *s3sim.Sim, t tool, env []string, n int, dir string, every time
 	r.maxRSS = float64(hwm.Max()) / 1024
 	r.inFlight = <-avg
 	r.wall = time.Since(start).Seconds()
-	if first, last, ok := sim.CopyWindow(); ok {
-		r.startup, r.tail = first.Sub(start).Seconds(), time.Since(last).Seconds()
-		r.copyPhase = last.Sub(first).Seconds()
+	if firstCopy, last, ok := sim.CopyWindow(); ok {
+		r.startup, r.tail = firstCopy.Sub(start).Seconds(), time.Since(last).Seconds()
+		r.copyPhase = last.Sub(firstCopy).Seconds()
+		select {
+		case at := <-firstAt:
+			r.firstPhase = at.Sub(firstCopy).Seconds()
+		default:
+		}
 	}
 	var self1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &self1) //nolint:errcheck
@@ -368,7 +390,7 @@ func cpu(u syscall.Rusage) float64 { return tv(u.Utime) + tv(u.Stime) }
 // number of requests in flight (sampled every 50 ms): below the tool's
 // concurrency means the tool, not the simulator's latency, is the limit.
 // It returns the average over the whole run.
-func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan struct{}) float64 {
+func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan struct{}, first int, firstAt chan<- time.Time) float64 {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	sample := time.NewTicker(50 * time.Millisecond)
@@ -379,9 +401,13 @@ func progress(sim *s3sim.Sim, start time.Time, every time.Duration, done chan st
 		select {
 		case <-done:
 			return float64(allSum) / float64(max(all, 1))
-		case <-sample.C:
+		case now := <-sample.C:
 			f := sim.InFlight()
 			sum, samples, allSum, all = sum+f, samples+1, allSum+f, all+1
+			if first > 0 && sim.Counts()["CopyObject"] >= int64(first) {
+				firstAt <- now
+				first = 0
+			}
 		case now := <-tick.C:
 			c := sim.Counts()
 			cp := c["CopyObject"]

@@ -56,6 +56,12 @@ func TestBenchPrograms(t *testing.T) {
 			[]string{"Content-Type, headers and metadata kept by all", "copied in parts"}, 1},
 		{"scale-limits", "./bench/scale", []string{"-objects", "5000", "-latency", "5ms", "-read-rate", "5500", "-write-rate", "2000", "-prefix-depth", "1"},
 			[]string{"the ideal"}, 1},
+		{"scale-rounds", "./bench/scale", []string{"-objects", "1500", "-latency", "5ms", "-runs", "2", "-ceiling", "3000", "-first", "500", "-rss-target", "1024", "-vs", "nobody"},
+			[]string{"per round", "N/ceiling", "the first 500 copies", "peak RSS"}, 1},
+		{"invcopy", "./bench/invcopy", []string{"-objects", "1500", "-files", "3", "-latency", "2ms"},
+			[]string{"| list |", "| head |", "<= 1.01 requests/object: met"}, 0},
+		{"verify", "./bench/verify", []string{"-objects", "2000", "-latency", "2ms", "-runs", "1"},
+			[]string{"| backfill verify |", "yes: differs 10, extra 5, missing 5"}, 0},
 		{"concurrency", "./bench/concurrency", []string{"-objects", "300", "-latency", "5ms", "-levels", "16,64", "-runs", "1"},
 			[]string{"| 16 |", "| 64 |"}, 0},
 		{"checkpoint", "./bench/checkpoint", []string{"-objects", "20000"}, []string{"checkpoint with 20000 done objects", "resume:"}, 0},
@@ -71,6 +77,9 @@ func TestBenchPrograms(t *testing.T) {
 			}
 			if c.name == "scale" && peers {
 				args = append(args, "-peers")
+			}
+			if c.name == "scale-rounds" && peers { // judged against a peer that ran
+				args = append(args, "-peers", "-only", "rclone copy --transfers", "-vs", "rclone copy --transfers", "-target-ratio", "1")
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
+	"github.com/backfill-dev/backfill/internal/gctune"
 	"github.com/backfill-dev/backfill/internal/s3url"
 	"github.com/backfill-dev/backfill/internal/units"
 	"github.com/backfill-dev/backfill/inventory"
@@ -43,6 +44,10 @@ skipped, with its reason counted in the summary and report, when:
                       Operations manifest for a restore job; with
                       --include-archived they are attempted instead, and a
                       refusal is a failure (exit 3)
+With --inventory, what the replica holds comes from a listing of the
+replica under the destination prefix (or its own inventory, --dest-inventory),
+joined with the inventory's keys through a sort on local disk: no request per
+object (--replica-lookup head sends one HeadObject per object instead).
 With --inventory, from the inventory's own fields:
    replicated, replication-pending, is-replica
                       ReplicationStatus COMPLETED, PENDING, REPLICA
@@ -62,7 +67,8 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
 			&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
 			&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
-			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): copies, and the parts of large objects"},
+			&cli.IntFlag{Name: "concurrency", Usage: "fix the requests in flight (`N`): copies, and the parts of large objects (default: adaptive, from 256 up to --max-concurrency while throughput grows; backs off on SlowDown and when the CPU is the limit)"},
+			&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "the most requests in flight the adaptive concurrency grows to (`N`)"},
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 			&cli.BoolFlag{Name: "keep-part-layout", Usage: "copy objects uploaded in parts over their own part ranges (one HEAD each for the layout), at any size, so the replica's ETag equals the source's and verify can compare them (objects copied in parts anyway keep their layout by default)"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of multipart copies (5MiB..5GiB; grown for objects that would need over 10,000 parts)"},
@@ -71,6 +77,9 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "replication-status", Usage: "with --inventory: the replication statuses to copy, comma-separated (`LIST` of COMPLETED, PENDING, FAILED, REPLICA, NONE; default FAILED,NONE)"},
 			&cli.StringFlag{Name: "shard", Usage: "with --inventory: copy only a deterministic `I/N` of the keys (by hash), so N machines can share one inventory"},
 			&cli.BoolFlag{Name: "all-versions", Usage: "with --inventory of a versioned bucket: copy the non-current versions too, oldest first per key, so the newest stays the replica's current version"},
+			&cli.StringFlag{Name: "replica-lookup", Usage: "with --inventory: how to learn what the replica holds: `HOW` is list (default: list the replica under the destination prefix and join it with the inventory's keys on local disk), inventory (with --dest-inventory), or head (one HeadObject per object: a small inventory against a huge replica; --all-versions always does)"},
+			&cli.StringFlag{Name: "dest-inventory", Usage: "with --inventory: the replica's own S3 Inventory delivery (`LOCATION` as --inventory's), read instead of listing the replica"},
+			&cli.StringFlag{Name: "dest-inventory-date", Usage: "with --dest-inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD`"},
 			&cli.StringFlag{Name: "inventory-date", Usage: "with --inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD` (or a longer prefix of its folder name)"},
 			&cli.StringFlag{Name: "completion-report", Usage: "copy the failed tasks of an S3 Batch Operations completion report (its `manifest.json`: a file beside results/, or s3://.../job-ID/manifest.json) instead of listing"},
 			&cli.StringFlag{Name: "manifest", Usage: "copy the objects an S3 Batch Operations CSV manifest names (`FILE` or s3://BUCKET/KEY; bucket,key[,versionId], URL-encoded keys; a --failures file is one) instead of listing"},
@@ -111,6 +120,7 @@ func copySpec(c *cli.Context) (*run.Spec, error) {
 		Source: inventory.Spec{
 			Inventory: c.String("inventory"), InventoryDate: c.String("inventory-date"),
 			Shard: c.String("shard"), ReplicationStatus: c.String("replication-status"), AllVersions: c.Bool("all-versions"),
+			ReplicaLookup: c.String("replica-lookup"), DestInventory: c.String("dest-inventory"), DestInventoryDate: c.String("dest-inventory-date"),
 			Manifest: c.String("manifest"), CompletionReport: c.String("completion-report"), RetryFailed: c.Bool("retry-failed"),
 		},
 		Checkpoint: c.String("checkpoint"), Reset: c.Bool("reset"),
@@ -158,8 +168,12 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	if err != nil {
 		return engine.Options{}, run.Usagef("--part-size: %w", err)
 	}
+	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
+		return engine.Options{}, run.Usagef("--concurrency %d: must be at least 1 (leave it out for the adaptive concurrency)", c.Int("concurrency"))
+	}
 	return engine.Options{
 		Concurrency:         c.Int("concurrency"),
+		MaxConcurrency:      maxConcurrency(c),
 		MinAge:              c.Duration("min-age"),
 		DryRun:              c.Bool("dry-run"),
 		StorageClass:        c.String("storage-class"),
@@ -176,6 +190,15 @@ func engineOptions(c *cli.Context) (engine.Options, error) {
 	}, nil
 }
 
+// maxConcurrency is --max-concurrency, or 0 when --concurrency fixes the
+// concurrency (and the default ceiling was left alone).
+func maxConcurrency(c *cli.Context) int {
+	if c.Int("concurrency") > 0 && !c.IsSet("max-concurrency") {
+		return 0
+	}
+	return c.Int("max-concurrency")
+}
+
 func runCopy(c *cli.Context) error {
 	spec, err := copySpec(c)
 	if err != nil {
@@ -188,5 +211,5 @@ func runCopy(c *cli.Context) error {
 func runSpec(c *cli.Context, spec *run.Spec) error {
 	ctx, ctl, stop := withSignals(c.Context, c.App.ErrWriter)
 	defer stop()
-	return run.Run(ctx, spec, run.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Control: ctl})
+	return run.Run(ctx, spec, run.Env{Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Control: ctl, Concurrency: gctune.Follow})
 }

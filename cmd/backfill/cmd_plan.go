@@ -34,7 +34,9 @@ func planCommand() *cli.Command {
 	c.UsageText = "backfill plan --from s3://BUCKET[/PREFIX] --to s3://BUCKET[/PREFIX] [--inventory ...|--manifest ...|--completion-report ...] [flags]"
 	c.Description = `Runs copy's decisions without copying or recording anything: the listing
 (or inventory, manifest, completion report), the filters, and the replica's
-state (listed, or one HEAD per object for the other sources). It prints
+state (listed; for an inventory, its listing or its own inventory joined with
+the inventory's keys, or one HEAD per object with --replica-lookup head; one
+HEAD per object for the other sources), and says which it used. It prints
 what would be copied and skipped (by reason), by storage class, a size
 histogram, and the number of copy requests the copy would make. Then it
 compares a local copy, a Batch Operations copy job and Batch Replication

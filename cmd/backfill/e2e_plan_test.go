@@ -56,8 +56,8 @@ func TestPlanCopiesNothingAndCounts(t *testing.T) {
 }
 
 // TestPlanFromInventory: the same counts from an inventory: its own
-// fields' skips, by storage class, and the replica's HEADs the copy would
-// make again.
+// fields' skips, by storage class, and the requests the copy would make
+// again: the replica's listing, or its HEADs with --replica-lookup head.
 func TestPlanFromInventory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -83,6 +83,7 @@ func TestPlanFromInventory(t *testing.T) {
 		Skipped   map[string]struct{ Count int64 }
 		Classes   map[string]struct{ Count int64 } `json:"by_storage_class"`
 		ByOp      map[string]int64                 `json:"requests_by_operation"`
+		Lookup    string                           `json:"replica_lookup"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
@@ -91,9 +92,28 @@ func TestPlanFromInventory(t *testing.T) {
 		p.Classes["STANDARD"].Count != 1 || p.Classes["STANDARD_IA"].Count != 1 {
 		t.Errorf("plan %+v\n%s", p, r.stdout)
 	}
-	// One HEAD of the replica per object its fields did not skip.
-	if p.ByOp["HeadObject"] != 3 || int64(e.proxy.Count("HeadObject")) != 3 || p.ByOp["CopyObject"] != 2 || p.ByOp["ListObjectsV2"] > 2 { // the pre-flight checks list a page of each side
-		t.Errorf("requests %v (server saw %v)", p.ByOp, e.proxy.Counts())
+	// The replica listed once beside the pre-flight checks (a page of each
+	// side), joined with the inventory's keys: no HEAD.
+	if p.ByOp["HeadObject"] != 0 || e.proxy.Count("HeadObject") != 0 || p.ByOp["CopyObject"] != 2 || p.ByOp["ListObjectsV2"] != 3 ||
+		!strings.HasPrefix(p.Lookup, "listed under s3://"+e.dst) {
+		t.Errorf("requests %v (server saw %v), replica lookup %q", p.ByOp, e.proxy.Counts(), p.Lookup)
+	}
+	// --replica-lookup head: one HEAD of the replica per object its fields
+	// did not skip, and the same plan.
+	e.proxy.Reset()
+	r = e.run("plan", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--inventory", manifest, "--json", "--replica-lookup", "head")
+	mustCode(t, r, 0)
+	head := p
+	head.ByOp = nil
+	if err := json.Unmarshal([]byte(r.stdout), &head); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if head.WouldCopy.Count != 2 || head.Skipped["exists"].Count != 1 {
+		t.Errorf("plan with HEADs %+v", head)
+	}
+	if head.ByOp["HeadObject"] != 3 || e.proxy.Count("HeadObject") != 3 || head.ByOp["CopyObject"] != 2 || head.ByOp["ListObjectsV2"] > 2 || // the pre-flight checks list a page of each side
+		!strings.HasPrefix(head.Lookup, "one HeadObject per object") {
+		t.Errorf("requests %v (server saw %v), replica lookup %q", head.ByOp, e.proxy.Counts(), head.Lookup)
 	}
 	if len(e.listing(e.dst, "")) != 1 {
 		t.Error("plan copied")

@@ -212,3 +212,15 @@ func sum(m map[string]int64) int64 {
 	}
 	return n
 }
+
+// byBucket counts the requests of op to bucket the proxy saw since its
+// last Reset.
+func byBucket(p *s3test.Proxy, op, bucket string) int {
+	n := 0
+	for _, r := range p.Requests() {
+		if r.Op == op && r.Bucket == bucket {
+			n++
+		}
+	}
+	return n
+}

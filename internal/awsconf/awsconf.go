@@ -38,6 +38,9 @@ type Options struct {
 	Connections int
 	// Requests, when set, counts the operations the clients call.
 	Requests *Requests
+	// Throttle, when set, counts the throttled answers the clients meet
+	// and shows their send-rate limits (for the engine's controller).
+	Throttle *ThrottleStats
 	// DebugLog, when set (--debug), receives the SDK's log: each retry and
 	// each request's headers, with signatures and session tokens redacted.
 	// When nil the SDK logs nothing at all, warnings included.
@@ -65,7 +68,7 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 	profile := firstNonEmpty(side.Profile, o.Profile)
 	region := firstNonEmpty(side.Region, o.Region)
 	endpoint := firstNonEmpty(side.Endpoint, o.Endpoint)
-	cfg, err := LoadConfig(ctx, profile, region, o.MaxAttempts, o.Connections, o.DebugLog)
+	cfg, err := loadConfig(ctx, profile, region, o.MaxAttempts, o.Connections, o.DebugLog, o.Throttle)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +134,11 @@ func (c *Client) CheckCredentials(ctx context.Context) error {
 // attempts, and the profile and region when given. Clients of other
 // services (S3 Control, STS, IAM) are made from it.
 func LoadConfig(ctx context.Context, profile, region string, attempts, conns int, debugLog io.Writer) (aws.Config, error) {
+	return loadConfig(ctx, profile, region, attempts, conns, debugLog, nil)
+}
+
+// loadConfig is LoadConfig with the throttle statistics New keeps.
+func loadConfig(ctx context.Context, profile, region string, attempts, conns int, debugLog io.Writer, throttle *ThrottleStats) (aws.Config, error) {
 	if attempts <= 0 {
 		attempts = DefaultMaxAttempts
 	}
@@ -142,7 +150,7 @@ func LoadConfig(ctx context.Context, profile, region string, attempts, conns int
 	})
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer { return NewRetryer(attempts) }),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(attempts, throttle) }),
 		config.WithLogger(sdkLogger(debugLog)),
 	}
 	if debugLog != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,14 +23,18 @@ import (
 // near zero and cuts to it; with 256 copies in flight the run then crawls
 // for seconds while its rate climbs back (measured: 4.9x the ideal time
 // under a 300 requests/s ceiling).
-func NewRetryer(maxAttempts int) aws.Retryer {
+func NewRetryer(maxAttempts int) aws.Retryer { return newRetryer(maxAttempts, nil) }
+
+func newRetryer(maxAttempts int, stats *ThrottleStats) aws.Retryer {
 	std := retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = 20 * time.Second
 		so.RateLimiter = ratelimit.None
 		so.Retryables = append(so.Retryables, truncatedAnswer{}) // after the SDK's: a cancelled request is never retried
 	})
-	return &limitedRetryer{RetryerV2: std, limit: newSendLimit(time.Now), throttles: retry.IsErrorThrottles(retry.DefaultThrottles)}
+	r := &limitedRetryer{RetryerV2: std, limit: newSendLimit(time.Now), throttles: retry.IsErrorThrottles(retry.DefaultThrottles), stats: stats}
+	stats.add(r.limit)
+	return r
 }
 
 // limitedRetryer is the standard retryer whose every attempt first takes
@@ -38,6 +43,51 @@ type limitedRetryer struct {
 	aws.RetryerV2
 	limit     *sendLimit
 	throttles retry.IsErrorThrottles
+	stats     *ThrottleStats // nil: not counted
+}
+
+// ThrottleStats tells the engine's concurrency controller what a side's
+// clients meet: how many answers S3 throttled, and the send-rate limit
+// they learnt from them. Give one to Options.Throttle; safe for
+// concurrent use.
+type ThrottleStats struct {
+	throttled atomic.Int64
+	mu        sync.Mutex
+	limits    []*sendLimit
+}
+
+func (t *ThrottleStats) add(l *sendLimit) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.limits = append(t.limits, l)
+	t.mu.Unlock()
+}
+
+// Throttled is the number of throttled answers (SlowDown, 503, 429) so far.
+func (t *ThrottleStats) Throttled() int64 {
+	if t == nil {
+		return 0
+	}
+	return t.throttled.Load()
+}
+
+// SendRate is the lowest send-rate limit of the clients (requests/s), or 0
+// when none is limited.
+func (t *ThrottleStats) SendRate() float64 {
+	if t == nil {
+		return 0
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rate := 0.0
+	for _, l := range t.limits {
+		if r := l.Rate(); r > 0 && (rate == 0 || r < rate) {
+			rate = r
+		}
+	}
+	return rate
 }
 
 func (r *limitedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
@@ -46,7 +96,11 @@ func (r *limitedRetryer) GetAttemptToken(ctx context.Context) (func(error) error
 		return nil, err
 	}
 	return func(err error) error {
-		r.limit.done(err != nil && r.throttles.IsErrorThrottle(err).Bool(), err == nil, sent)
+		throttled := err != nil && r.throttles.IsErrorThrottle(err).Bool()
+		if throttled && r.stats != nil {
+			r.stats.throttled.Add(1)
+		}
+		r.limit.done(throttled, err == nil, sent)
 		return nil
 	}, nil
 }

@@ -1,0 +1,264 @@
+package engine
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// The concurrency controller: with no fixed Concurrency, the engine
+// adapts its request budget (limiter.go) while it runs. Every interval
+// (a few round trips: adaptInterval) it takes a sample and decides:
+//
+//	SlowDown answers in the interval   1.5 x the send rate x the base
+//	                                   latency (what the clients' send-rate
+//	                                   limit lets through, with room), or
+//	                                   x 0.7 before that rate is known; no
+//	                                   growth for a while
+//	the last growth did not pay        back to the limit before it (the
+//	  (throughput < +25% of the step)  knee is there); grow in small steps
+//	                                   from now on
+//	in flight >= 75% of the limit,     grow: x2 until a growth first fails
+//	  latency within 1.5 x its base,   to pay, then x1.25
+//	  own CPU below 90% of its cores
+//	throughput at the send-rate limit  at least 1.5 x that rate x the base
+//	  (after SlowDown)                 latency: the send rate, which follows
+//	                                   what S3 accepts, stays the limit
+//	latency over 2 x its base while    limit x 0.9 (requests queue somewhere:
+//	  the limit is used                the machine, the network, S3)
+//	own CPU at 90% of its cores        limit x 0.85
+//
+// A cut for latency or CPU is kept if the throughput holds (>= 95% of what
+// it was), else taken back: a latency that others on the machine inflate
+// must not drive the limit down for nothing.
+//
+// A probe that did not pay (a growth, a cut) is followed by a hold without
+// growth or cuts (SlowDown aside) that doubles with each such probe in a row (up to 16x):
+// a limit that has found its level is probed less and less often.
+//
+// within [MinConcurrency, MaxConcurrency]. Latency is measured as Little's
+// law gives it (mean requests in flight / requests completed per second),
+// its base is the lowest of the last baseWindow samples (not counting those
+// where the send-rate limit held the throughput: their latency holds the
+// waits for a token). The controller is
+// a pure function of its samples (step), so a test drives it with a model
+// of latency, throughput, CPU and SlowDown (adapt_test.go).
+
+// sample is what the engine measured over one interval.
+type sample struct {
+	interval  time.Duration
+	done      int64   // requests completed
+	inFlight  float64 // mean requests holding a slot
+	throttled int64   // answers S3 throttled (SlowDown, 503, 429) in the interval
+	sendRate  float64 // the clients' send-rate limit now, requests/s (0: none)
+	cpu       float64 // the process's CPU use over the interval, in cores
+	cores     float64 // cores the process may use (GOMAXPROCS)
+}
+
+// Reasons a controller step changed the limit.
+const (
+	AdaptStart    = "start"
+	AdaptGrow     = "grow"
+	AdaptNoGain   = "no-gain"
+	AdaptSlowDown = "slowdown"
+	AdaptSendRate = "send-rate"
+	AdaptLatency  = "latency"
+	AdaptCPU      = "cpu"
+	AdaptCutBack  = "cut-revert"
+)
+
+const (
+	growFast       = 2.0  // the first growths
+	growSlow       = 1.25 // after a growth did not pay
+	gainShare      = 0.25 // a growth by x must bring at least this share of x-1 in throughput
+	busyShare      = 0.75 // in flight / limit from which the limit is in use
+	latencyHolds   = 1.5  // latency / base under which growth is allowed
+	latencyQueues  = 2.0  // latency / base over which the limit shrinks
+	cpuBusy        = 0.9  // own CPU / cores from which CPU is the limit
+	slowDownCut    = 0.7
+	latencyCut     = 0.9
+	cpuCut         = 0.85
+	cpuHolds       = 0.95 // throughput share a CPU cut must keep
+	rateRoom       = 1.5  // in flight per (send rate x base latency) after SlowDown
+	sendRateBound  = 0.9  // throughput / send rate from which the send rate is the limit
+	floorSlack     = 1.2  // the send-rate floor raises a limit under floor / 1.2
+	minDone        = 16   // fewer completions in a sample decide nothing
+	baseWindow     = 60   // samples the base latency is the lowest of
+	holdSlowDown   = 5    // samples without growth after SlowDown
+	holdNoGain     = 8    // ... after a growth that did not pay
+	holdCPU        = 8    // ... after a CPU cut was taken back
+	holdLatency    = 2    // ... after a latency cut
+	minAdaptiveCap = 16
+)
+
+// controller decides the limit from samples. Not safe for concurrent use:
+// the engine's adapt goroutine owns it.
+type controller struct {
+	limit, min, max int
+	factor          float64
+	lats            []float64 // the last baseWindow latencies, seconds
+	hold            int       // samples left without growth
+	misses          int       // probes in a row that did not pay (each doubles the next hold)
+	// A change waiting for its verdict (grow or cpu), and where it came
+	// from.
+	pending   string
+	prevLimit int
+	prevTput  float64
+}
+
+func newController(start, lo, hi int) *controller {
+	lo = max(1, min(lo, hi))
+	return &controller{limit: min(max(start, lo), hi), min: lo, max: hi, factor: growFast}
+}
+
+// base is the lowest latency of the window (0: none measured yet).
+func (c *controller) base() float64 {
+	if len(c.lats) == 0 {
+		return 0
+	}
+	return slices.Min(c.lats)
+}
+
+func (c *controller) observe(lat float64) {
+	c.lats = append(c.lats, lat)
+	if len(c.lats) > baseWindow {
+		c.lats = c.lats[1:]
+	}
+}
+
+func (c *controller) set(n int) int {
+	c.limit = min(max(n, c.min), c.max)
+	return c.limit
+}
+
+func scale(n int, f float64) int { return int(math.Round(float64(n) * f)) }
+
+// step takes one sample and returns the limit to use and why it changed
+// ("" when it did not).
+func (c *controller) step(s sample) (int, string) {
+	before := c.limit
+	reason := c.decide(s)
+	if c.limit == before {
+		return c.limit, ""
+	}
+	return c.limit, reason
+}
+
+func (c *controller) decide(s sample) string {
+	if s.throttled > 0 {
+		return c.slowDown(s)
+	}
+	if s.done < minDone || s.interval <= 0 {
+		return "" // too little to judge
+	}
+	tput := float64(s.done) / s.interval.Seconds()
+	lat := s.inFlight / tput
+	if !sendBound(s, tput) { // else the latency holds the waits for a token
+		c.observe(lat)
+	}
+	base := c.base()
+	used := s.inFlight >= busyShare*float64(c.limit)
+	cpuBound := s.cores > 0 && s.cpu >= cpuBusy*s.cores
+	if reason, done := c.verdict(tput); done {
+		return reason
+	}
+	if floor := c.rateFloor(s, tput, base); float64(c.limit)*floorSlack < float64(floor) {
+		c.set(floor)
+		return AdaptSendRate
+	}
+	switch {
+	case c.hold > 0:
+		c.hold--
+		return ""
+	case used && lat > latencyQueues*base:
+		c.pending, c.prevLimit, c.prevTput = AdaptLatency, c.limit, tput
+		c.set(scale(c.limit, latencyCut))
+		c.hold = holdLatency
+		if cpuBound {
+			return AdaptCPU
+		}
+		return AdaptLatency
+	case cpuBound:
+		c.pending, c.prevLimit, c.prevTput = AdaptCPU, c.limit, tput
+		c.set(scale(c.limit, cpuCut))
+		return AdaptCPU
+	case used && lat <= latencyHolds*base && c.limit < c.max:
+		c.pending, c.prevLimit, c.prevTput = AdaptGrow, c.limit, tput
+		c.set(max(c.limit+1, scale(c.limit, c.factor)))
+		return AdaptGrow
+	}
+	return ""
+}
+
+// verdict judges the change made at the last step by the throughput it
+// brought; done says it decided this step.
+func (c *controller) verdict(tput float64) (string, bool) {
+	pending := c.pending
+	c.pending = ""
+	switch pending {
+	case AdaptGrow:
+		grew := float64(c.limit) / float64(c.prevLimit)
+		if tput >= c.prevTput*(1+gainShare*(grew-1)) {
+			c.misses = 0
+			return "", false
+		}
+		c.set(c.prevLimit)
+		c.factor, c.hold = growSlow, c.backoff(holdNoGain)
+		return AdaptNoGain, true
+	case AdaptCPU, AdaptLatency:
+		if tput >= cpuHolds*c.prevTput {
+			c.misses = 0
+			return "", false
+		}
+		c.set(c.prevLimit)
+		c.hold = c.backoff(holdCPU)
+		return AdaptCutBack, true
+	}
+	return "", false
+}
+
+// backoff is the hold after a probe that did not pay: hold, doubled for
+// each miss in a row before it (up to 16x), so a settled limit is probed
+// less and less often.
+func (c *controller) backoff(hold int) int {
+	h := hold << min(c.misses, 4)
+	c.misses++
+	return h
+}
+
+// rateFloor is the concurrency that keeps the clients' send-rate limit,
+// not the concurrency, the limit once S3 has throttled: when the
+// throughput is at that rate, room x rate x base latency (0 otherwise).
+func (c *controller) rateFloor(s sample, tput, base float64) int {
+	if base <= 0 || !sendBound(s, tput) {
+		return 0
+	}
+	return min(c.max, int(math.Ceil(rateRoom*s.sendRate*base)))
+}
+
+// sendBound says the clients' send-rate limit holds the throughput.
+func sendBound(s sample, tput float64) bool {
+	return s.sendRate > 0 && tput >= sendRateBound*s.sendRate
+}
+
+// slowDown cuts the limit after S3 throttled: to what the clients'
+// send-rate limit lets through (rate x base latency) with room, once that
+// limit is known; before, to 0.7 of it. Throttles that go on (the send
+// rate probing for more) keep it there, never lower.
+func (c *controller) slowDown(s sample) string {
+	target := scale(c.limit, slowDownCut)
+	if base := c.base(); s.sendRate > 0 && base > 0 {
+		target = min(c.limit, int(math.Ceil(rateRoom*s.sendRate*base)))
+	}
+	c.set(target)
+	c.pending = ""
+	c.factor, c.hold = growSlow, holdSlowDown
+	return AdaptSlowDown
+}
+
+// adaptInterval is how long a sample lasts: a few round trips at the base
+// latency, so that a change of the limit shows in the next sample.
+func adaptInterval(base float64) time.Duration {
+	d := time.Duration(4 * base * float64(time.Second))
+	return min(max(d, 200*time.Millisecond), 2*time.Second)
+}
