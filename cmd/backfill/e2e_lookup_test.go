@@ -34,6 +34,7 @@ type lookupPlan struct {
 // own inventory, with no HEAD per object, and decides exactly as with one
 // HEAD per object (--replica-lookup head); a plan says which it used.
 func TestInventoryReplicaLookups(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.put(e.dst, obj{key: "older.exr", body: "the first cut"})
 	time.Sleep(1100 * time.Millisecond) // S3 dates have whole seconds
@@ -96,6 +97,7 @@ func TestInventoryReplicaLookups(t *testing.T) {
 // copy makes one CopyObject per object and a handful of other requests:
 // at most 1.01 requests per object.
 func TestInventoryCopyRequestsPerObject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var objs []obj
 	for i := range 500 {
@@ -125,6 +127,7 @@ func TestInventoryCopyRequestsPerObject(t *testing.T) {
 // The replica lookup's flags go with --inventory, and --all-versions keeps
 // its HEADs: other combinations are usage errors.
 func TestReplicaLookupUsage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, args := range [][]string{
 		{"--replica-lookup", "list"},
