@@ -22,8 +22,10 @@ type verifyRun struct {
 	sides  *Sides
 	tally  *report.Tally
 	rep    *report.VerifyReport
-	// compared and differing are the progress display's counters.
-	compared, differing atomic.Int64
+	// compared and differing are the progress display's counters;
+	// comparedPrimary counts the pairs with a primary object, of total
+	// (the primary's inventory rows; 0 when unknown, as for a listing).
+	compared, differing, comparedPrimary, total atomic.Int64
 }
 
 // Verify runs a verify: both sides read (listed, or from inventories),
@@ -95,8 +97,20 @@ func (r *verifyRun) run(ctx context.Context) error {
 func (r *verifyRun) progressLine() string {
 	el := time.Since(r.start)
 	n := r.compared.Load()
-	return fmt.Sprintf("verify: compared %d objects (%.0f/s), %d not the same so far (%s)", n, float64(n)/max(el.Seconds(), 1),
+	line := fmt.Sprintf("verify: compared %d objects (%.0f/s), %d not the same so far (%s)", n, float64(n)/max(el.Seconds(), 1),
 		r.differing.Load(), el.Round(time.Second))
+	return line + etaText(r.comparedPrimary.Load(), r.total.Load(), el)
+}
+
+// etaText is ", 42% of the primary's 1,000,000, ETA 3m10s" once some of a
+// known total are done; "" while the total is unknown (a listing).
+func etaText(done, total int64, elapsed time.Duration) string {
+	if total <= 0 || done <= 0 {
+		return ""
+	}
+	done = min(done, total)
+	left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+	return fmt.Sprintf(", %d%% of the primary's %d, ETA %s", done*100/total, total, left.Round(time.Second))
 }
 
 // begin records the verify in its checkpoint, or resumes the one an

@@ -246,6 +246,9 @@ func (c *verifyCollector) settle(si *seqItem) {
 	}
 	c.r.tally.Add(v, size)
 	c.r.compared.Add(1)
+	if p.Src != nil {
+		c.r.comparedPrimary.Add(1)
+	}
 	if v.Class != verify.Same && v.Class != verify.TooNew {
 		c.r.differing.Add(1)
 	}

@@ -44,6 +44,9 @@ func (r *verifyRun) produce(ctx context.Context, emit func(verify.Item) error) e
 		}
 		after = sh.Watermark
 	}
+	if after == "" {
+		r.total.Store(src.Count) // the progress line's ETA (not on a resume: some were compared before)
+	}
 	return verify.JoinSorted(src, dst, after, emit)
 }
 

@@ -50,6 +50,9 @@ type Side struct {
 	Objects iter.Seq2[*Obj, error]
 	Prefix  string
 	Close   func()
+	// Count is how many objects Objects yields when that is known before
+	// they are read (an inventory, sorted); 0 when it is not (a listing).
+	Count int64
 }
 
 // SortedRows sorts an inventory's rows by key on local disk (memory does
@@ -62,16 +65,18 @@ func SortedRows(ctx context.Context, rows *inventory.Rows, prefix string, budget
 		return Side{}, err
 	}
 	var mu sync.Mutex
+	var n int64
 	err = rows.Each(ctx, func(r inventory.InventoryRow) error {
 		mu.Lock()
 		defer mu.Unlock()
+		n++
 		return s.Add(FromRow(r))
 	})
 	if err != nil {
 		s.Close()
 		return Side{}, err
 	}
-	return Side{Objects: s.Sorted(ctx), Prefix: prefix, Close: func() { s.Close() }}, nil
+	return Side{Objects: s.Sorted(ctx), Prefix: prefix, Close: func() { s.Close() }, Count: n}, nil
 }
 
 // ListedSide is a flat listing of one side (Lister with FanoutDepth -1:
