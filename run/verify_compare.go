@@ -123,7 +123,38 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 			si.note = "--deep: " + err.Error()
 		}
 	}
+	if err := r.tagPair(ctx, si); err != nil {
+		return err
+	}
 	return r.layoutPair(ctx, si)
+}
+
+// tagPair reads both sides' tag sets when their HEADs show the same
+// number of tags: a GetObjectTagging per side, for those pairs only.
+func (r *verifyRun) tagPair(ctx context.Context, si *seqItem) error {
+	p := &si.item.Pair
+	if !verify.NeedsTags(*p) {
+		return nil
+	}
+	for _, side := range []struct {
+		obj           *verify.Obj
+		api           verify.TaggingAPI
+		bucket, owner string
+	}{{p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+		err := verify.Tags(ctx, side.api, side.bucket, side.owner, side.obj)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case isRunError(err):
+			return err
+		default:
+			si.note = "--deep: " + err.Error()
+			p.Src.Tags, p.Dst.Tags = nil, nil // compared by count alone
+			return nil
+		}
+	}
+	return nil
 }
 
 // layoutPair reads both sides' part size when only the part layout can

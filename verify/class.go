@@ -15,7 +15,7 @@ const (
 	SizeDiffers       Class = "size-differs"       // sizes differ, the replica's copy older
 	ContentDiffers    Class = "content-differs"    // proven different (checksum or ETag), the replica's copy older
 	ReplicaNewer      Class = "replica-newer"      // different, and the replica's copy newer: someone wrote it
-	MetadataDiffers   Class = "metadata-differs"   // (--deep) content headers, user metadata or tag count differ
+	MetadataDiffers   Class = "metadata-differs"   // (--deep) content headers, user metadata or tags differ
 	Unverified        Class = "unverified"         // nothing comparable proves it equal or different
 	Extra             Class = "extra"              // only in the replica: reported, never deleted
 )

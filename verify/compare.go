@@ -146,7 +146,8 @@ func firstNonEmpty(a, b string) string {
 }
 
 // metaDiff names the first content header or user metadata key that
-// differs, or the tag count; "" when they agree.
+// differs, or the tag count, or the tags (when both sets were read);
+// "" when they agree.
 func metaDiff(s, d *Obj) string {
 	keys := slices.Sorted(maps.Keys(s.Headers))
 	for k := range d.Headers {
@@ -161,6 +162,9 @@ func metaDiff(s, d *Obj) string {
 	}
 	if s.TagCount != d.TagCount {
 		return "tag count"
+	}
+	if s.Tags != nil && d.Tags != nil && !maps.Equal(s.Tags, d.Tags) {
+		return "tags"
 	}
 	return ""
 }

@@ -33,6 +33,9 @@ type Obj struct {
 	Headers map[string]string
 	// TagCount is x-amz-tagging-count.
 	TagCount int32
+	// Tags is the tag set, read (Tags) only when both sides of a pair
+	// have the same non-zero TagCount; nil when not read.
+	Tags map[string]string
 	// PartSize is the length of a multipart object's first part (a HEAD
 	// with partNumber=1), 0 when not read: equal part counts and sizes
 	// make two multipart ETags comparable.

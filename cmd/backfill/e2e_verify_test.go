@@ -165,3 +165,35 @@ func TestVerifyDryRunAndMissingManifest(t *testing.T) {
 		t.Errorf("manifest mode %v", st.Mode().Perm())
 	}
 }
+
+// --deep compares tag sets, not only their counts: a replica object whose
+// one tag has another value is metadata-differs (a GetObjectTagging per
+// side, for the pairs whose HEADs show the same number of tags), and
+// --fix copies the tags over.
+func TestVerifyDeepComparesTags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.put(e.src, obj{key: "tagged.exr", body: "frames", tags: "show=alpha"}, obj{key: "plain.exr", body: "frames too"})
+	e.age(e.src, "tagged.exr", 3*time.Hour)
+	e.age(e.src, "plain.exr", 3*time.Hour)
+	e.put(e.dst, obj{key: "tagged.exr", body: "frames", tags: "show=beta"}, obj{key: "plain.exr", body: "frames too"})
+	e.age(e.dst, "tagged.exr", 2*time.Hour) // backfilled two hours ago
+	e.age(e.dst, "plain.exr", 2*time.Hour)
+	e.proxy.Reset()
+	rep := filepath.Join(e.dir, "v.json")
+	verify := func(extra ...string) result {
+		return e.run(append([]string{"verify", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-progress", "--report", rep}, extra...)...)
+	}
+	r := verify()
+	mustCode(t, r, 0) // a listing sees neither tags nor their count
+	r = verify("--deep")
+	mustCode(t, r, 3)
+	if vr := verifyReport(t, rep); classCount(vr, "metadata-differs") != 1 || classCount(vr, "same") != 1 || !strings.Contains(r.stdout, "tags differ") {
+		t.Errorf("--deep: %+v\n%s", vr.Tally, r.stdout)
+	}
+	if n := e.proxy.Count("GetObjectTagging"); n != 2 {
+		t.Errorf("%d GetObjectTagging, want one per side of the tagged pair", n)
+	}
+	mustCode(t, verify("--deep", "--fix"), 0)
+	mustCode(t, verify("--deep"), 0)
+}
