@@ -198,7 +198,7 @@ func checkRoleRequests(t *testing.T, e *motoEnv, s Spec) {
 		}
 	}
 	app, err := parsePolicy(form("PutRolePolicy", 1).Get("PolicyDocument"))
-	if err != nil || app.Statement[0].Resource[0] != "arn:aws:s3:::"+s.Replica.Bucket+"/media/*" || form("PutRolePolicy", 1).Get("PolicyName") != appPolicyName {
+	if err != nil || app.Statement[0].Resource[0] != "arn:aws:s3:::"+s.Replica.Bucket+"/media/*" || form("PutRolePolicy", 1).Get("PolicyName") != appPolicyName(s.Replica.Bucket, s.Prefix) {
 		t.Errorf("app policy %v %+v", err, app)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -188,7 +189,7 @@ func TestOtherAccountRoles(t *testing.T) {
 		t.Fatalf("apply: %v", err)
 	}
 	dumpPlan(t, p)
-	_, err = e.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String(appPolicyName)})
+	_, err = e.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String(appPolicyName(s.Replica.Bucket, s.Prefix))})
 	if s3err.Code(err) != "NoSuchEntity" {
 		t.Errorf("this account's role %s got the policy: %v", name, err)
 	}
@@ -389,5 +390,55 @@ func TestCheckInventoryPolicyAndHandoff(t *testing.T) {
 	PrintCheck(&b, r)
 	if !strings.Contains(b.String(), "(not measured: the canary was not run: none asked for (--canaries 0))") {
 		t.Errorf("hand-off:\n%s", b.String())
+	}
+}
+
+// TestSecondReplicaKeepsAppAccess: a second replica of the same primary
+// set up for the same application role (--app-role-arn with
+// --apply-app-policy) adds that replica's read access beside the first's:
+// step 6 of the second is create, not a change that would take the first
+// replica away from the site.
+func TestSecondReplicaKeepsAppAccess(t *testing.T) {
+	e := newMotoEnv(t)
+	ctx := t.Context()
+	first := e.fullSpec()
+	first.InventoryTo = nil
+	if _, err := Apply(ctx, first, e.clients); err != nil {
+		t.Fatal(err)
+	}
+	second := first
+	second.Replica.Bucket = s3test.BucketName("second")
+	p := mustPlan(t, ctx, second, e.clients)
+	if st := step(p, 6); st.Verdict != Create {
+		t.Fatalf("step 6 of the second replica: %+v\n%s", st, planText(p))
+	}
+	if _, err := Apply(ctx, second, e.clients); err != nil {
+		t.Fatal(err)
+	}
+	name := first.AppRoleARN[strings.LastIndex(first.AppRoleARN, "/")+1:]
+	for _, s := range []Spec{first, second} {
+		out, err := e.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String(appPolicyName(s.Replica.Bucket, s.Prefix))})
+		if err != nil {
+			t.Fatalf("the application role's policy for %s: %v", s.Replica.Bucket, err)
+		}
+		if doc, _ := url.QueryUnescape(aws.ToString(out.PolicyDocument)); !strings.Contains(doc, "arn:aws:s3:::"+s.Replica.Bucket+"/") {
+			t.Errorf("the policy for %s does not name it:\n%s", s.Replica.Bucket, doc)
+		}
+		if st := step(mustPlan(t, ctx, s, e.clients), 6); st.Verdict != OK {
+			t.Errorf("step 6 of %s afterwards: %+v", s.Replica.Bucket, st)
+		}
+	}
+}
+
+// Policy names are IAM's: [\w+=,.@-]{1,128}, whatever the prefix holds.
+func TestAppPolicyName(t *testing.T) {
+	for _, prefix := range []string{"", "media/", "shows/alpha beta/é/"} {
+		n := appPolicyName("a-bucket-name-of-sixty-three-characters-aaaaaaaaaaaaaaaaaaaaaaaa", prefix)
+		if len(n) > 128 || !regexp.MustCompile(`^[\w+=,.@-]+$`).MatchString(n) {
+			t.Errorf("prefix %q: policy name %q", prefix, n)
+		}
+	}
+	if appPolicyName("b", "x/") == appPolicyName("b", "y/") {
+		t.Error("two prefixes of one replica share a policy name")
 	}
 }

@@ -22,9 +22,10 @@ const (
 	// DefaultInventoryID names the inventory configuration setup makes.
 	DefaultInventoryID = "backfill-daily"
 	// rolePolicyName names the inline policy setup puts on the replication
-	// role it creates, and appPolicyName the one on the application role.
-	rolePolicyName = "backfill-replication"
-	appPolicyName  = "backfill-replica-read"
+	// role it creates; appPolicyPrefix begins the name of the one on the
+	// application role (appPolicyName).
+	rolePolicyName  = "backfill-replication"
+	appPolicyPrefix = "backfill-replica-read-"
 	// CanaryDir is the reserved folder, inside the rule's prefix, that the
 	// canary writes under: nothing else should ever be stored there.
 	CanaryDir = ".backfill-canary/"

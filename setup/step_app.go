@@ -2,6 +2,8 @@ package setup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,10 +14,11 @@ import (
 
 // planApp is step 6 (with --app-role-arn): the statement the site's
 // application role needs to read the replica, printed for whoever manages
-// that role, or put on it as the inline policy backfill-replica-read with
-// --apply-app-policy.
+// that role, or put on it as the inline policy backfill-replica-read-REPLICA
+// with --apply-app-policy.
 func (w *world) planApp(ctx context.Context) (*Step, error) {
 	s := w.s
+	appPolicyName := appPolicyName(s.Replica.Bucket, s.Prefix)
 	st := &Step{Number: 6, Name: "application read access", Verdict: OK}
 	if s.AppRoleARN == "" {
 		st.Verdict, st.Reason = Skip, "not asked for (--app-role-arn ARN)"
@@ -71,4 +74,17 @@ func (w *world) planApp(ctx context.Context) (*Step, error) {
 		st.Current = s.AppRoleARN + " has the inline policy " + appPolicyName + " below"
 	}
 	return st, nil
+}
+
+// appPolicyName names the application role's inline policy for one
+// replica and prefix: one policy per replica, so setting up a second
+// replica for the same application role adds to its access instead of
+// replacing the first replica's. A prefix (which may hold characters an
+// IAM policy name may not) adds a short hash of itself.
+func appPolicyName(bucket, prefix string) string {
+	if prefix == "" {
+		return appPolicyPrefix + bucket
+	}
+	sum := sha256.Sum256([]byte(prefix))
+	return appPolicyPrefix + bucket + "-" + hex.EncodeToString(sum[:4])
 }
