@@ -2,8 +2,6 @@ package setup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,14 +75,10 @@ func (w *world) planApp(ctx context.Context) (*Step, error) {
 }
 
 // appPolicyName names the application role's inline policy for one
-// replica and prefix: one policy per replica, so setting up a second
-// replica for the same application role adds to its access instead of
-// replacing the first replica's. A prefix (which may hold characters an
-// IAM policy name may not) adds a short hash of itself.
-func appPolicyName(bucket, prefix string) string {
-	if prefix == "" {
-		return appPolicyPrefix + bucket
-	}
-	sum := sha256.Sum256([]byte(prefix))
-	return appPolicyPrefix + bucket + "-" + hex.EncodeToString(sum[:4])
+// replica bucket: one policy per replica, so setting up a second replica
+// for the same application role adds to its access instead of replacing
+// the first replica's. (A new prefix of the same replica is a change of
+// its policy, shown as a difference.) prefix is not part of the name.
+func appPolicyName(bucket, _ string) string {
+	return appPolicyPrefix + bucket
 }
