@@ -29,7 +29,7 @@ func Advisor(p cost.Prices) func(ctx context.Context, f run.PlanFacts) (run.Advi
 			}
 		}
 		w.Replication, w.ReplicationNote = cov.State, cov.Note
-		m := cost.Measure{Concurrency: f.Concurrency, Latency: f.Latency, Samples: f.Timed}
+		m := cost.Measure{Concurrency: f.Concurrency, Adaptive: f.Adaptive, Latency: f.Latency, Samples: f.Timed}
 		if n := sumOf(f.Look); n > 0 {
 			m.CPUPerRequest = f.CPU / time.Duration(n)
 		}

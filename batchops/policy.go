@@ -80,6 +80,12 @@ func (s *PolicySpec) Validate() error {
 		s.ManifestTo = s.ReportTo
 		s.ManifestTo.Prefix += "manifests/"
 	}
+	if s.To.Bucket != "" && s3url.Overlaps(s.From, s.To) {
+		return run.Usagef("--from %s and --to %s overlap: a job would write into what it reads, and the policy would grant writes to the source", s.From, s.To)
+	}
+	if err := outsideData(s.From, s.To, s.ReportTo.String(), s.ManifestTo.String()); err != nil {
+		return run.Usagef("%w", err)
+	}
 	for _, k := range append([]string{s.DestKMSKey}, s.SourceKMSKeys...) {
 		if k != "" && !kmsARNRe.MatchString(k) {
 			return run.Usagef("KMS key %q: a policy names keys by ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", k)

@@ -93,6 +93,8 @@ func TestPolicySpecValidate(t *testing.T) {
 		{func(s *PolicySpec) { s.CreateRole = "bad name!" }, "--create-role"},
 		{func(s *PolicySpec) { s.Update = true }, "--update goes with --create-role"},
 		{func(s *PolicySpec) { s.DestKMSKey = "alias/x" }, "by ARN"},
+		{func(s *PolicySpec) { s.To = s.From }, "--from s3://src/ and --to s3://src/ overlap"},
+		{func(s *PolicySpec) { s.ReportTo = loc(t, "s3://dst/reports") }, "--report-to s3://dst/reports/ overlaps --to s3://dst/"},
 	} {
 		s := &PolicySpec{Operation: Copy, From: loc(t, "s3://src"), To: loc(t, "s3://dst"), ReportTo: loc(t, "s3://rep")}
 		tc.mod(s)

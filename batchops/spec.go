@@ -114,6 +114,9 @@ func (j *JobSpec) validate() error {
 			return fmt.Errorf("%s: %w", loc[0], err)
 		}
 	}
+	if err := outsideData(j.from(), j.to(), j.ReportTo, j.ManifestTo); err != nil {
+		return err
+	}
 	if j.ReportScope != ScopeAll && j.ReportScope != ScopeFailed {
 		return fmt.Errorf("--report-scope %q: must be all or failed", j.ReportScope)
 	}
@@ -305,6 +308,28 @@ func (s *SubmitSpec) validateGenerate() error {
 	}
 	if g.CreatedAfter != nil && !g.CreatedAfter.Before(g.CreatedBefore) {
 		return run.Usagef("--created-after %s is not before the created-before time %s", g.CreatedAfter.Format(time.RFC3339), g.CreatedBefore.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// outsideData refuses a report or manifest folder that overlaps the source
+// or the destination: the job's own files would be listed and copied as
+// media by the next run, or found as extras by verify, and a grant to
+// write the copies would cover them. An empty location is not checked.
+func outsideData(from, to s3url.URL, reportTo, manifestTo string) error {
+	for _, loc := range [][2]string{{"--report-to", reportTo}, {"--manifest-to", manifestTo}} {
+		u, err := s3url.Parse(loc[1])
+		if err != nil {
+			continue // named by the caller's own check
+		}
+		for _, side := range []struct {
+			flag string
+			u    s3url.URL
+		}{{"--from", from}, {"--to", to}} {
+			if side.u.Bucket != "" && s3url.Overlaps(u, side.u) {
+				return fmt.Errorf("%s %s overlaps %s %s: the job's reports and manifests would be taken for media (listed, copied, verified); put them under a prefix of their own", loc[0], loc[1], side.flag, side.u)
+			}
+		}
 	}
 	return nil
 }

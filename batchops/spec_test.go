@@ -87,6 +87,10 @@ func TestSubmitSpecValidate(t *testing.T) {
 		{"no state", func(s *SubmitSpec) { s.State = "" }, "--state"},
 		{"bad glob", func(s *SubmitSpec) { s.Run.Include = []string{"["} }, "["},
 		{"overlap", func(s *SubmitSpec) { s.Run.To = loc(t, "s3://src/copy") }, "overlap"},
+		{"report inside the replica", func(s *SubmitSpec) { s.Job.ReportTo = "s3://dst/reports" }, "--report-to s3://dst/reports overlaps --to s3://dst/"},
+		{"manifests inside the source", func(s *SubmitSpec) {
+			s.Run.From, s.Run.To, s.Job.ManifestTo = loc(t, "s3://src/shows"), loc(t, "s3://dst/shows"), "s3://src/shows/m/"
+		}, "--manifest-to s3://src/shows/m/ overlaps --from s3://src/shows/"},
 		{"generated copy, no class", func(s *SubmitSpec) { s.Job.Generate = &Generator{StorageClasses: []string{"STANDARD", "STANDARD_IA"}} }, "give --storage-class"},
 	} {
 		s := validSubmit(t)

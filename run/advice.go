@@ -35,9 +35,12 @@ type PlanFacts struct {
 	// Concurrency is --concurrency; Latency the mean time of the plan's
 	// Timed requests; CPU the process's CPU time so far.
 	Concurrency int
-	Latency     time.Duration
-	Timed       int64
-	CPU         time.Duration
+	// Adaptive: no --concurrency was given; Concurrency is where the
+	// adaptive concurrency starts.
+	Adaptive bool
+	Latency  time.Duration
+	Timed    int64
+	CPU      time.Duration
 	// Spec is the plan's description, for its AWS settings: an advisor may
 	// ask S3 more (the source's replication configuration), counting its
 	// requests in Requests, the plan's counter (nil when none), so the
@@ -61,6 +64,11 @@ func (r *copyRun) facts(sum *engine.Summary) PlanFacts {
 		ByClass: map[string]int64{}, BytesByClass: map[string]int64{}, StorageClass: r.spec.Engine.StorageClass,
 		Requests: p.ByOperation, Look: p.Look, SourceRegion: r.sides.SourceRegion, DestRegion: r.sides.DestRegion,
 		Concurrency: r.spec.Engine.Concurrency, CPU: processCPU(), Spec: r.spec, Counter: r.sides.Requests}
+	if f.Concurrency <= 0 {
+		// Adaptive: a copy starts at the default and grows only while the
+		// throughput does, so the start is the estimate's safe side.
+		f.Concurrency, f.Adaptive = engine.DefaultConcurrency, true
+	}
 	if sum != nil {
 		f.Listed = sum.Listed
 	}

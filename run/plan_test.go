@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backfill-dev/backfill/engine"
 	"github.com/backfill-dev/backfill/internal/exitcode"
 	"github.com/backfill-dev/backfill/report"
 )
@@ -89,5 +90,22 @@ func TestPlanReportOnErrors(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(tr.dir); len(ents) != 0 {
 		t.Errorf("left %v", ents)
+	}
+}
+
+// A plan without --concurrency (adaptive) estimates the local copy from
+// where the adaptive concurrency starts, not from "nothing measured".
+func TestPlanFactsAdaptiveConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		given, want int
+		adaptive    bool
+	}{{0, engine.DefaultConcurrency, true}, {64, 64, false}} {
+		s := &Spec{}
+		s.Engine.Concurrency = tc.given
+		r := &copyRun{spec: s, plan: newPlanner(s.Engine), sides: &Sides{}}
+		f := r.facts(nil)
+		if f.Concurrency != tc.want || f.Adaptive != tc.adaptive {
+			t.Errorf("--concurrency %d: facts say %d, adaptive %v", tc.given, f.Concurrency, f.Adaptive)
+		}
 	}
 }

@@ -61,6 +61,9 @@ func TestRate(t *testing.T) {
 	if !near(r, 2150.4) || !strings.Contains(basis, "measured latency") {
 		t.Errorf("latency-bound: %v %s", r, basis)
 	}
+	if _, basis := (Measure{Concurrency: 256, Adaptive: true, Latency: 100 * time.Millisecond, Samples: 50, CPUs: 2}).Rate(); !strings.Contains(basis, "where the adaptive concurrency starts") {
+		t.Errorf("adaptive: %s", basis)
+	}
 	// CPU-bound: 1 ms of CPU per request on 1 CPU = 1000/s.
 	r, _ = Measure{Concurrency: 256, Latency: time.Millisecond, Samples: 50, CPUPerRequest: time.Millisecond, CPUs: 1}.Rate()
 	if !near(r, 1000) {

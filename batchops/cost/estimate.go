@@ -58,7 +58,10 @@ type Workload struct {
 
 // Measure is what a plan measured of this machine and S3.
 type Measure struct {
-	Concurrency   int
+	Concurrency int
+	// Adaptive: Concurrency is where the adaptive concurrency starts (no
+	// --concurrency given); it grows from there while throughput does.
+	Adaptive      bool
 	Latency       time.Duration // mean time of the plan's requests
 	Samples       int64         // how many were timed
 	CPUPerRequest time.Duration // the process's CPU time per request of the plan
@@ -83,8 +86,12 @@ func (m Measure) Rate() (float64, string) {
 	}
 	cpuLimit := float64(cpus) / cpu.Seconds()
 	rate := math.Min(latencyLimit, cpuLimit)
-	return rate, fmt.Sprintf("%.0f requests/s: the lower of --concurrency %d / %s measured latency x %.0f%% (BENCHMARKS.md) = %.0f, and %d CPUs / %s = %.0f",
-		rate, m.Concurrency, m.Latency.Round(time.Millisecond), benchEfficiency*100, latencyLimit, cpus, basisCPU, cpuLimit)
+	conc := fmt.Sprintf("--concurrency %d", m.Concurrency)
+	if m.Adaptive {
+		conc = fmt.Sprintf("concurrency %d (where the adaptive concurrency starts; it grows while the throughput does)", m.Concurrency)
+	}
+	return rate, fmt.Sprintf("%.0f requests/s: the lower of %s / %s measured latency x %.0f%% (BENCHMARKS.md) = %.0f, and %d CPUs / %s = %.0f",
+		rate, conc, m.Latency.Round(time.Millisecond), benchEfficiency*100, latencyLimit, cpus, basisCPU, cpuLimit)
 }
 
 // Option is one way to make the copy, priced.
