@@ -315,6 +315,30 @@ func (s *Store) Adopt(add Spec) ([]string, error) {
 	return adopted, s.update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSpec, js) })
 }
 
+// Amend sets keys of the recorded spec to set's values: the parts of a
+// job's spec a later run may change without making it another job. A
+// store without a spec amends nothing.
+func (s *Store) Amend(set Spec) error {
+	old, err := s.Spec()
+	if err != nil || old == nil {
+		return err
+	}
+	changed := false
+	for k, v := range set {
+		if old[k] != v {
+			old[k], changed = v, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	js, err := json.Marshal(old)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSpec, js) })
+}
+
 // Begin starts a run on this checkpoint: a new checkpoint records the
 // spec; an existing one must have the same spec (or reset empties it
 // first). cutoff (objects modified after it are left to live replication)

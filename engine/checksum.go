@@ -94,6 +94,61 @@ func (e *Engine) withoutChecksum(ctx context.Context, t task, up checkpoint.Uplo
 	return next, nil
 }
 
+// finish copies the upload's missing parts and completes it. An upload
+// whose checksum algorithm the destination refuses, on its part copies
+// (MinIO) or when it is completed (versitygw, for a source with a
+// COMPOSITE checksum: its UploadPartCopy answers the whole source's
+// checksum as the part's, which its CompleteMultipartUpload then refuses
+// as "Invalid Base64 or multiple checksums"), is replaced by one without
+// the algorithm (withoutChecksum) and its parts copied again. On error
+// *up is the upload to abort; errUnrecorded means the run is stopping.
+func (e *Engine) finish(ctx context.Context, t task, up *checkpoint.Upload, parts partState, in *s3.CreateMultipartUploadInput,
+	results chan<- *Result) error {
+	err := e.copyParts(ctx, t, up, parts, results)
+	if err != nil && fallBackToNoChecksum(*up, parts, err) {
+		if err = e.replaceWithoutChecksum(ctx, t, up, in, results); err == nil {
+			err = e.copyParts(ctx, t, up, parts, results)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	err = e.completeBudgeted(ctx, t, *up, parts)
+	if err == nil || up.Checksum == "" || !checksumRefused(err) {
+		return err
+	}
+	if e.opts.Logf != nil {
+		e.opts.Logf("s3://%s/%s: the destination refused to complete upload %s with checksum algorithm %s (%v); copying it again without",
+			e.opts.Dest.Bucket, t.destKey, up.UploadID, up.Checksum, err)
+	}
+	clear(parts)
+	if err = e.replaceWithoutChecksum(ctx, t, up, in, results); err != nil {
+		return err
+	}
+	if err = e.copyParts(ctx, t, up, parts, results); err != nil {
+		return err
+	}
+	return e.completeBudgeted(ctx, t, *up, parts)
+}
+
+// replaceWithoutChecksum replaces *up by an upload without a checksum
+// algorithm (withoutChecksum); on error *up stays the old one.
+func (e *Engine) replaceWithoutChecksum(ctx context.Context, t task, up *checkpoint.Upload, in *s3.CreateMultipartUploadInput,
+	results chan<- *Result) error {
+	next, err := e.withoutChecksum(ctx, t, *up, in, results)
+	*up = next
+	return err
+}
+
+// completeBudgeted completes the upload as one request of the budget.
+func (e *Engine) completeBudgeted(ctx context.Context, t task, up checkpoint.Upload, parts partState) error {
+	if err := e.budget.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer e.budget.Release(1)
+	return e.complete(ctx, t, up, parts)
+}
+
 // dropped says what a completed upload did not carry of the source: its
 // checksum algorithm want, when the upload had none (made by
 // withoutChecksum, in this run or in the one a resumed upload began in).

@@ -218,7 +218,7 @@ func (c *collector) record(r *Result) {
 	case Failed:
 		c.batch.Count(0, 0, "", r.Code)
 	}
-	if c.track != nil && settle && !r.groupPart && !r.holdShard {
+	if c.track != nil && settle && !r.groupPart && !r.holdShard && !en.Untracked {
 		c.track.Settle(en.Shard, en.Rel)
 		c.dirty[en.Shard] = true
 	}

@@ -202,7 +202,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Summary, error) {
 			for _, v := range en.Older {
 				e.c.listedBytes.Add(v.Size)
 			}
-			if track != nil {
+			if track != nil && !en.Untracked {
 				track.Add(en.Shard, en.Rel)
 			}
 			destKey := o.Dest.Key(en.Rel)

@@ -166,20 +166,8 @@ func (e *Engine) copyMultipart(ctx context.Context, t task, results chan<- *Resu
 	}
 
 	release()
-	err = e.copyParts(ctx, t, &up, parts, results)
-	if err != nil && fallBackToNoChecksum(up, parts, err) {
-		if up, err = e.withoutChecksum(ctx, t, up, in, results); errors.Is(err, errUnrecorded) {
-			return nil
-		} else if err == nil {
-			err = e.copyParts(ctx, t, &up, parts, results)
-		}
-	}
-	if err == nil {
-		if err = e.budget.Acquire(ctx, 1); err == nil {
-			held = true
-			err = e.complete(ctx, t, up, parts)
-			release()
-		}
+	if err = e.finish(ctx, t, &up, parts, in, results); errors.Is(err, errUnrecorded) {
+		return nil // the run is stopping: the checkpoint could not be written
 	}
 	if err == nil {
 		r := res(Copied, "", "", nil)

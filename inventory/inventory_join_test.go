@@ -43,6 +43,7 @@ type joinState struct{ shards []ShardState }
 func (s joinState) Shards() ([]ShardState, error)                              { return s.shards, nil }
 func (joinState) Done(string, string) (Object, bool, error)                    { return Object{}, false, nil }
 func (joinState) EachFailed(func(key, versionID string, o Object) error) error { return nil }
+func (joinState) EachArchived(func(string, string, Object) error) error        { return nil }
 
 // TestInventoryJoinWithTheReplicaListing: rows in no order, spread over
 // two files, are joined with a listing of the replica through sorts that

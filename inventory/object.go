@@ -93,4 +93,8 @@ type Entry struct {
 	// copied, and is reported failed with its code (or gone, for a listed
 	// object no longer there).
 	SourceErr error
+	// Untracked: not from the listing's shards (an object the job's
+	// checkpoint recorded archived, tried again with --include-archived):
+	// the engine moves no shard's watermark for it.
+	Untracked bool
 }

@@ -116,3 +116,27 @@ func (f *failedSource) Stream(ctx context.Context, out chan<- Entry) error {
 		})
 	})
 }
+
+// archivedFirst streams the objects the job's checkpoint records as
+// archived (each looked at again in the source, as failedSource does),
+// then the rest of the source. An archived object that a resumed
+// listing lists again (one above its shard's watermark) is tried twice;
+// the second try finds it copied, or fails it again.
+type archivedFirst struct {
+	state State
+	refresher
+	rest Streamer
+}
+
+func (a *archivedFirst) Stream(ctx context.Context, out chan<- Entry) error {
+	err := a.stream(ctx, out, func(emit func(Entry) error) error {
+		return a.state.EachArchived(func(key, version string, o Object) error {
+			o.Bucket, o.Key, o.VersionID = a.bucket, a.prefix+key, version
+			return emit(Entry{Rel: key, Source: o, Untracked: true})
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return a.rest.Stream(ctx, out)
+}

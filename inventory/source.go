@@ -128,6 +128,10 @@ type State interface {
 	Done(key, versionID string) (Object, bool, error)
 	// EachFailed calls fn for every object the job records as failed now.
 	EachFailed(fn func(key, versionID string, o Object) error) error
+	// EachArchived calls fn for every object the job records as needing
+	// a restore: skipped as archived, or failed because S3 refused to
+	// copy an archive.
+	EachArchived(fn func(key, versionID string, o Object) error) error
 }
 
 // ShardState is a shard as a checkpoint records it.
@@ -205,6 +209,21 @@ func Open(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	src, err := open(ctx, spec, deps)
+	if err != nil || !spec.IncludeArchived || deps.State == nil || !src.TrackShards {
+		return src, err
+	}
+	// A listing or inventory resumed from its checkpoint does not list
+	// again what it settled, archived objects included: with
+	// --include-archived (after a restore), those are tried first.
+	src.stream = &archivedFirst{state: deps.State, refresher: spec.refresher(deps), rest: src.stream}
+	if src.ListingDone || len(src.Resume) > 0 {
+		src.Notes = append(src.Notes, "With --include-archived, the objects this job recorded as archived were tried again (restored ones copy; the others fail InvalidObjectState).")
+	}
+	return src, nil
+}
+
+func open(ctx context.Context, spec Spec, deps Deps) (*Source, error) {
 	switch {
 	case spec.Manifest != "":
 		return openManifest(ctx, spec, deps)

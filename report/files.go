@@ -100,6 +100,16 @@ func (m *ManifestFile) Reset() error {
 	return nil
 }
 
+// Remove closes the file and removes it: a run that never began leaves no
+// empty manifest behind.
+func (m *ManifestFile) Remove() error {
+	m.f.Close()
+	if err := os.Remove(m.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", m.name, err)
+	}
+	return nil
+}
+
 // Close flushes and closes the file, reporting the first write error.
 func (m *ManifestFile) Close() error {
 	m.w.Flush()

@@ -101,7 +101,7 @@ func NewOutput(stdout, stderr io.Writer, opts Options) (*Output, error) {
 	if opts.Archived != "" {
 		f, err := CreateManifest(opts.Archived)
 		if err != nil {
-			o.Close()
+			o.removeManifests()
 			return nil, fmt.Errorf("--archived: %w", err)
 		}
 		o.archived = f
@@ -109,7 +109,7 @@ func NewOutput(stdout, stderr io.Writer, opts Options) (*Output, error) {
 	if opts.Report != "" {
 		f, err := CreatePrivate(opts.Report)
 		if err != nil {
-			o.Close()
+			o.removeManifests()
 			return nil, fmt.Errorf("--report: %w", err)
 		}
 		f.Close()
@@ -256,7 +256,8 @@ func (o *Output) Finish(sum *engine.Summary, runErr error, code int) error {
 
 // FinishEarly ends a run that failed before its copy began: the report
 // file says why (runErr, code), and nothing goes to stdout, no summary of
-// a copy that never ran (the caller prints the error).
+// a copy that never ran (the caller prints the error); the --failures and
+// --archived files are removed, not left empty.
 func (o *Output) FinishEarly(started time.Time, runErr error, code int) error {
 	var firstErr error
 	if o.opts.Report != "" {
@@ -265,10 +266,29 @@ func (o *Output) FinishEarly(started time.Time, runErr error, code int) error {
 			firstErr = fmt.Errorf("--report: %w", err)
 		}
 	}
+	if err := o.removeManifests(); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if err := o.Close(); err != nil && firstErr == nil {
 		firstErr = err
 	}
 	return firstErr
+}
+
+// removeManifests removes the --failures and --archived files of a run
+// that never began: nothing failed and nothing was found archived, and an
+// empty file would say so (the report says why nothing ran).
+func (o *Output) removeManifests() error {
+	var first error
+	for _, m := range []**ManifestFile{&o.failures, &o.archived} {
+		if *m != nil {
+			if err := (*m).Remove(); err != nil && first == nil {
+				first = err
+			}
+			*m = nil
+		}
+	}
+	return first
 }
 
 // report is the --report file's content (and the --json summary line).

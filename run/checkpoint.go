@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -137,6 +138,21 @@ func (s cpState) EachFailed(fn func(key, version string, o inventory.Object) err
 	})
 }
 
+func (s cpState) EachArchived(fn func(key, version string, o inventory.Object) error) error {
+	return s.cp.Each(0, func(key, version string, r checkpoint.Record) error {
+		if !needsRestore(r) {
+			return nil
+		}
+		return fn(key, version, inventory.Object{Size: r.Size, ETag: r.ETag, LastModified: r.LastModified, StorageClass: r.StorageClass})
+	})
+}
+
+// needsRestore: the record is of an object skipped as archived, or failed
+// because S3 refused to copy an archive.
+func needsRestore(r checkpoint.Record) bool {
+	return r.State == checkpoint.Archived || r.State == checkpoint.Failed && engine.IsArchiveCode(r.Code)
+}
+
 // emptyState is the state of a job being reset: nothing recorded.
 type emptyState struct{}
 
@@ -145,6 +161,9 @@ func (emptyState) Done(string, string) (inventory.Object, bool, error) {
 	return inventory.Object{}, false, nil
 }
 func (emptyState) EachFailed(func(string, string, inventory.Object) error) error {
+	return nil
+}
+func (emptyState) EachArchived(func(string, string, inventory.Object) error) error {
 	return nil
 }
 
@@ -193,7 +212,7 @@ func rewriteFailures(cp *checkpoint.Store, from s3url.URL, out *report.Output) e
 func rewriteArchived(cp *checkpoint.Store, from s3url.URL, out *report.Output) error {
 	return out.RewriteArchived(func(emit func(bucket, key, version string) error) error {
 		return cp.Each(0, func(key, version string, r checkpoint.Record) error {
-			if r.State == checkpoint.Archived || r.State == checkpoint.Failed && engine.IsArchiveCode(r.Code) {
+			if needsRestore(r) {
 				return emit(from.Bucket, from.Key(key), version)
 			}
 			return nil
@@ -205,12 +224,13 @@ func rewriteArchived(cp *checkpoint.Store, from s3url.URL, out *report.Output) e
 // before --reset forgets them (they are billed until aborted). One that
 // cannot be aborted stops the reset, naming it: nothing is forgotten.
 func (r *copyRun) abortForReset(ctx context.Context) error {
-	return abortAllRecorded(ctx, r.cp, r.sides.Dest, r.env.Stderr)
+	return abortAllRecorded(ctx, r.cp, r.sides.Dest, r.sides.DestEndpoint, r.env.Stderr)
 }
 
 // abortAllRecorded aborts every multipart upload cp records (in the
-// destination its spec names, with dst), or says which it could not.
-func abortAllRecorded(ctx context.Context, cp *checkpoint.Store, dst aborter, stderr io.Writer) error {
+// destination its spec names, with dst, whose endpoint is endpoint), or
+// says which it could not.
+func abortAllRecorded(ctx context.Context, cp *checkpoint.Store, dst aborter, endpoint string, stderr io.Writer) error {
 	var ups []checkpoint.Upload
 	if err := cp.Uploads(func(u checkpoint.Upload) error { ups = append(ups, u); return nil }); err != nil || len(ups) == 0 {
 		return err
@@ -222,6 +242,9 @@ func abortAllRecorded(ctx context.Context, cp *checkpoint.Store, dst aborter, st
 	dest, err := s3url.Parse(spec["destination"])
 	if err != nil {
 		return fmt.Errorf("checkpoint %s records uploads but no destination: %w", cp.Path(), err)
+	}
+	if err := sameUploadEndpoint(cp.Path(), spec, endpoint, dest, ups, "reset"); err != nil {
+		return err
 	}
 	var failed []string
 	for _, u := range ups {
@@ -238,10 +261,41 @@ func abortAllRecorded(ctx context.Context, cp *checkpoint.Store, dst aborter, st
 	return nil
 }
 
+// sameUploadEndpoint refuses (a usage error) to abort a checkpoint's
+// uploads through a destination endpoint other than the one the job
+// recorded: another server answers NoSuchUpload for an upload it never
+// had, which would pass for an abort, and the uploads, still billed,
+// would be forgotten. A checkpoint written before endpoints were recorded
+// cannot tell, and is taken at its word.
+func sameUploadEndpoint(path string, spec checkpoint.Spec, endpoint string, dest s3url.URL, ups []checkpoint.Upload, what string) error {
+	rec, ok := spec["destination-endpoint"]
+	if !ok || rec == normalEndpoint(endpoint) {
+		return nil
+	}
+	names := make([]string, 0, min(len(ups), 10))
+	for _, u := range ups[:min(len(ups), 10)] {
+		names = append(names, fmt.Sprintf("s3://%s/%s upload %s", dest.Bucket, dest.Key(u.Key), u.UploadID))
+	}
+	if len(ups) > 10 {
+		names = append(names, fmt.Sprintf("and %d more", len(ups)-10))
+	}
+	flag := "--dest-endpoint-url " + rec
+	if rec == "" {
+		flag = "no endpoint flag (AWS's own S3)"
+	}
+	return Usagef("%s: the checkpoint %s records %d multipart uploads in the destination at %s, but this run's destination is %s: they can only be aborted there, so nothing was %s (they are billed until aborted; run `backfill cleanup --checkpoint %s` with %s first): %s",
+		what, path, len(ups), orAWS(rec), orAWS(normalEndpoint(endpoint)), map[string]string{"reset": "reset", "cleanup": "aborted or forgotten"}[what], path, flag, strings.Join(names, "; "))
+}
+
 // normalEndpoint writes an endpoint one way: lower case, no trailing "/".
 func normalEndpoint(e string) string {
 	return strings.TrimRight(strings.ToLower(e), "/")
 }
+
+// mayChange are the parts of a job's spec a later run may change and
+// still be the same job: --include-archived, added after a restore, tries
+// the objects the job recorded archived (and dropped again, skips them).
+var mayChange = []string{"include-archived"}
 
 // endpointKeys are the parts of a job's identity that checkpoints written
 // before them lack: such a checkpoint is adopted, not refused.
@@ -266,10 +320,11 @@ func (r *copyRun) pinDelivery() error {
 }
 
 // reconcile makes this run's job spec agree with the recorded one where
-// they name the same job differently, and adopts a checkpoint written
-// before the endpoints were part of a job (saying so). The delivery is an
-// inventory job's identity: naming its manifest.json, or its date, is the
-// same job as the prefix it was first found under.
+// they name the same job differently, adopts a checkpoint written before
+// the endpoints were part of a job (saying so), and records the parts a
+// run may change (mayChange) when nothing else differs. The delivery is
+// an inventory job's identity: naming its manifest.json, or its date, is
+// the same job as the prefix it was first found under.
 func (r *copyRun) reconcile(spec checkpoint.Spec) error {
 	old, err := r.cp.Spec()
 	if err != nil || old == nil || r.spec.Reset {
@@ -283,11 +338,37 @@ func (r *copyRun) reconcile(spec checkpoint.Spec) error {
 		add[k] = spec[k]
 	}
 	adopted, err := r.cp.Adopt(add)
+	if err != nil {
+		return err
+	}
 	if len(adopted) > 0 && (spec["source-endpoint"] != "" || spec["destination-endpoint"] != "") {
 		r.out.Note(fmt.Sprintf("The checkpoint %s was written by an earlier backfill, before a job's endpoints were part of it: it was adopted for this run's endpoints (source %s, destination %s).",
 			r.cp.Path(), orAWS(spec["source-endpoint"]), orAWS(spec["destination-endpoint"])))
 	}
-	return err
+	for _, k := range adopted {
+		old[k] = add[k]
+	}
+	set := checkpoint.Spec{}
+	for _, k := range mayChange {
+		set[k] = spec[k]
+		old[k] = spec[k]
+	}
+	if !maps.Equal(withoutEmpty(old), withoutEmpty(spec)) {
+		return nil // another job: Begin refuses it, naming every difference
+	}
+	return r.cp.Amend(set)
+}
+
+// withoutEmpty is sp less its empty values (a key a spec lacks reads as
+// empty).
+func withoutEmpty(sp checkpoint.Spec) checkpoint.Spec {
+	out := checkpoint.Spec{}
+	for k, v := range sp {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func orAWS(e string) string {

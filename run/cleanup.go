@@ -90,6 +90,9 @@ func Cleanup(ctx context.Context, s CleanupSpec, show func(UploadLine), say func
 	if err != nil {
 		return err
 	}
+	if err := sameUploadEndpoint(cp.Path(), spec, client.Endpoint, dest, ups, "cleanup"); err != nil {
+		return err
+	}
 	return abortRecorded(ctx, cp, client, dest, ups, show)
 }
 

@@ -131,7 +131,7 @@ func (r *verifyRun) begin(ctx context.Context) error {
 	}
 	if reset {
 		// A repair's uploads are billed until aborted: never forgotten.
-		if err := abortAllRecorded(ctx, r.cp, r.sides.Dest, r.env.Stderr); err != nil {
+		if err := abortAllRecorded(ctx, r.cp, r.sides.Dest, r.sides.DestEndpoint, r.env.Stderr); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,11 @@ skipped, with its reason counted in the summary and report, when:
                       tiers). --archived FILE lists them all as a Batch
                       Operations manifest for a restore job; with
                       --include-archived they are attempted instead, and a
-                      refusal is a failure (exit 3)
+                      refusal is a failure (exit 3). A restored object
+                      still shows its archive class: after the restore,
+                      run the same command with --include-archived
+                      added (the same job): the objects the checkpoint
+                      recorded archived are tried first
 With --inventory, what the replica holds comes from a listing of the
 replica under the destination prefix (or its own inventory, --dest-inventory),
 joined with the inventory's keys through a sort on local disk: no request per
@@ -93,7 +97,7 @@ checkpoint makes a re-run a no-op; --reset starts the job over.
 			&cli.StringFlag{Name: "failures", Usage: "write failed objects to `FILE` as a Batch Operations CSV manifest (bucket,key[,versionId], URL-encoded keys; mode 0600)"},
 			&cli.BoolFlag{Name: "json", Usage: "JSON lines on stdout instead of text"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar or status lines on stderr"},
-			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects the listing or inventory shows archived (restored ones copy; others fail InvalidObjectState, exit 3) instead of skipping them as archived"},
+			&cli.BoolFlag{Name: "include-archived", Usage: "attempt objects the listing or inventory shows archived (restored ones copy; others fail InvalidObjectState, exit 3) instead of skipping them as archived; on a job's checkpoint, first try again the objects it recorded archived (adding or dropping it keeps the same job)"},
 		}, append(checkpointFlags(), awsFlags()...)...),
 		Action:       runCopy,
 		OnUsageError: onUsageError,

@@ -13,6 +13,7 @@ import (
 var notForPlan = []struct{ flag, why string }{
 	{"dry-run", "a plan is always a dry run"},
 	{"failures", "a plan copies nothing, so nothing fails"},
+	{"archived", "a plan counts archived objects (by storage class) but writes no manifest of them; copy --archived FILE does"},
 	{"storage-class", "it sets the copies' storage class, and a plan makes no copies"},
 	{"sse", "it sets the copies' encryption, and a plan makes no copies"},
 	{"sse-kms-key-id", "it sets the copies' encryption, and a plan makes no copies"},
@@ -48,9 +49,9 @@ measured (or the benchmark's figures); a job's time is unknown (AWS
 publishes no throughput).
 
 It takes copy's flags except those about the copies themselves and the
-checkpoint (--dry-run, --failures, --storage-class, --sse, --sse-kms-key-id,
---bucket-key, --acl, --checkpoint, --no-checkpoint, --reset, --retry-failed),
-which are refused. --report FILE writes the plan as JSON (mode 0600), as
+checkpoint (--dry-run, --failures, --archived, --storage-class, --sse,
+--sse-kms-key-id, --bucket-key, --acl, --checkpoint, --no-checkpoint, --reset,
+--retry-failed), which are refused. --report FILE writes the plan as JSON (mode 0600), as
 --json prints it, with its exit_code (and error, when it stopped on one).
 
 ` + exitcode.Help

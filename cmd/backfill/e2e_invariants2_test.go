@@ -71,26 +71,7 @@ func TestUploadRecordedBeforeItsFirstPart(t *testing.T) {
 func TestResetAbortsRecordedUploads(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.putLarge("big.mov", 23<<20)
-	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
-		if r.Op == "UploadPartCopy" && r.Query.Get("partNumber") == "2" {
-			return &s3test.Fault{Delay: time.Minute}
-		}
-		return nil
-	})
-	cmd := e.command(e.copyArgs(mpFlags...)...)
-	cmd.Start()
-	deadline := time.Now().Add(60 * time.Second)
-	for e.partsHeld("big.mov") < 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	ups, _ := e.client.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.dst)})
-	if len(ups.Uploads) != 1 {
-		t.Fatalf("%d uploads after the kill", len(ups.Uploads))
-	}
-	old := aws.ToString(ups.Uploads[0].UploadId)
+	old := e.killMidMultipart()
 
 	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
 		if r.Op == "AbortMultipartUpload" {
@@ -171,6 +152,69 @@ func TestArchivedObjectsNeverStopTheRun(t *testing.T) {
 	if n := len(e.listing(e.dst, "warm/")); n != 40 {
 		t.Errorf("%d copyable objects copied, want 40", n)
 	}
+}
+
+// killMidMultipart kills a copy of a large object while it holds one
+// part, and returns the upload it leaves recorded in the checkpoint.
+func (e *env) killMidMultipart() string {
+	e.t.Helper()
+	e.putLarge("big.mov", 23<<20)
+	e.proxy.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "UploadPartCopy" && r.Query.Get("partNumber") == "2" {
+			return &s3test.Fault{Delay: time.Minute}
+		}
+		return nil
+	})
+	cmd := e.command(e.copyArgs(mpFlags...)...)
+	cmd.Start()
+	deadline := time.Now().Add(60 * time.Second)
+	for e.partsHeld("big.mov") < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	ups, _ := e.client.ListMultipartUploads(e.t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.dst)})
+	if len(ups.Uploads) != 1 {
+		e.t.Fatalf("%d uploads after the kill", len(ups.Uploads))
+	}
+	e.proxy.SetHook(nil)
+	return aws.ToString(ups.Uploads[0].UploadId)
+}
+
+// --reset (and cleanup) with another destination endpoint than the job's
+// cannot abort the job's uploads (that server answers NoSuchUpload, which
+// would pass for an abort): it refuses, naming the recorded endpoint and
+// the uploads, and forgets nothing.
+func TestResetOnAnotherEndpointKeepsTheUploads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	old := e.killMidMultipart()
+	other := e.srv.NewProxy(t) // another address: as far as a job knows, another server
+	other.SetHook(func(r *s3test.Request) *s3test.Fault {
+		if r.Op == "AbortMultipartUpload" || r.Op == "ListParts" {
+			return &s3test.Fault{Status: 404, Code: "NoSuchUpload", Message: "The specified upload does not exist"}
+		}
+		return nil
+	})
+	for _, args := range [][]string{
+		e.copyArgs(append(mpFlags, "--reset", "--endpoint-url", other.URL())...),
+		{"cleanup", "--endpoint-url", other.URL()},
+	} {
+		r := e.run(args...)
+		if r.code != 2 || !strings.Contains(r.stderr, old) || !strings.Contains(r.stderr, strings.ToLower(e.proxy.URL())) {
+			t.Errorf("%s: exit %d, want 2 naming the upload %s and the recorded endpoint %s: %s", args[0], r.code, old, e.proxy.URL(), r.stderr)
+		}
+	}
+	if n := other.Count("AbortMultipartUpload"); n != 0 {
+		t.Errorf("%d aborts sent to another endpoint", n)
+	}
+	var st report.Status
+	json.Unmarshal([]byte(e.run("status", "--json").stdout), &st)
+	if len(st.Uploads) != 1 || st.Uploads[0].UploadID != old {
+		t.Errorf("a refused reset forgot the upload: %+v", st.Uploads)
+	}
+	mustCode(t, e.run(e.copyArgs(append(mpFlags, "--reset")...)...), 0)
+	e.noUploads(e.dst)
 }
 
 func padded(i int) string { return fmt.Sprintf("%04d", i) }

@@ -181,3 +181,40 @@ func TestInventoryRowsWithoutETagOrDate(t *testing.T) {
 	mustCode(t, r, 3)
 	checkInvariantRun(t, e, rep, map[string]int64{"Forbidden": 1})
 }
+
+// parquetOptionalRow is a Parquet inventory row whose e_tag and
+// last_modified_date may be null.
+type parquetOptionalRow struct {
+	Bucket           string     `parquet:"bucket"`
+	Key              string     `parquet:"key"`
+	IsLatest         *bool      `parquet:"is_latest,optional"`
+	Size             *int64     `parquet:"size,optional"`
+	LastModifiedDate *time.Time `parquet:"last_modified_date,optional,timestamp(millisecond)"`
+	ETag             *string    `parquet:"e_tag,optional"`
+	StorageClass     *string    `parquet:"storage_class,optional"`
+}
+
+// Parquet rows without an ETag or a date (null values) are HEADed first,
+// as CSV rows are.
+func TestParquetInventoryRowsWithoutETagOrDate(t *testing.T) {
+	t.Parallel()
+	e := invariantWorld(t)
+	var rows []parquetOptionalRow
+	for k, r := range e.inventoryRows() {
+		pr := parquetOptionalRow{Bucket: e.src, Key: k, IsLatest: ptrTo(true), Size: ptrTo(r.size), LastModifiedDate: ptrTo(r.modified),
+			ETag: ptrTo(strings.Trim(r.etag, `"`)), StorageClass: ptrTo("STANDARD")}
+		switch k {
+		case "ok 1.exr", "denied.exr":
+			pr.ETag = nil
+		case "ok+2.exr", "fresh.exr":
+			pr.LastModifiedDate = nil
+		}
+		rows = append(rows, pr)
+	}
+	manifest, _ := writeInventory(t, e.dir, e.src, "2026-11-23T01-00Z", [][]byte{parquetBytes(t, rows)}, "Parquet",
+		"message s3.inventory { required binary bucket (STRING); required binary key (STRING); ... }")
+	rep := filepath.Join(e.dir, "r.json")
+	r := e.run(e.copyArgs("--inventory", manifest, "--min-age", "1h", "--report", rep, "--no-checkpoint")...)
+	mustCode(t, r, 3)
+	checkInvariantRun(t, e, rep, map[string]int64{"Forbidden": 1})
+}

@@ -64,13 +64,22 @@ func TestEndpointFlagAndS3EndpointVariable(t *testing.T) {
 	}
 }
 
+// A run that fails before it begins writes its report (saying why) and
+// leaves no empty --failures or --archived file.
 func TestReportWrittenWhenTheRunFailsEarly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rep := filepath.Join(e.dir, "report.json")
 	os.WriteFile(rep, []byte(`{"exit_code": 0, "copied": 999}`), 0o644)
-	r := e.run("copy", "--from", "s3://no-such-bucket-here", "--to", "s3://"+e.dst, "--no-progress", "--report", rep)
+	failures, archived := filepath.Join(e.dir, "failures.csv"), filepath.Join(e.dir, "archived.csv")
+	r := e.run("copy", "--from", "s3://no-such-bucket-here", "--to", "s3://"+e.dst, "--no-progress", "--report", rep,
+		"--failures", failures, "--archived", archived)
 	mustCode(t, r, 1)
+	for _, f := range []string{failures, archived} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("a run that never began left %s", filepath.Base(f))
+		}
+	}
 	b, _ := os.ReadFile(rep)
 	var got struct {
 		ExitCode int    `json:"exit_code"`

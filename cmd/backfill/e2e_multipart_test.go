@@ -339,3 +339,53 @@ func testMultipartCtrlCAborts(t *testing.T, e *env) {
 		t.Error("the next run did not copy the object whole")
 	}
 }
+
+// A source uploaded in parts with a COMPOSITE CRC32 checksum (as aws s3 cp
+// uploads a large file): versitygw's UploadPartCopy answers the whole
+// source's composite checksum as each part's, and its
+// CompleteMultipartUpload refuses those (400 InvalidArgument "Invalid
+// Base64 or multiple checksums present in request"). backfill aborts that
+// upload, copies the object again without the algorithm, keeping
+// everything else, and says so; no upload is left behind.
+func TestCompositeChecksumSourceCopiesInParts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const key = "renders/composite.mov"
+	ctx := t.Context()
+	cu, err := e.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key),
+		ContentType: aws.String("video/quicktime"), Metadata: map[string]string{"show": "alpha"},
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32, ChecksumType: types.ChecksumTypeComposite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := randomBody(12<<20, 7)
+	var parts []types.CompletedPart
+	for i, chunk := range []string{body[:6<<20], body[6<<20:]} {
+		n := aws.Int32(int32(i + 1))
+		up, err := e.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(e.src), Key: aws.String(key), UploadId: cu.UploadId,
+			PartNumber: n, Body: strings.NewReader(chunk), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: n, ETag: up.ETag, ChecksumCRC32: up.ChecksumCRC32})
+	}
+	if _, err := e.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(e.src), Key: aws.String(key),
+		UploadId: cu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run(e.copyArgs(mpFlags...)...)
+	mustCode(t, r, 0)
+	if e.body(e.dst, key) != body {
+		t.Fatal("body differs")
+	}
+	if h := e.head(e.dst, key); h["Content-Type"] != "video/quicktime" {
+		t.Errorf("replica headers %v", h)
+	}
+	if c := e.proxy.Counts(); c["CompleteMultipartUpload"] < 1 || c["CreateMultipartUpload"] > 2 {
+		t.Errorf("requests %v", c)
+	}
+	if !strings.Contains(r.stdout, "copied without its checksum algorithm") && e.checksumOf(e.dst, key) != "CRC32" {
+		t.Errorf("the replica has no CRC32 and the run did not say so:\n%s\n%s", r.stdout, r.stderr)
+	}
+	e.noUploads(e.dst)
+}

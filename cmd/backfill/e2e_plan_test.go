@@ -128,7 +128,7 @@ func TestPlanRefusesCopyFlagsAndReportsThePlan(t *testing.T) {
 	e.put(e.src, obj{key: "a/1.exr", body: "1"}, obj{key: "a/2.exr", body: "22"})
 	plan := []string{"plan", "--from", "s3://" + e.src, "--to", "s3://" + e.dst, "--no-progress"}
 	for _, extra := range [][]string{
-		{"--failures", "f.csv"}, {"--dry-run"}, {"--acl", "private"}, {"--sse", "AES256"}, {"--sse-kms-key-id", "k"},
+		{"--failures", "f.csv"}, {"--archived", "a.csv"}, {"--dry-run"}, {"--acl", "private"}, {"--sse", "AES256"}, {"--sse-kms-key-id", "k"},
 		{"--bucket-key"}, {"--storage-class", "STANDARD_IA"}, {"--reset"}, {"--retry-failed"}, {"--no-checkpoint"},
 		{"--checkpoint", "x.db"},
 	} {

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
@@ -33,13 +34,15 @@ type Request struct {
 // Fault is what a hook makes the proxy do instead of forwarding a request.
 // Status (with Code and Message) answers with an S3 XML error; Drop closes the
 // connection without an answer; Cut forwards the request and cuts the
-// connection partway through the answer (see SetCutRate); Delay waits first
-// and, alone, then forwards.
+// connection partway through the answer (see SetCutRate); Rewrite forwards
+// the request and answers with the server's answer, its body passed
+// through Rewrite; Delay waits first and, alone, then forwards.
 type Fault struct {
 	Status        int
 	Code, Message string
 	Drop          bool
 	Cut           bool
+	Rewrite       func(body []byte) []byte
 	Delay         time.Duration
 }
 
@@ -225,6 +228,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case f.Status != 0:
 				writeError(w, r, f.Status, f.Code, f.Message)
 				return
+			case f.Rewrite != nil:
+				p.rewrite(w, r, f.Rewrite)
+				return
 			}
 			p.forward(w, r)
 			return
@@ -260,6 +266,23 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// rewrite forwards r and answers with the server's answer, its body
+// passed through fn (a compressed body is passed on as it is).
+func (p *Proxy) rewrite(w http.ResponseWriter, r *http.Request, fn func([]byte) []byte) {
+	rec := httptest.NewRecorder()
+	p.rp.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") == "" {
+		body = fn(body)
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	w.Write(body) //nolint:errcheck // the client sees a short answer
 }
 
 // record counts and logs req and reports whether the rate limit refuses it.
