@@ -18,7 +18,8 @@ const LocalLimit = 24 * time.Hour
 const (
 	// benchRate is backfill's copy rate at 100 ms per request (about a
 	// cross-region CopyObject) with --concurrency 256 on 2 cores
-	// ("Choosing the default concurrency", 2026-12-02: 1,034 objects/s).
+	// (make bench-concurrency at a8ebff3, 2026-12-02: 1,034 objects/s;
+	// BENCHMARKS.md, "Figures the plan's cost estimate falls back on").
 	benchRate = 1034.0
 	// benchEfficiency is the share of concurrency/latency backfill reached
 	// copying a million objects on the S3 simulator (bench-scale: 83.7%).
