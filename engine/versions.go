@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/backfill-dev/backfill/internal/s3err"
 	"github.com/backfill-dev/backfill/inventory"
 )
 
@@ -49,7 +50,7 @@ func versionResult(t task, v inventory.Object, out Outcome, reason string) *Resu
 func (e *Engine) settleVersions(ctx context.Context, t task, results chan<- *Result) *Result {
 	vs := append(append([]inventory.Object(nil), t.entry.Older...), t.entry.Source)
 	outs := make([]*Result, len(vs))
-	if r, done := e.completeVersions(ctx, t, vs, results); done {
+	if r, done := e.completeVersions(ctx, t, vs, outs, results); done {
 		return r
 	}
 	va, ok := e.api.(VersionsAPI)
@@ -70,6 +71,9 @@ func (e *Engine) settleVersions(ctx context.Context, t task, results chan<- *Res
 	last := -1 // the newest source version the replica has
 	j := 0
 	for i, v := range vs {
+		if outs[i] != nil {
+			continue // gone since it was listed
+		}
 		for k := j; k < len(have); k++ {
 			if sameVersion(v, have[k]) {
 				outs[i] = versionResult(t, v, Skipped, ReasonExists)
@@ -152,10 +156,12 @@ func (e *Engine) settleVersions(ctx context.Context, t task, results chan<- *Res
 
 // completeVersions completes, with a HEAD of each, the versions whose
 // ETag or date the source did not give: every copy is conditional on its
-// ETag and age-checked. A version that cannot be read fails the key's
-// versions with its code (done, r the last one's result; nil when the
-// run was cancelled).
-func (e *Engine) completeVersions(ctx context.Context, t task, vs []inventory.Object, results chan<- *Result) (*Result, bool) {
+// ETag and age-checked. A version deleted since it was listed (404, of a
+// source that is not a list of names) is skipped as gone in outs, as a
+// copy that finds it gone does; one that cannot be read otherwise fails
+// the key's versions with its code (done, r the last one's result; nil
+// when the run was cancelled).
+func (e *Engine) completeVersions(ctx context.Context, t task, vs []inventory.Object, outs []*Result, results chan<- *Result) (*Result, bool) {
 	for i, v := range vs {
 		if sourceComplete(v) {
 			continue
@@ -167,6 +173,10 @@ func (e *Engine) completeVersions(ctx context.Context, t task, vs []inventory.Ob
 		e.budget.Release(1)
 		if err == nil && !sourceComplete(now) {
 			err = errNoETag
+		}
+		if err != nil && !t.entry.Named && s3err.IsNotFound(ErrorCode(err)) {
+			outs[i] = versionResult(t, v, Skipped, ReasonGone)
+			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {

@@ -138,3 +138,27 @@ func TestVersionGoneDoesNotHoldNewerOnes(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 }
+
+// A version whose row lacked its ETag is read with a HEAD first; deleted
+// since the inventory listed it (404), it is gone, as a copy that finds it
+// gone is, and holds no newer version back. From a list of names, the
+// same 404 is a failure of the key's versions (a typo must not look like
+// success).
+func TestVersionGoneAtItsHead(t *testing.T) {
+	for _, named := range []bool{false, true} {
+		fc := &fakeCopier{}
+		e, _ := New(&versionedCopier{fakeCopier: fc}, &fakeSource{err: apiErr("NotFound")}, opts(), nil)
+		en := versioned("k", "v1", "v2", "v3")
+		en.Older[0].ETag, en.Named = "", named
+		sum, err := e.Run(t.Context(), sliceSource{en})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !named && (sum.Copied != 2 || sum.Skipped[ReasonGone] != 1 || len(sum.Failed) != 0):
+			t.Errorf("listed: summary %+v", sum)
+		case named && (sum.Copied != 0 || len(sum.Failed) == 0):
+			t.Errorf("named: summary %+v", sum)
+		}
+	}
+}
