@@ -35,7 +35,7 @@ import (
 
 // sortMemory is each sort's budget in memory (a variable for tests, which
 // make the sorts spill).
-var sortMemory int64 = 32 << 20
+var sortMemory int64 = 16 << 20
 
 // replicaSide is what the join reads the replica from.
 type replicaSide struct {
