@@ -136,53 +136,51 @@ func (r *verifyRun) tagPair(ctx context.Context, si *seqItem) error {
 	if !verify.NeedsTags(*p) {
 		return nil
 	}
-	for _, side := range []struct {
-		obj           *verify.Obj
-		api           verify.TaggingAPI
-		bucket, owner string
-	}{{p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
-		err := verify.Tags(ctx, side.api, side.bucket, side.owner, side.obj)
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case isRunError(err):
-			return err
-		default:
-			si.note = "--deep: " + err.Error()
-			p.Src.Tags, p.Dst.Tags = nil, nil // compared by count alone
-			return nil
-		}
+	failed, err := r.eachSide(ctx, si, func(api API, bucket, owner string, o *verify.Obj) error {
+		return verify.Tags(ctx, api, bucket, owner, o)
+	})
+	if failed {
+		p.Src.Tags, p.Dst.Tags = nil, nil // compared by count alone
 	}
-	return nil
+	return err
 }
 
 // layoutPair reads both sides' part size when only the part layout can
 // decide a pair (both multipart, the same part count, other ETags, no
 // comparable checksum): a second HEAD for those pairs only.
 func (r *verifyRun) layoutPair(ctx context.Context, si *seqItem) error {
-	p := &si.item.Pair
-	if !verify.NeedsLayout(*p) {
+	if !verify.NeedsLayout(si.item.Pair) {
 		return nil
 	}
+	_, err := r.eachSide(ctx, si, func(api API, bucket, owner string, o *verify.Obj) error {
+		return verify.PartLayout(ctx, api, bucket, owner, o)
+	})
+	return err
+}
+
+// eachSide reads a pair's primary, then its replica, with read. A
+// failure of the run is returned; an object's own failure becomes the
+// pair's note and ends the reading (failed is then true).
+func (r *verifyRun) eachSide(ctx context.Context, si *seqItem, read func(api API, bucket, owner string, o *verify.Obj) error) (failed bool, err error) {
+	p := si.item.Pair
 	for _, side := range []struct {
 		obj           *verify.Obj
-		api           verify.HeadAPI
+		api           API
 		bucket, owner string
 	}{{p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
-		err := verify.PartLayout(ctx, side.api, side.bucket, side.owner, side.obj)
+		err := read(side.api, side.bucket, side.owner, side.obj)
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
-			return ctx.Err()
+			return false, ctx.Err()
 		case isRunError(err):
-			return err
+			return false, err
 		default:
 			si.note = "--deep: " + err.Error()
-			return nil
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // collect settles items in their order: counts, records the
