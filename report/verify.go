@@ -105,7 +105,13 @@ type VerifyReport struct {
 	StatusVisible     bool   `json:"replication_status_visible"`
 	EncryptionVisible bool   `json:"encryption_visible"`
 	Deep              bool   `json:"deep"`
-	MinAge            string `json:"min_age"`
+	// UndecidedRead pairs (the same size, other single-part ETags: only
+	// encryption decides them) were read with a HEAD per side;
+	// UndecidedLeft were not, the HeadUndecided budget spent.
+	HeadUndecided int    `json:"head_undecided_budget"`
+	UndecidedRead int64  `json:"undecided_read_by_head"`
+	UndecidedLeft int64  `json:"undecided_left_over_budget"`
+	MinAge        string `json:"min_age"`
 	// Cutoff: primary objects modified after it are too new (the run's
 	// start, or an inventory's snapshot time, less --min-age).
 	Cutoff time.Time `json:"cutoff"`
@@ -181,7 +187,16 @@ func PrintVerify(w io.Writer, r *VerifyReport) {
 		fmt.Fprintln(w, "Replication status was not visible (a listing cannot see it): replication-failed needs --deep or an inventory with ReplicationStatus.")
 	}
 	if !r.EncryptionVisible && !r.Deep {
-		fmt.Fprintln(w, "ETags were compared as MD5s: a listing cannot see encryption, and an SSE-KMS or SSE-C object's ETag is not one (--deep or an inventory with EncryptionStatus tells).")
+		fmt.Fprintln(w, "Equal ETags were taken as equal content. A listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): pairs of one size with other ETags need a HEAD per side to decide.")
+	}
+	if r.UndecidedRead > 0 {
+		fmt.Fprintf(w, "%s of one size with other single-part ETags read with a HEAD per side to see their encryption.\n", Plural(r.UndecidedRead, "pair"))
+	}
+	switch {
+	case r.UndecidedLeft > 0 && r.HeadUndecided == 0:
+		fmt.Fprintf(w, "%s of one size with other ETags left unverified: --head-undecided 0 reads none (--deep reads every pair).\n", Plural(r.UndecidedLeft, "pair"))
+	case r.UndecidedLeft > 0:
+		fmt.Fprintf(w, "%s more left unverified: the --head-undecided budget of %d was spent (raise it, or --deep reads every pair).\n", Plural(r.UndecidedLeft, "pair"), r.HeadUndecided)
 	}
 	if f := r.Fix; f != nil {
 		printFix(w, f)

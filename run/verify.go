@@ -26,6 +26,10 @@ type verifyRun struct {
 	// comparedPrimary counts the pairs with a primary object, of total
 	// (the primary's inventory rows; 0 when unknown, as for a listing).
 	compared, differing, comparedPrimary, total atomic.Int64
+	// undecidedRead counts the pairs only encryption could decide, each
+	// read with a HEAD per side while within --head-undecided;
+	// undecidedLeft those past it, left unverified.
+	undecidedRead, undecidedLeft atomic.Int64
 }
 
 // Verify runs a verify: both sides read (listed, or from inventories),
@@ -158,6 +162,9 @@ func (r *verifyRun) finish(ctx context.Context, files *verifyFiles, runErr error
 		r.tally = report.NewTally()
 	}
 	rep.Tally = r.tally
+	rep.HeadUndecided = r.spec.HeadUndecided
+	rep.UndecidedLeft = r.undecidedLeft.Load()
+	rep.UndecidedRead = r.undecidedRead.Load() - rep.UndecidedLeft
 	rep.Differences = r.tally.Differences(r.spec.Strict)
 	rep.Whole = rep.Differences == 0 && runErr == nil
 	code := exitcode.OK

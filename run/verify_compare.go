@@ -54,7 +54,7 @@ func (r *verifyRun) compare(ctx context.Context) error {
 		})
 	})
 	workers := 1
-	if r.spec.Deep {
+	if r.spec.Deep || r.spec.HeadUndecided > 0 {
 		workers = r.spec.Engine.Concurrency
 	}
 	// The workers share the run's group: one's error cancels the others,
@@ -75,18 +75,14 @@ func (r *verifyRun) compare(ctx context.Context) error {
 	return g.Wait()
 }
 
-// deepen reads each object with a HEAD (--deep) and decides the pair.
+// deepen reads each object with a HEAD (--deep) and decides the pair;
+// without --deep, only the pairs only encryption can decide are read
+// (undecided), within the run's --head-undecided budget.
 func (r *verifyRun) deepen(ctx context.Context, work <-chan *seqItem, done chan<- *seqItem) error {
 	for si := range work {
 		if si.item.Kind == inventory.KindObject {
-			if r.spec.Deep {
-				if err := r.headPair(ctx, si); err != nil {
-					return err
-				}
-			}
-			si.verdict = verify.Compare(si.item.Pair, r.cutoff)
-			if si.note != "" {
-				si.verdict.Reason += " (" + si.note + ")"
+			if err := r.decide(ctx, si); err != nil {
+				return err
 			}
 		}
 		select {
@@ -96,6 +92,40 @@ func (r *verifyRun) deepen(ctx context.Context, work <-chan *seqItem, done chan<
 		}
 	}
 	return nil
+}
+
+// decide classifies one pair, with HEADs for --deep, or for a pair only
+// encryption can decide (the same size, other single-part ETags: MD5s
+// unless a side is SSE-KMS or SSE-C, which a listing cannot see).
+func (r *verifyRun) decide(ctx context.Context, si *seqItem) error {
+	if r.spec.Deep {
+		if err := r.headPair(ctx, si); err != nil {
+			return err
+		}
+	}
+	si.verdict = verify.Compare(si.item.Pair, r.cutoff)
+	if si.verdict.Class == verify.Unverified && verify.NeedsEncryption(si.item.Pair) {
+		if r.undecidedRead.Add(1) > int64(r.spec.HeadUndecided) {
+			r.undecidedLeft.Add(1)
+		} else {
+			if err := r.headPair(ctx, si); err != nil {
+				return err
+			}
+			si.verdict = verify.Compare(si.item.Pair, r.cutoff)
+			si.verdict.Reason = withNote(si.verdict.Reason, "read with a HEAD per side: a listing cannot see encryption")
+		}
+	}
+	if si.note != "" {
+		si.verdict.Reason = withNote(si.verdict.Reason, si.note)
+	}
+	return nil
+}
+
+func withNote(reason, note string) string {
+	if reason == "" {
+		return note
+	}
+	return reason + " (" + note + ")"
 }
 
 // headPair HEADs each side's object: one HEAD per object per side.
@@ -120,7 +150,7 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 		case isRunError(err):
 			return err
 		default:
-			si.note = "--deep: " + err.Error()
+			si.note = "HEAD: " + err.Error()
 		}
 	}
 	if err := r.tagPair(ctx, si); err != nil {
@@ -176,7 +206,7 @@ func (r *verifyRun) eachSide(ctx context.Context, si *seqItem, read func(api API
 		case isRunError(err):
 			return false, err
 		default:
-			si.note = "--deep: " + err.Error()
+			si.note = "HEAD: " + err.Error()
 			return true, nil
 		}
 	}

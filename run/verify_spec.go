@@ -16,6 +16,12 @@ import (
 // object is expected in the replica (setup check measures the right one).
 const DefaultVerifyMinAge = time.Hour
 
+// DefaultHeadUndecided bounds the pairs of one size and other single-part
+// ETags a listing verify reads with a HEAD per side: enough for the
+// differences of a replica that is nearly whole, never a HEAD per object
+// of a replica whose objects are all SSE-KMS (their ETags always differ).
+const DefaultHeadUndecided = 10_000
+
 // VerifySpec describes one verify run: the two sides, where each is read
 // from, the comparison, the repair and the outputs.
 type VerifySpec struct {
@@ -31,6 +37,11 @@ type VerifySpec struct {
 	// Deep reads each compared object with a HEAD on each side: checksums,
 	// headers, metadata, tag count, replication status.
 	Deep bool
+	// HeadUndecided: without Deep, at most this many pairs that only
+	// their encryption can decide (the same size, other single-part
+	// ETags) are read with a HEAD per side; past it they stay unverified
+	// (0: none is read, the verify makes listing requests only).
+	HeadUndecided int
 	// Fix copies what differs through the engine, then checks those keys
 	// again; DryRun only says what it would copy; OverwriteNewer lets it
 	// replace replica-newer objects.
@@ -71,6 +82,9 @@ func (s *VerifySpec) Validate() error {
 	}
 	if s3url.Overlaps(s.From, s.To) {
 		return usage(fmt.Errorf("%w: %s and %s share keys", engine.ErrSameLocation, s.From, s.To))
+	}
+	if s.HeadUndecided < 0 {
+		return usage(errors.New("--head-undecided must not be negative"))
 	}
 	if s.MinAge < 0 {
 		return usage(errors.New("--min-age must not be negative"))

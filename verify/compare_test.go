@@ -95,3 +95,30 @@ func TestObjCodec(t *testing.T) {
 		t.Error("a cut record decoded")
 	}
 }
+
+// Only a listed pair of one size with other single-part ETags, a side's
+// encryption unknown, needs a HEAD to be decided.
+func TestNeedsEncryption(t *testing.T) {
+	kms := obj(10, `"k1"`, 3*time.Hour)
+	kms.Encryption = "SSE-KMS"
+	read := deep(obj(10, `"b"`, time.Hour), "", "", "", nil)
+	for _, tc := range []struct {
+		name     string
+		src, dst *Obj
+		want     bool
+	}{
+		{"listed, other etags", obj(10, `"a"`, 3*time.Hour), obj(10, `"b"`, time.Hour), true},
+		{"one side known SSE-S3", sse3(obj(10, `"a"`, 3*time.Hour)), obj(10, `"b"`, time.Hour), true},
+		{"both SSE-S3: the etags decide", sse3(obj(10, `"a"`, 3*time.Hour)), sse3(obj(10, `"b"`, time.Hour)), false},
+		{"equal etags", obj(10, `"a"`, 3*time.Hour), obj(10, `"a"`, time.Hour), false},
+		{"other sizes", obj(10, `"a"`, 3*time.Hour), obj(11, `"b"`, time.Hour), false},
+		{"multipart", obj(10, `"a-2"`, 3*time.Hour), obj(10, `"b"`, time.Hour), false},
+		{"known KMS", kms, obj(10, `"b"`, time.Hour), false},
+		{"already read", obj(10, `"a"`, 3*time.Hour), read, false},
+		{"missing", obj(10, `"a"`, 3*time.Hour), nil, false},
+	} {
+		if got := NeedsEncryption(Pair{Rel: "k", Src: tc.src, Dst: tc.dst}); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -143,3 +143,19 @@ func NeedsLayout(p Pair) bool {
 	_, how, _ := content(s, d)
 	return how == ByNothing
 }
+
+// NeedsEncryption reports a pair only its encryption can decide: read
+// from listings (no HEAD yet), the same size, other single-part ETags, a
+// side whose encryption is unknown. Plaintext and SSE-S3 ETags are MD5s
+// and prove the difference; an SSE-KMS or SSE-C one proves nothing. A
+// HEAD of each side tells which.
+func NeedsEncryption(p Pair) bool {
+	s, d := p.Src, p.Dst
+	if s == nil || d == nil || s.Deep || d.Deep || s.Size != d.Size || s.ETag == d.ETag {
+		return false
+	}
+	if parts(s.ETag) != 0 || parts(d.ETag) != 0 || !md5ETag(s) || !md5ETag(d) {
+		return false
+	}
+	return s.Encryption == "" || d.Encryption == ""
+}

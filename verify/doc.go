@@ -17,9 +17,11 @@
 // newer), metadata-differs (with a HEAD of each side, Deepen), unverified,
 // same; a key only in the replica is extra. Content is proven equal or
 // different by same-algorithm FULL_OBJECT checksums, or by ETags when both
-// are MD5s (plaintext or SSE-S3; a listing's unknown encryption is taken
-// as such, and the report says so) of the same part count; otherwise it
-// is unverified. REPLICA against COMPLETED, a backfilled copy's newer
+// are MD5s (plaintext or SSE-S3) of the same part count; otherwise it is
+// unverified. Equal ETags are equal content whatever the encryption;
+// other single-part ETags of one size from listings prove nothing until
+// a HEAD of each side shows both are MD5s (NeedsEncryption names those
+// pairs; package run reads them within --head-undecided). REPLICA against COMPLETED, a backfilled copy's newer
 // date and other version id are never differences (S3-FACTS section 9).
 //
 // The package reads and classifies; it never writes to S3, keeps no state

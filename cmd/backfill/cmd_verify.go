@@ -11,8 +11,10 @@ import (
 const verifyHelp = `Compares the primary and the replica key by key and says whether the replica
 is whole: both sides listed (ListObjectsV2, fanned out over folders, joined by
 key), or read from S3 Inventory deliveries (--inventory, --dest-inventory;
-sorted on local disk, in bounded memory), or one of each. Every object gets one
-class, in this order:
+sorted on local disk, in bounded memory), or one of each. A pair of one size
+with other single-part ETags is read with a HEAD per side (a listing cannot see
+encryption; --head-undecided bounds them); --deep reads every pair. Every
+object gets one class, in this order:
    replication-failed  the primary says its replication FAILED (visible only in
                        an inventory with ReplicationStatus, or with --deep)
    too-new             modified within --min-age: never a difference
@@ -60,11 +62,12 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "dest-inventory-date", Usage: "with --dest-inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD`"},
 			&cli.DurationFlag{Name: "min-age", Value: run.DefaultVerifyMinAge, Usage: "the delay given to replication: primary objects modified within `DURATION` are too new to be expected in the replica"},
 			&cli.BoolFlag{Name: "deep", Usage: "read each compared object with one HEAD per side: checksums (decide most unverified objects), headers, metadata, tag count, replication status"},
+			&cli.IntFlag{Name: "head-undecided", Value: run.DefaultHeadUndecided, Usage: "without --deep, read at most `N` pairs of one size with other single-part ETags with a HEAD per side (a listing cannot see encryption: an SSE-KMS ETag is not an MD5); past N they stay unverified; 0: listing requests only"},
 			&cli.BoolFlag{Name: "strict", Usage: "count unverified objects as differences (exit 3)"},
 			&cli.BoolFlag{Name: "fix", Usage: "copy the missing and differing objects (not replica-newer ones), then check them again"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "with --fix: say what it would copy, copy nothing"},
 			&cli.BoolFlag{Name: "overwrite-newer", Usage: "with --fix: also replace replica-newer objects"},
-			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): --deep's HEADs, --fix's copies"},
+			&cli.IntFlag{Name: "concurrency", Value: engine.DefaultConcurrency, Usage: "requests in flight (`N`): HEADs (--deep, --head-undecided), --fix's copies"},
 			&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "--fix copies objects larger than `SIZE` in parts"},
 			&cli.StringFlag{Name: "part-size", Value: "256MiB", Usage: "part `SIZE` of --fix's multipart copies"},
 			&cli.StringFlag{Name: "report", Usage: "write a JSON report to `FILE` (mode 0600)"},
@@ -115,7 +118,7 @@ func verifySpec(c *cli.Context) (*run.VerifySpec, error) {
 		From: from, To: to,
 		Inventory: c.String("inventory"), InventoryDate: c.String("inventory-date"),
 		DestInventory: c.String("dest-inventory"), DestInventoryDate: c.String("dest-inventory-date"),
-		MinAge: c.Duration("min-age"), Deep: c.Bool("deep"), Strict: c.Bool("strict"),
+		MinAge: c.Duration("min-age"), Deep: c.Bool("deep"), HeadUndecided: c.Int("head-undecided"), Strict: c.Bool("strict"),
 		Fix: c.Bool("fix"), DryRun: c.Bool("dry-run"), OverwriteNewer: c.Bool("overwrite-newer"),
 		Checkpoint: c.String("checkpoint"), Reset: c.Bool("reset"),
 		Output: run.VerifyOutput{JSON: c.Bool("json"), Report: c.String("report"), Diff: c.String("diff"),

@@ -69,11 +69,11 @@ func TestVerifyClassesAndFix(t *testing.T) {
 	e.proxy.Reset()
 
 	rep, diff := filepath.Join(e.dir, "v.json"), filepath.Join(e.dir, "diff.csv")
-	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--report", rep, "--diff", diff)
+	// --head-undecided 0: listing requests only. A listing cannot see
+	// encryption: other ETags of one size prove nothing (unverified).
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "0", "--report", rep, "--diff", diff)
 	mustCode(t, r, 3)
 	vr := verifyReport(t, rep)
-	// A listing cannot see encryption: differing ETags of one size prove
-	// nothing there (unverified); --deep decides them.
 	want := map[string]int64{"same": 2, "missing": 1, "replica-newer": 1, "unverified": 1, "size-differs": 1, "extra": 1, "too-new": 1}
 	for class, n := range want {
 		if got := classCount(vr, class); got != n {
@@ -81,11 +81,26 @@ func TestVerifyClassesAndFix(t *testing.T) {
 		}
 	}
 	if c := e.proxy.Counts(); c["HeadObject"] != 0 || c["CopyObject"] != 0 {
-		t.Errorf("a plain verify made %v", c)
+		t.Errorf("a verify with --head-undecided 0 made %v", c)
+	}
+	if vr.UndecidedLeft != 1 || !strings.Contains(r.stdout, "--head-undecided 0 reads none") {
+		t.Errorf("undecided left %d\n%s", vr.UndecidedLeft, r.stdout)
 	}
 	rows := readCSV(t, diff)
 	if len(rows) != 6 || rows[0][0] != "class" { // a header and one row per difference, unverified and extra
 		t.Errorf("diff %v", rows)
+	}
+	// By default that one pair (and no other) is read with a HEAD per
+	// side: both plaintext, so their ETags are MD5s and prove it differs.
+	e.proxy.Reset()
+	r = e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--report", rep)
+	mustCode(t, r, 3)
+	vr = verifyReport(t, rep)
+	if classCount(vr, "content-differs") != 1 || classCount(vr, "unverified") != 0 || vr.UndecidedRead != 1 {
+		t.Errorf("default: %+v, %d read\n%s", vr.Tally, vr.UndecidedRead, r.stdout)
+	}
+	if c := e.proxy.Counts(); c["HeadObject"] != 2 || c["CopyObject"] != 0 {
+		t.Errorf("a default verify with one undecided pair made %v", c)
 	}
 
 	mustCode(t, e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--deep", "--report", rep), 3)
@@ -196,4 +211,38 @@ func TestVerifyDeepComparesTags(t *testing.T) {
 	}
 	mustCode(t, verify("--deep", "--fix"), 0)
 	mustCode(t, verify("--deep"), 0)
+}
+
+// Past --head-undecided, pairs of one size with other ETags stay
+// unverified, and the summary says the budget was spent: three rewritten
+// pairs, a budget of two, four HEADs.
+func TestVerifyHeadUndecidedBudget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	keys := []string{"a/1.exr", "a/2.exr", "a/3.exr"}
+	for _, k := range keys {
+		e.put(e.src, obj{key: k, body: "body of " + k})
+		e.age(e.src, k, 3*time.Hour)
+	}
+	mustCode(t, e.run(e.copyArgs("--no-checkpoint")...), 0)
+	for _, k := range keys {
+		e.age(e.dst, k, 2*time.Hour)
+		e.put(e.src, obj{key: k, body: "BODY OF " + k}) // same size, new content
+		e.age(e.src, k, time.Hour)
+	}
+	e.proxy.Reset()
+	rep := filepath.Join(e.dir, "v.json")
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "2", "--report", rep)
+	mustCode(t, r, 3)
+	vr := verifyReport(t, rep)
+	if classCount(vr, "content-differs") != 2 || classCount(vr, "unverified") != 1 || vr.UndecidedRead != 2 || vr.UndecidedLeft != 1 {
+		t.Errorf("%+v: read %d, left %d\n%s", vr.Tally, vr.UndecidedRead, vr.UndecidedLeft, r.stdout)
+	}
+	if n := e.proxy.Count("HeadObject"); n != 4 {
+		t.Errorf("%d HEADs for a budget of 2 pairs", n)
+	}
+	if !strings.Contains(r.stdout, "budget of 2 was spent") {
+		t.Errorf("the summary does not name the spent budget:\n%s", r.stdout)
+	}
+	mustCode(t, e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--head-undecided", "-1"), 2)
 }
