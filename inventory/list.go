@@ -26,8 +26,10 @@ const (
 	// hundred copiers fed at 1,000 keys per page and ~100 ms per page.
 	DefaultParallel = 8
 	// DefaultFanoutDepth levels of "/" folders are split into shards; below
-	// that a shard is listed flat. Two levels split a typical media tree
-	// (show/shot/...) into enough shards without listing folders forever.
+	// that a folder is listed flat unless it holds more than a page, when
+	// its subfolders become shards (listed in parallel). Two levels split a
+	// typical media tree (show/shot/...) without listing small folders one
+	// by one.
 	DefaultFanoutDepth = 2
 	// FlatAbove: a shard whose first page is truncated and holds at least
 	// this many folders is listed flat, not split (an <id>/<file> layout
@@ -52,7 +54,7 @@ type Lister struct {
 	ReplicaBkt  string
 	ReplicaPfx  string
 	Parallel    int // shards listed at once (0 = DefaultParallel)
-	FanoutDepth int // 0 = DefaultFanoutDepth; <0 lists flat
+	FanoutDepth int // 0 = DefaultFanoutDepth; <0 lists flat, never split
 	PageSize    int32
 
 	ExpectedSourceOwner  string
@@ -296,12 +298,7 @@ type shardLists struct {
 func (sh *shardLists) open(ctx context.Context, deep bool, q *shardQueue, out chan<- Entry) (src, dst *pager, err error) {
 	s := sh.s
 	if s.mode == ModeUndecided && deep {
-		// Below the fan-out depth a shard is flat; say so like any other
-		// decision, so a resumed run lists it flat whatever its defaults.
-		if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: s.rel, Flat: true}); err != nil {
-			return nil, nil, err
-		}
-		s.mode = ModeFlat
+		return sh.openDeep(ctx, q, out)
 	}
 	switch s.mode {
 	case ModeFlat:
@@ -342,6 +339,46 @@ func (sh *shardLists) open(ctx context.Context, deep bool, q *shardQueue, out ch
 		}
 	}
 	// Both sides' first (or next) pages at once: one wait, not two.
+	src.prefetch(ctx)
+	dst.prefetch(ctx)
+	return src, dst, nil
+}
+
+// openDeep decides a shard below the fan-out depth: flat, unless its
+// first flat page is full (it holds more than a page) and its first "/"
+// page names folders to split it into (fewer than FlatAbove, or all of
+// them): a large folder is then listed by its subfolders in parallel, a
+// small one costs one request a side as before. The decision is sent
+// like any other, so a resumed run lists the shard the same way.
+func (sh *shardLists) openDeep(ctx context.Context, q *shardQueue, out chan<- Entry) (src, dst *pager, err error) {
+	src, dst = sh.source(""), sh.replica("")
+	src.ahead = false // until the decision
+	dst.prefetch(ctx)
+	truncated, _, err := src.peek(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	flat := !truncated || sh.l.FanoutDepth < 0 || q.count() >= MaxShards
+	if !flat {
+		d := sh.source("/")
+		d.ahead = false
+		more, prefixes, err := d.peek(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if flat = prefixes == 0 || more && prefixes >= FlatAbove; flat {
+			d.drop()
+			sh.found, sh.seen = sh.found[:0], nil
+		} else {
+			src.drop()
+			dst.drop()
+			src, dst = d, sh.replica("/")
+		}
+	}
+	if err := send(ctx, out, Entry{Kind: KindShardMode, Shard: sh.s.rel, Flat: flat}); err != nil {
+		return nil, nil, err
+	}
+	src.ahead = true
 	src.prefetch(ctx)
 	dst.prefetch(ctx)
 	return src, dst, nil

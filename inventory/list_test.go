@@ -369,3 +369,54 @@ func TestListerExtras(t *testing.T) {
 		}
 	}
 }
+
+// A folder below the fan-out depth that holds more than a page is split
+// into its subfolders (listed in parallel); one that holds less, or has
+// no subfolders, is listed flat; each key exactly once either way.
+func TestListerSplitsLargeDeepFolders(t *testing.T) {
+	var keys []string
+	for e := range 5 {
+		for f := range 300 {
+			keys = append(keys, fmt.Sprintf("p/big/e%d/f%03d.exr", e, f))
+		}
+	}
+	for f := range 1500 {
+		keys = append(keys, fmt.Sprintf("p/seq/f%04d.exr", f))
+	}
+	keys = append(keys, "p/small/e0/a.exr", "p/small/e1/b.exr")
+	src := newMem(keys...)
+	l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", Replica: newMem(), ReplicaBkt: "d", ReplicaPfx: "q/", FanoutDepth: 1, PageSize: 1000, Parallel: 4}
+	out := make(chan Entry, 5000)
+	errc := make(chan error, 1)
+	go func() { errc <- l.Stream(t.Context(), out); close(out) }()
+	shards, flat, objects := map[string]bool{}, map[string]bool{}, map[string]int{}
+	for e := range out {
+		switch e.Kind {
+		case KindShardFound:
+			shards[e.Shard] = true
+		case KindShardMode:
+			flat[e.Shard] = e.Flat
+		case KindObject:
+			objects[e.Rel]++
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	for e := range 5 {
+		if sh := fmt.Sprintf("big/e%d/", e); !shards[sh] {
+			t.Errorf("%s not split off big/ (shards %v)", sh, shards)
+		}
+	}
+	if flat["big/"] || !flat["seq/"] || !flat["small/"] || shards["small/e0/"] {
+		t.Errorf("modes %v, shards %v: want big/ split, seq/ (no subfolders) and small/ (one page) flat", flat, shards)
+	}
+	if len(objects) != len(keys) {
+		t.Errorf("%d keys listed, want %d", len(objects), len(keys))
+	}
+	for k, n := range objects {
+		if n != 1 {
+			t.Errorf("%s listed %d times", k, n)
+		}
+	}
+}
