@@ -15,11 +15,17 @@ import (
 //	                                   limit lets through, with room), or
 //	                                   x 0.7 before that rate is known; no
 //	                                   growth for a while
+//	the last growth paid, but less     to what carries the new throughput
+//	  than 60% of the step (x4 -> +180%) at the old limit's pace, x1.25 (the
+//	                                   knee lies inside the step); grow in
+//	                                   small steps from now on
 //	the last growth did not pay        back to the limit before it (the
-//	  (throughput < +25% of the step)  knee is there); grow in small steps
-//	                                   from now on
-//	in flight >= 75% of the limit,     grow: x2 until a growth first fails
-//	  latency within 1.5 x its base,   to pay, then x1.25
+//	  (throughput < +25% of the step,  knee is there); grow in small steps
+//	  judged on the second sample      from now on
+//	  after it: the first holds the
+//	  growth's own cost)
+//	in flight >= 75% of the limit,     grow: x4 until a growth first fails
+//	  latency within 1.5 x its base,   to pay (or is trimmed), then x1.25
 //	  own CPU below 90% of its cores
 //	throughput at the send-rate limit  at least 1.5 x that rate x the base
 //	  (after SlowDown)                 latency: the send rate, which follows
@@ -55,6 +61,15 @@ type sample struct {
 	cores     float64 // cores the process may use (GOMAXPROCS)
 }
 
+// short says a sample is too short to judge: too few answers, or fewer
+// answers than requests in flight (a sample shorter than a request takes,
+// as at a run's start or with requests queued far beyond the base
+// latency: Little's law does not hold in it). The engine lengthens such a
+// sample (adapt_run.go) rather than judge it.
+func (s sample) short() bool {
+	return s.done < minDone || s.interval <= 0 || float64(s.done) < s.inFlight
+}
+
 // Reasons a controller step changed the limit.
 const (
 	AdaptStart    = "start"
@@ -65,6 +80,7 @@ const (
 	AdaptLatency  = "latency"
 	AdaptCPU      = "cpu"
 	AdaptCutBack  = "cut-revert"
+	AdaptTrim     = "trim"
 )
 
 const (
@@ -89,6 +105,9 @@ const (
 	holdCPU        = 8    // ... after a CPU cut was taken back
 	holdLatency    = 2    // ... after a latency cut
 	minAdaptiveCap = 16
+	growSettle     = 1    // samples after a growth before its verdict
+	trimShare      = 0.6  // a growth that paid by less than this share of x-1 is trimmed
+	trimRoom       = 1.25 // a trimmed limit's room over what carries its throughput
 )
 
 // controller decides the limit from samples. Not safe for concurrent use:
@@ -104,6 +123,7 @@ type controller struct {
 	pending   string
 	prevLimit int
 	prevTput  float64
+	settle    int // samples after a growth not yet judged
 }
 
 func newController(start, lo, hi int) *controller {
@@ -148,7 +168,7 @@ func (c *controller) decide(s sample) string {
 	if s.throttled > 0 {
 		return c.slowDown(s)
 	}
-	if s.done < minDone || s.interval <= 0 {
+	if s.short() {
 		return "" // too little to judge
 	}
 	tput := float64(s.done) / s.interval.Seconds()
@@ -159,6 +179,13 @@ func (c *controller) decide(s sample) string {
 	base := c.base()
 	used := s.inFlight >= busyShare*float64(c.limit)
 	cpuBound := s.cores > 0 && s.cpu >= cpuBusy*s.cores
+	if c.pending == AdaptGrow && c.settle > 0 {
+		// The first sample after a growth holds its cost (new
+		// connections, workers, a larger heap), not its gain: the
+		// verdict waits for the next one.
+		c.settle--
+		return ""
+	}
 	if reason, done := c.verdict(tput); done {
 		return reason
 	}
@@ -183,7 +210,7 @@ func (c *controller) decide(s sample) string {
 		c.set(scale(c.limit, cpuCut))
 		return AdaptCPU
 	case used && lat <= latencyHolds*base && c.limit < c.max:
-		c.pending, c.prevLimit, c.prevTput = AdaptGrow, c.limit, tput
+		c.pending, c.prevLimit, c.prevTput, c.settle = AdaptGrow, c.limit, tput, growSettle
 		c.set(max(c.limit+1, scale(c.limit, c.factor)))
 		return AdaptGrow
 	}
@@ -200,7 +227,7 @@ func (c *controller) verdict(tput float64) (string, bool) {
 		grew := float64(c.limit) / float64(c.prevLimit)
 		if tput >= c.prevTput*(1+gainShare*(grew-1)) {
 			c.misses = 0
-			return "", false
+			return c.trim(tput, grew)
 		}
 		c.set(c.prevLimit)
 		c.factor, c.hold = growSlow, c.backoff(holdNoGain)
@@ -215,6 +242,25 @@ func (c *controller) verdict(tput float64) (string, bool) {
 		return AdaptCutBack, true
 	}
 	return "", false
+}
+
+// trim judges a growth that paid by what each slot now does: when the
+// throughput grew by less than trimShare of the limit's growth, the knee
+// lies inside the step, and the limit goes to what carries the new
+// throughput at the old limit's pace, with room (growing slowly from
+// there). done is false when the limit stays.
+func (c *controller) trim(tput, grew float64) (string, bool) {
+	if c.prevTput <= 0 || tput/c.prevTput >= 1+trimShare*(grew-1) {
+		return "", false
+	}
+	perSlot := c.prevTput / float64(c.prevLimit)
+	target := int(math.Ceil(trimRoom * tput / perSlot))
+	if target >= c.limit {
+		return "", false
+	}
+	c.set(max(target, c.prevLimit))
+	c.factor = growSlow
+	return AdaptTrim, true
 }
 
 // backoff is the hold after a probe that did not pay: hold, doubled for

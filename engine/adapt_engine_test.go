@@ -33,7 +33,7 @@ func slowCopies(n int, d time.Duration) (sliceSource, *fakeCopier, *atomic.Int32
 }
 
 // TestAdaptiveRunBacksOffOnThrottles: with no fixed concurrency the run
-// starts at DefaultConcurrency, and throttled answers (the clients' count)
+// starts at DefaultStartConcurrency, and throttled answers (the clients' count)
 // cut the limit; the requests in flight never pass it, the summary records
 // each change, and OnConcurrency hears of them.
 func TestAdaptiveRunBacksOffOnThrottles(t *testing.T) {
@@ -53,17 +53,17 @@ func TestAdaptiveRunBacksOffOnThrottles(t *testing.T) {
 		t.Fatalf("copied %d, err %v", sum.Copied, err)
 	}
 	c := sum.Concurrency
-	if c.Mode != "adaptive" || c.Start != DefaultConcurrency || c.Max != DefaultMaxConcurrency {
+	if c.Mode != "adaptive" || c.Start != DefaultStartConcurrency || c.Max != DefaultMaxConcurrency {
 		t.Fatalf("concurrency log %+v", c)
 	}
-	if len(c.Steps) < 2 || c.Steps[1].Reason != AdaptSlowDown || c.Final >= DefaultConcurrency {
-		t.Fatalf("steps %+v: want SlowDown cuts below %d", c.Steps, DefaultConcurrency)
+	if len(c.Steps) < 2 || c.Steps[1].Reason != AdaptSlowDown || c.Final >= DefaultStartConcurrency {
+		t.Fatalf("steps %+v: want SlowDown cuts below %d", c.Steps, DefaultStartConcurrency)
 	}
-	if int(most.Load()) > DefaultConcurrency {
-		t.Errorf("%d copies in flight, over the start limit %d", most.Load(), DefaultConcurrency)
+	if int(most.Load()) > DefaultStartConcurrency {
+		t.Errorf("%d copies in flight, over the start limit %d", most.Load(), DefaultStartConcurrency)
 	}
-	if len(told) < 2 || told[0] != DefaultConcurrency || told[len(told)-1] != c.Final {
-		t.Errorf("OnConcurrency heard %v, want %d first and %d last", told, DefaultConcurrency, c.Final)
+	if len(told) < 2 || told[0] != DefaultStartConcurrency || told[len(told)-1] != c.Final {
+		t.Errorf("OnConcurrency heard %v, want %d first and %d last", told, DefaultStartConcurrency, c.Final)
 	}
 }
 

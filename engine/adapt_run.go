@@ -112,6 +112,18 @@ func (a *adapter) run(stop <-chan struct{}) {
 		if o.SendRate != nil {
 			s.sendRate = o.SendRate()
 		}
+		if s.done == 0 && now.used == 0 && s.throttled == 0 {
+			// Nothing sent yet (the listing's first pages): the sample
+			// starts with the first request.
+			prev, prevCPU = now, cpu
+			t.Reset(adaptInterval(a.ctl.base()))
+			continue
+		}
+		if s.throttled == 0 && s.short() && s.interval < maxSample {
+			// Lengthened: the next reading ends the same sample.
+			t.Reset(adaptInterval(a.ctl.base()))
+			continue
+		}
 		prev, prevCPU, prevThrottled = now, cpu, th
 		if limit, reason := a.ctl.step(s); reason != "" {
 			lim.SetLimit(limit)
@@ -135,6 +147,11 @@ func (a *adapter) record(limit int, reason string, s sample) {
 	a.log.add(st)
 	a.mu.Unlock()
 }
+
+// maxSample is the longest a sample is lengthened: a run that answers
+// less than once per request in flight in it is judged anyway (mostly
+// idle: nothing to decide).
+const maxSample = 10 * time.Second
 
 func throttles(o *Options) int64 {
 	if o.Throttles == nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,12 +21,25 @@ type world struct {
 	cap       float64 // requests/s the path allows (0: none)
 	ceiling   float64 // requests/s S3 accepts before SlowDown (0: none)
 	sendRate  float64 // learnt send-rate limit (0: none yet)
+	// growCost: the interval after the limit rises still runs at the old
+	// limit's throughput less 5%, with every new slot held (connections
+	// being opened, workers started), as measured at 200 ms.
+	growCost bool
+	last     int // the limit of the last interval
 }
 
 // run plays one interval at the given limit and returns the sample the
 // engine would take, and the throughput.
 func (w *world) run(limit int, d time.Duration) (sample, float64) {
 	secs := d.Seconds()
+	rising := w.growCost && w.last > 0 && limit > w.last
+	if rising {
+		defer func() { w.last = limit }()
+		s, tput := w.run(w.last, d)
+		s.done, s.inFlight = int64(0.95*float64(s.done)), float64(limit)
+		return s, 0.95 * tput
+	}
+	w.last = limit
 	offered := float64(limit) / w.latency // what the concurrency allows
 	tput := offered
 	if w.cpuPerReq > 0 {
@@ -88,7 +102,7 @@ func TestControllerGrowsWhileThroughputGrows(t *testing.T) {
 	if c.limit != DefaultMaxConcurrency {
 		t.Fatalf("limit %d, want the ceiling %d; steps %v", c.limit, DefaultMaxConcurrency, tr.steps)
 	}
-	if want := []string{"grow->512", "grow->1024", "grow->2048"}; fmt.Sprint(tr.steps[:3]) != fmt.Sprint(want) {
+	if want := []string{"grow->512", "grow->1024", "grow->2048"}; len(tr.steps) < 3 || fmt.Sprint(tr.steps[:3]) != fmt.Sprint(want) {
 		t.Errorf("steps %v, want %v first", tr.steps, want)
 	}
 	if got := tr.tputs[len(tr.tputs)-1]; got < 0.99*2048/0.2 {
@@ -96,19 +110,44 @@ func TestControllerGrowsWhileThroughputGrows(t *testing.T) {
 	}
 }
 
+// TestControllerWaitsOutAGrowthsCost: a growth's first interval brings
+// no gain and a high latency (new connections, new workers); judged on
+// the next one, each growth pays and the limit still reaches the ceiling.
+func TestControllerWaitsOutAGrowthsCost(t *testing.T) {
+	w := &world{latency: 0.2, cpuPerReq: 50e-6, cores: 2, growCost: true}
+	c := newController(DefaultConcurrency, MinConcurrency, DefaultMaxConcurrency)
+	tr := &trace{}
+	drive(c, w, 20, tr)
+	if c.limit != DefaultMaxConcurrency {
+		t.Fatalf("limit %d, want the ceiling %d; steps %v", c.limit, DefaultMaxConcurrency, tr.steps)
+	}
+	for _, st := range tr.steps {
+		if strings.HasPrefix(st, AdaptNoGain) || strings.HasPrefix(st, AdaptLatency) {
+			t.Fatalf("a growth's own cost taken for its verdict: steps %v", tr.steps)
+		}
+	}
+}
+
 // TestControllerSettlesAtTheKnee: where throughput stops growing (a link
-// that carries 5,000 requests/s at 100 ms), the limit goes back to the
-// last one that paid and stays near it, probing now and then in small
-// steps.
+// that carries 5,000 requests/s at 100 ms), a growth past the knee is
+// trimmed back near it, and the limit stays there, probing now and then
+// in small steps.
 func TestControllerSettlesAtTheKnee(t *testing.T) {
 	w := &world{latency: 0.1, cap: 5000}
 	c := newController(DefaultConcurrency, MinConcurrency, DefaultMaxConcurrency)
 	tr := &trace{}
 	drive(c, w, 200, tr)
+	near := 0
 	for _, l := range tr.last(100) {
-		if l < 500 || l > 640 {
-			t.Fatalf("limit %d in the last 100 samples, want 500-640 (knee at 500); steps %v", l, tr.steps)
+		if l < 500 || l > 800 {
+			t.Fatalf("limit %d in the last 100 samples, want 500-800 (knee at 500); steps %v", l, tr.steps)
 		}
+		if l <= 640 {
+			near++
+		}
+	}
+	if near < 80 { // a probe x1.25 above now and then, taken back
+		t.Errorf("limit within 500-640 in %d of the last 100 samples, want >= 80; steps %v", near, tr.steps)
 	}
 	changes := 0
 	for i := len(tr.limits) - 100; i < len(tr.limits); i++ {

@@ -68,10 +68,14 @@
 // resizes it every few round trips from what it measures: requests
 // completed per second, the mean in flight and so the latency (Little's
 // law), the clients' SlowDown count and send-rate limit (awsconf), and the
-// process's CPU. It starts at DefaultConcurrency and doubles while the
-// throughput grows with it and the latency holds; a growth that does not
-// pay is taken back (the knee) and later probes are x1.25, less and less
-// often; SlowDown cuts it to what the send-rate limit lets through, with
+// process's CPU. It starts at DefaultStartConcurrency and doubles while
+// the throughput grows with it and the latency holds, each growth judged
+// on the second sample after it (the first holds the cost of new
+// connections); a growth that does not pay is taken back, one that pays
+// less than 60% of its step is trimmed (the knee), and later probes are
+// x1.25, less and less often; a sample is lengthened until it holds more
+// answers than requests in flight (Little's law holds), and starts with
+// the run's first request; SlowDown cuts it to what the send-rate limit lets through, with
 // room; a latency that doubles, or a CPU at 90% of its cores, cuts it too
 // (a CPU cut that costs throughput is taken back). It stays within
 // [MinConcurrency, MaxConcurrency]. Workers come and go with the limit.

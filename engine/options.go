@@ -23,13 +23,20 @@ const MaxCopyObjectSize int64 = 5 << 30
 // "Choosing the multipart threshold and part size").
 const DefaultPartSize int64 = 256 << 20
 
-// DefaultConcurrency is where an adaptive run starts (and the
-// concurrency of callers that need a fixed number, such as verify's
-// HEADs). Server-side copies of small objects are latency-bound:
-// throughput is about concurrency / latency until the machine's CPU or
-// S3's request rate is the limit, so a run without a fixed Concurrency
-// grows from here while throughput grows (adapt.go).
+// DefaultConcurrency is the concurrency of callers that need a fixed
+// number, such as verify's HEADs. Server-side copies of small objects are
+// latency-bound: throughput is about concurrency / latency until the
+// machine's CPU or S3's request rate is the limit, so a copy without a
+// fixed Concurrency adapts it, from DefaultStartConcurrency (adapt.go).
 const DefaultConcurrency = 256
+
+// DefaultStartConcurrency is where an adaptive run starts: far from S3
+// (100-200 ms) the knee lies between 1,000 and 2,048 in flight, and a
+// start below it costs seconds of slow ramp (and each growth a transient
+// of new connections); near S3 (25 ms) a start above the knee costs
+// memory, not throughput, until the controller cuts it (BENCHMARKS.md,
+// "Concurrency that finds itself").
+const DefaultStartConcurrency = 1024
 
 // DefaultMaxConcurrency is the adaptive controller's ceiling: at 200 ms per
 // request 2,048 copies in flight are 10,000 copies/s, more than two cores
@@ -45,7 +52,7 @@ type Options struct {
 	Source, Dest s3url.URL
 	// Concurrency fixes the requests in flight (copies, HEADs, parts).
 	// 0 adapts it while the run goes on (adapt.go), from
-	// DefaultConcurrency within [MinConcurrency, MaxConcurrency].
+	// DefaultStartConcurrency within [MinConcurrency, MaxConcurrency].
 	Concurrency int
 	// MaxConcurrency is the adaptive ceiling (0 = DefaultMaxConcurrency).
 	MaxConcurrency int
@@ -138,7 +145,7 @@ func (o *Options) startConcurrency() int {
 	if o.Concurrency > 0 {
 		return o.Concurrency
 	}
-	return min(DefaultConcurrency, max(o.MaxConcurrency, 1))
+	return min(DefaultStartConcurrency, max(o.MaxConcurrency, 1))
 }
 
 // Checkpoint is what the engine needs of a checkpoint store.

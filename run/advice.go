@@ -67,7 +67,7 @@ func (r *copyRun) facts(sum *engine.Summary) PlanFacts {
 	if f.Concurrency <= 0 {
 		// Adaptive: a copy starts at the default and grows only while the
 		// throughput does, so the start is the estimate's safe side.
-		f.Concurrency, f.Adaptive = engine.DefaultConcurrency, true
+		f.Concurrency, f.Adaptive = engine.DefaultStartConcurrency, true
 	}
 	if sum != nil {
 		f.Listed = sum.Listed

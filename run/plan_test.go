@@ -99,7 +99,7 @@ func TestPlanFactsAdaptiveConcurrency(t *testing.T) {
 	for _, tc := range []struct {
 		given, want int
 		adaptive    bool
-	}{{0, engine.DefaultConcurrency, true}, {64, 64, false}} {
+	}{{0, engine.DefaultStartConcurrency, true}, {64, 64, false}} {
 		s := &Spec{}
 		s.Engine.Concurrency = tc.given
 		r := &copyRun{spec: s, plan: newPlanner(s.Engine), sides: &Sides{}}

@@ -50,6 +50,8 @@ func concurrencyOf(path string, def int) int {
 				At     float64 `json:"at_seconds"`
 				Limit  int     `json:"concurrency"`
 				Reason string
+				Tput   float64 `json:"requests_per_second"`
+				LatMS  float64 `json:"latency_ms"`
 			}
 		}
 	}
@@ -60,7 +62,7 @@ func concurrencyOf(path string, def int) int {
 	c := rep.Concurrency
 	var steps []string
 	for _, s := range c.Steps {
-		steps = append(steps, fmt.Sprintf("%.1fs %s %d", s.At, s.Reason, s.Limit))
+		steps = append(steps, fmt.Sprintf("%.1fs %s %d (after %.0f/s, %.0f ms)", s.At, s.Reason, s.Limit, s.Tput, s.LatMS))
 	}
 	fmt.Fprintf(os.Stderr, "backfill's concurrency: %s, start %d, final %d, peak %d, max %d; %s\n", c.Mode, c.Start, c.Final, c.Peak, c.Max, strings.Join(steps, ", "))
 	return c.Peak

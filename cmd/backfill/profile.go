@@ -11,7 +11,7 @@ import (
 // tuneGC sets GOGC and a memory limit for the default concurrency before
 // any command runs; a copy's engine then moves the limit with the
 // concurrency in use (gctune.Follow, through engine.Options.OnConcurrency).
-func tuneGC() { gctune.Init(engine.DefaultConcurrency) }
+func tuneGC() { gctune.Init(engine.DefaultStartConcurrency) }
 
 // startProfile writes a CPU profile of the run to the file
 // BACKFILL_CPUPROFILE names, when it is set (for benchmarks); the
