@@ -264,3 +264,25 @@ func TestControllerKeepsItsLimitWhenOthersSlowTheMachine(t *testing.T) {
 		t.Errorf("throughput %.0f at the end, want the path's 5,000 again; steps %v", tp, tr.steps)
 	}
 }
+
+// TestShortSamplesDecideNothing: a sample with fewer answers than
+// requests in flight (shorter than a request takes: a run's first
+// moments, or requests queued far past the base) decides nothing and is
+// lengthened by the engine; the same requests over a longer sample do.
+func TestShortSamplesDecideNothing(t *testing.T) {
+	short := sample{interval: 200 * time.Millisecond, done: 300, inFlight: 1024, cores: 2}
+	if !short.short() {
+		t.Fatal("300 answers with 1,024 in flight judged")
+	}
+	c := newController(1024, MinConcurrency, DefaultMaxConcurrency)
+	if l, r := c.step(short); l != 1024 || r != "" || c.base() != 0 {
+		t.Errorf("a short sample changed the limit to %d (%q) or the base to %v", l, r, c.base())
+	}
+	long := sample{interval: time.Second, done: 5000, inFlight: 1000, cores: 2}
+	if long.short() {
+		t.Fatal("5,000 answers with 1,000 in flight not judged")
+	}
+	if l, r := c.step(long); l != 2048 || r != AdaptGrow {
+		t.Errorf("a full sample at 1,000 of 1,024 in flight: limit %d (%q), want a growth to 2,048", l, r)
+	}
+}
