@@ -33,6 +33,8 @@ func WriteVerifyMetrics(path string, r *VerifyReport) error {
 		objects.WithLabelValues(string(class)).Set(float64(c.Count))
 		bytes.WithLabelValues(string(class)).Set(float64(c.Bytes))
 	}
+	gauge("backfill_verify_undecided_read_objects", "Pairs of one size with other single-part ETags the last verify read with a HEAD per side (--head-undecided).").WithLabelValues().Set(float64(r.UndecidedRead))
+	gauge("backfill_verify_undecided_left_objects", "Pairs of one size with other single-part ETags the last verify left unverified, not read (--head-undecided spent, or 0).").WithLabelValues().Set(float64(r.UndecidedLeft))
 	gauge("backfill_verify_checked_objects", "Objects the last verify compared.").WithLabelValues().Set(float64(r.Checked))
 	gauge("backfill_verify_differences", "Objects that leave the replica not whole after the last verify.").WithLabelValues().Set(float64(r.Differences))
 	whole := 0.0

@@ -27,6 +27,12 @@ type ClassTally struct {
 type Tally struct {
 	Checked int64                        `json:"checked"`
 	Classes map[verify.Class]*ClassTally `json:"classes"`
+	// UndecidedRead pairs (listed, the same size, other single-part
+	// ETags: only encryption decides them) were read with a HEAD per
+	// side under --head-undecided; UndecidedLeft were not, its budget
+	// spent. Kept in a verify's checkpoint: the budget spans a resume.
+	UndecidedRead int64 `json:"undecided_read_by_head"`
+	UndecidedLeft int64 `json:"undecided_left_over_budget"`
 }
 
 // NewTally returns an empty tally with every class listed.
@@ -105,12 +111,9 @@ type VerifyReport struct {
 	StatusVisible     bool   `json:"replication_status_visible"`
 	EncryptionVisible bool   `json:"encryption_visible"`
 	Deep              bool   `json:"deep"`
-	// UndecidedRead pairs (the same size, other single-part ETags: only
-	// encryption decides them) were read with a HEAD per side;
-	// UndecidedLeft were not, the HeadUndecided budget spent.
+	// HeadUndecided is --head-undecided: the pairs only encryption
+	// decides that a listing verify may read with a HEAD per side.
 	HeadUndecided int    `json:"head_undecided_budget"`
-	UndecidedRead int64  `json:"undecided_read_by_head"`
-	UndecidedLeft int64  `json:"undecided_left_over_budget"`
 	MinAge        string `json:"min_age"`
 	// Cutoff: primary objects modified after it are too new (the run's
 	// start, or an inventory's snapshot time, less --min-age).
@@ -156,7 +159,7 @@ var classWords = map[verify.Class]string{
 	verify.ContentDiffers:    "different in the replica (proven by checksum or ETag)",
 	verify.ReplicaNewer:      "different, and newer in the replica (someone wrote it there; --fix leaves it unless --overwrite-newer)",
 	verify.MetadataDiffers:   "with other headers, metadata or tags in the replica",
-	verify.Unverified:        "not verifiable (no comparable ETag or checksum; --deep may decide them)",
+	verify.Unverified:        "not verifiable (no comparable ETag or checksum; --head-undecided or --deep may decide them)",
 	verify.Extra:             "only in the replica (never deleted)",
 }
 
@@ -187,14 +190,14 @@ func PrintVerify(w io.Writer, r *VerifyReport) {
 		fmt.Fprintln(w, "Replication status was not visible (a listing cannot see it): replication-failed needs --deep or an inventory with ReplicationStatus.")
 	}
 	if !r.EncryptionVisible && !r.Deep {
-		fmt.Fprintln(w, "Equal ETags were taken as equal content. A listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): pairs of one size with other ETags need a HEAD per side to decide.")
+		fmt.Fprintln(w, "Equal ETags were taken as equal content. A listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): a pair of one size with other single-part ETags needs a HEAD per side (--head-undecided N, or --deep) to decide.")
 	}
 	if r.UndecidedRead > 0 {
 		fmt.Fprintf(w, "%s of one size with other single-part ETags read with a HEAD per side to see their encryption.\n", Plural(r.UndecidedRead, "pair"))
 	}
 	switch {
 	case r.UndecidedLeft > 0 && r.HeadUndecided == 0:
-		fmt.Fprintf(w, "%s of one size with other ETags left unverified: --head-undecided 0 reads none (--deep reads every pair).\n", Plural(r.UndecidedLeft, "pair"))
+		fmt.Fprintf(w, "%s of one size with other single-part ETags left unverified: --head-undecided N reads up to N of them with a HEAD per side (--deep reads every pair).\n", Plural(r.UndecidedLeft, "pair"))
 	case r.UndecidedLeft > 0:
 		fmt.Fprintf(w, "%s more left unverified: the --head-undecided budget of %d was spent (raise it, or --deep reads every pair).\n", Plural(r.UndecidedLeft, "pair"), r.HeadUndecided)
 	}

@@ -26,10 +26,9 @@ type verifyRun struct {
 	// comparedPrimary counts the pairs with a primary object, of total
 	// (the primary's inventory rows; 0 when unknown, as for a listing).
 	compared, differing, comparedPrimary, total atomic.Int64
-	// undecidedRead counts the pairs only encryption could decide, each
-	// read with a HEAD per side while within --head-undecided;
-	// undecidedLeft those past it, left unverified.
-	undecidedRead, undecidedLeft atomic.Int64
+	// budget is what is left of --head-undecided (the tally's earlier
+	// reads taken off): the pairs only encryption decides still to read.
+	budget atomic.Int64
 }
 
 // Verify runs a verify: both sides read (listed, or from inventories),
@@ -150,6 +149,7 @@ func (r *verifyRun) begin(ctx context.Context) error {
 		return err
 	}
 	r.rep.Resumed = r.tally.Checked > 0
+	r.budget.Store(max(0, int64(r.spec.HeadUndecided)-r.tally.UndecidedRead))
 	r.compared.Store(r.tally.Checked)
 	return nil
 }
@@ -163,8 +163,6 @@ func (r *verifyRun) finish(ctx context.Context, files *verifyFiles, runErr error
 	}
 	rep.Tally = r.tally
 	rep.HeadUndecided = r.spec.HeadUndecided
-	rep.UndecidedLeft = r.undecidedLeft.Load()
-	rep.UndecidedRead = r.undecidedRead.Load() - rep.UndecidedLeft
 	rep.Differences = r.tally.Differences(r.spec.Strict)
 	rep.Whole = rep.Differences == 0 && runErr == nil
 	code := exitcode.OK

@@ -27,7 +27,16 @@ type seqItem struct {
 	item    verify.Item
 	verdict verify.Verdict
 	note    string // what a failed HEAD said
+	// undecided: the pair was one only encryption decides, read with a
+	// HEAD per side (undecidedRead) or left over --head-undecided
+	// (undecidedLeft); the collector counts it.
+	undecided int8
 }
+
+const (
+	undecidedRead int8 = 1 + iota
+	undecidedLeft
+)
 
 // compare streams both sides' pairs through the comparison: the inputs
 // (one goroutine), HEADs for --deep (Concurrency workers), and one
@@ -112,15 +121,18 @@ func (r *verifyRun) decide(ctx context.Context, si *seqItem) error {
 		}
 	}
 	si.verdict = verify.Compare(si.item.Pair, r.cutoff)
-	if si.verdict.Class == verify.Unverified && verify.NeedsEncryption(si.item.Pair) {
-		if r.undecidedRead.Add(1) > int64(r.spec.HeadUndecided) {
-			r.undecidedLeft.Add(1)
+	if !r.spec.Deep && si.verdict.Class == verify.Unverified && verify.NeedsEncryption(si.item.Pair) {
+		if r.budget.Add(-1) < 0 {
+			si.undecided = undecidedLeft
 		} else {
-			if err := r.headPair(ctx, si); err != nil {
+			if err := r.headEncryption(ctx, si); err != nil {
 				return err
 			}
 			si.verdict = verify.Compare(si.item.Pair, r.cutoff)
-			si.verdict.Reason = withNote(si.verdict.Reason, "read with a HEAD per side: a listing cannot see encryption")
+			if si.note == "" {
+				si.undecided = undecidedRead
+				si.verdict.Reason = withNote(si.verdict.Reason, "read with a HEAD per side: a listing cannot see encryption")
+			}
 		}
 	}
 	if si.note != "" {
@@ -165,6 +177,23 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 		return err
 	}
 	return r.layoutPair(ctx, si)
+}
+
+// headEncryption reads a pair only encryption decides with a HEAD per
+// side, and keeps what decides its content: size, ETag, date, encryption
+// and checksum. Not its headers, metadata, tags or replication status:
+// those are --deep's, compared for every pair or none.
+func (r *verifyRun) headEncryption(ctx context.Context, si *seqItem) error {
+	_, err := r.eachSide(ctx, si, func(api API, bucket, owner string, o *verify.Obj) error {
+		h := *o
+		if err := verify.Deepen(ctx, api, bucket, owner, &h); err != nil {
+			return err
+		}
+		o.Size, o.ETag, o.LastModified, o.Encryption = h.Size, h.ETag, h.LastModified, h.Encryption
+		o.ChecksumAlgorithm, o.Checksum, o.ChecksumType = h.ChecksumAlgorithm, h.Checksum, h.ChecksumType
+		return nil
+	})
+	return err
 }
 
 // tagPair reads both sides' tag sets when their HEADs show the same
@@ -312,6 +341,12 @@ func (c *verifyCollector) settle(si *seqItem) {
 		size = p.Dst.Size
 	}
 	c.r.tally.Add(v, size)
+	switch si.undecided {
+	case undecidedRead:
+		c.r.tally.UndecidedRead++
+	case undecidedLeft:
+		c.r.tally.UndecidedLeft++
+	}
 	c.r.compared.Add(1)
 	if p.Src != nil {
 		c.r.comparedPrimary.Add(1)

@@ -16,11 +16,13 @@ import (
 // object is expected in the replica (setup check measures the right one).
 const DefaultVerifyMinAge = time.Hour
 
-// DefaultHeadUndecided bounds the pairs of one size and other single-part
-// ETags a listing verify reads with a HEAD per side: enough for the
-// differences of a replica that is nearly whole, never a HEAD per object
-// of a replica whose objects are all SSE-KMS (their ETags always differ).
-const DefaultHeadUndecided = 10_000
+// DefaultHeadUndecided: by default a listing verify makes listing
+// requests only, and a pair of one size with other single-part ETags is
+// unverified; --head-undecided N reads up to N such pairs with a HEAD per
+// side (10,000 is enough for the rewrites of a replica that is nearly
+// whole, and never a HEAD per object of one whose objects are all
+// SSE-KMS, whose ETags always differ).
+const DefaultHeadUndecided = 0
 
 // VerifySpec describes one verify run: the two sides, where each is read
 // from, the comparison, the repair and the outputs.
@@ -39,8 +41,9 @@ type VerifySpec struct {
 	Deep bool
 	// HeadUndecided: without Deep, at most this many pairs that only
 	// their encryption can decide (the same size, other single-part
-	// ETags) are read with a HEAD per side; past it they stay unverified
-	// (0: none is read, the verify makes listing requests only).
+	// ETags) are read with a HEAD per side, over a run and its resumes;
+	// past it they stay unverified (0, the default: none is read, the
+	// verify makes listing requests only).
 	HeadUndecided int
 	// Fix copies what differs through the engine, then checks those keys
 	// again; DryRun only says what it would copy; OverwriteNewer lets it
@@ -135,6 +138,7 @@ func (s *VerifySpec) jobSpec(sides *Sides) checkpoint.Spec {
 		"dest-inventory-date":  s.DestInventoryDate,
 		"min-age":              s.MinAge.String(),
 		"deep":                 flag(s.Deep),
+		"head-undecided":       map[bool]string{true: fmt.Sprint(s.HeadUndecided)}[s.HeadUndecided > 0],
 		"strict":               flag(s.Strict),
 	}
 }

@@ -113,7 +113,7 @@ func content(s, d *Obj) (same bool, how How, why string) {
 	case sp == 0 && dp == 0 && (s.Encryption == "" || d.Encryption == ""):
 		// A listing cannot see encryption, and an SSE-KMS or SSE-C
 		// object's ETag is not its MD5: differing ETags prove nothing.
-		return false, ByNothing, fmt.Sprintf("ETags %s and %s differ, but a listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): --deep, or an inventory with EncryptionStatus, decides", s.ETag, d.ETag)
+		return false, ByNothing, fmt.Sprintf("ETags %s and %s differ, but a listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): --head-undecided, --deep, or an inventory with EncryptionStatus decides", s.ETag, d.ETag)
 	case sp == 0 && dp == 0:
 		return false, ByETag, fmt.Sprintf("ETags %s and %s", s.ETag, d.ETag)
 	case sp == dp && sp > 0 && s.PartSize > 0 && s.PartSize == d.PartSize:

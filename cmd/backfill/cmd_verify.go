@@ -11,10 +11,10 @@ import (
 const verifyHelp = `Compares the primary and the replica key by key and says whether the replica
 is whole: both sides listed (ListObjectsV2, fanned out over folders, joined by
 key), or read from S3 Inventory deliveries (--inventory, --dest-inventory;
-sorted on local disk, in bounded memory), or one of each. A pair of one size
-with other single-part ETags is read with a HEAD per side (a listing cannot see
-encryption; --head-undecided bounds them); --deep reads every pair. Every
-object gets one class, in this order:
+sorted on local disk, in bounded memory), or one of each: listing requests
+only, unless --head-undecided N reads up to N pairs of one size with other
+single-part ETags with a HEAD per side (a listing cannot see encryption), or
+--deep reads every pair. Every object gets one class, in this order:
    replication-failed  the primary says its replication FAILED (visible only in
                        an inventory with ReplicationStatus, or with --deep)
    too-new             modified within --min-age: never a difference
@@ -62,7 +62,7 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "dest-inventory-date", Usage: "with --dest-inventory s3://BUCKET/PREFIX/: the delivery of `YYYY-MM-DD`"},
 			&cli.DurationFlag{Name: "min-age", Value: run.DefaultVerifyMinAge, Usage: "the delay given to replication: primary objects modified within `DURATION` are too new to be expected in the replica"},
 			&cli.BoolFlag{Name: "deep", Usage: "read each compared object with one HEAD per side: checksums (decide most unverified objects), headers, metadata, tag count, replication status"},
-			&cli.IntFlag{Name: "head-undecided", Value: run.DefaultHeadUndecided, Usage: "without --deep, read at most `N` pairs of one size with other single-part ETags with a HEAD per side (a listing cannot see encryption: an SSE-KMS ETag is not an MD5); past N they stay unverified; 0: listing requests only"},
+			&cli.IntFlag{Name: "head-undecided", Value: run.DefaultHeadUndecided, Usage: "without --deep, read up to `N` pairs of one size with other single-part ETags with a HEAD per side, over a run and its resumes (a listing cannot see encryption, and an SSE-KMS ETag is not an MD5); the others stay unverified. Default 0: listing requests only"},
 			&cli.BoolFlag{Name: "strict", Usage: "count unverified objects as differences (exit 3)"},
 			&cli.BoolFlag{Name: "fix", Usage: "copy the missing and differing objects (not replica-newer ones), then check them again"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "with --fix: say what it would copy, copy nothing"},

@@ -150,7 +150,7 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	e.status("new/failing.exr", types.ReplicationStatusFailed)
 
 	e.proxy.Reset()
-	r := e.verify("--head-undecided", "0", "--report", rep)
+	r := e.verify("--report", rep)
 	mustCode(t, r, 3)
 	want := map[string]int64{"missing": 2, "unverified": 1, "replica-newer": 1, "extra": 1, "same": 2} // a listing's other ETags prove nothing
 	vr := verifyReport(t, rep)
@@ -162,10 +162,10 @@ func TestVerifyOnRealReplication(t *testing.T) {
 	if vr.StatusVisible || e.proxy.Count("HeadObject") != 0 {
 		t.Errorf("a listing saw replication status, or HEADed: %v", e.proxy.Counts())
 	}
-	// By default the one pair of one size and other ETags is read with a
-	// HEAD per side (their checksums decide it), and no other pair.
+	// With --head-undecided the one pair of one size and other ETags is
+	// read with a HEAD per side (their checksums decide it), and no other.
 	e.proxy.Reset()
-	r = e.verify("--report", rep)
+	r = e.verify("--head-undecided", "100", "--report", rep)
 	mustCode(t, r, 3)
 	vr = verifyReport(t, rep)
 	if classCount(vr, "content-differs") != 1 || classCount(vr, "unverified") != 0 || e.proxy.Count("HeadObject") != 2 {

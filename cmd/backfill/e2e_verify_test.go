@@ -69,9 +69,9 @@ func TestVerifyClassesAndFix(t *testing.T) {
 	e.proxy.Reset()
 
 	rep, diff := filepath.Join(e.dir, "v.json"), filepath.Join(e.dir, "diff.csv")
-	// --head-undecided 0: listing requests only. A listing cannot see
+	// By default, listing requests only. A listing cannot see
 	// encryption: other ETags of one size prove nothing (unverified).
-	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "0", "--report", rep, "--diff", diff)
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--report", rep, "--diff", diff)
 	mustCode(t, r, 3)
 	vr := verifyReport(t, rep)
 	want := map[string]int64{"same": 2, "missing": 1, "replica-newer": 1, "unverified": 1, "size-differs": 1, "extra": 1, "too-new": 1}
@@ -81,26 +81,30 @@ func TestVerifyClassesAndFix(t *testing.T) {
 		}
 	}
 	if c := e.proxy.Counts(); c["HeadObject"] != 0 || c["CopyObject"] != 0 {
-		t.Errorf("a verify with --head-undecided 0 made %v", c)
+		t.Errorf("a plain verify made %v", c)
 	}
-	if vr.UndecidedLeft != 1 || !strings.Contains(r.stdout, "--head-undecided 0 reads none") {
+	if vr.UndecidedLeft != 1 || !strings.Contains(r.stdout, "--head-undecided N reads up to N") {
 		t.Errorf("undecided left %d\n%s", vr.UndecidedLeft, r.stdout)
 	}
 	rows := readCSV(t, diff)
 	if len(rows) != 6 || rows[0][0] != "class" { // a header and one row per difference, unverified and extra
 		t.Errorf("diff %v", rows)
 	}
-	// By default that one pair (and no other) is read with a HEAD per
-	// side: both plaintext, so their ETags are MD5s and prove it differs.
+	// With --head-undecided that one pair (and no other) is read with a
+	// HEAD per side: both plaintext, so their ETags are MD5s and prove it
+	// differs. Nothing of --deep's (tags, metadata) is read or compared.
 	e.proxy.Reset()
-	r = e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--report", rep)
+	r = e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "10", "--report", rep)
 	mustCode(t, r, 3)
 	vr = verifyReport(t, rep)
-	if classCount(vr, "content-differs") != 1 || classCount(vr, "unverified") != 0 || vr.UndecidedRead != 1 {
-		t.Errorf("default: %+v, %d read\n%s", vr.Tally, vr.UndecidedRead, r.stdout)
+	if classCount(vr, "content-differs") != 1 || classCount(vr, "unverified") != 0 || vr.UndecidedRead != 1 || vr.UndecidedLeft != 0 {
+		t.Errorf("--head-undecided: %+v, %d read\n%s", vr.Tally, vr.UndecidedRead, r.stdout)
 	}
-	if c := e.proxy.Counts(); c["HeadObject"] != 2 || c["CopyObject"] != 0 {
-		t.Errorf("a default verify with one undecided pair made %v", c)
+	if c := e.proxy.Counts(); c["HeadObject"] != 2 || c["CopyObject"] != 0 || c["GetObjectTagging"] != 0 {
+		t.Errorf("--head-undecided with one undecided pair made %v", c)
+	}
+	if !strings.Contains(r.stdout, "1 pair of one size with other single-part ETags read with a HEAD per side") {
+		t.Errorf("the summary does not say the pair was read:\n%s", r.stdout)
 	}
 
 	mustCode(t, e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--deep", "--report", rep), 3)
