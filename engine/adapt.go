@@ -16,7 +16,7 @@ import (
 //	                                   x 0.7 before that rate is known; no
 //	                                   growth for a while
 //	the last growth paid, but less     to what carries the new throughput
-//	  than 60% of the step (x4 -> +180%) at the old limit's pace, x1.25 (the
+//	  than 60% of the step (x2 -> +60%)  at the old limit's pace, x1.25 (the
 //	                                   knee lies inside the step); grow in
 //	                                   small steps from now on
 //	the last growth did not pay        back to the limit before it (the
@@ -24,7 +24,14 @@ import (
 //	  judged on the second sample      from now on
 //	  after it: the first holds the
 //	  growth's own cost)
-//	in flight >= 75% of the limit,     grow: x4 until a growth first fails
+//	once a run, from its 6th sample,   probe down: halve the limit, judged
+//	  a limit above 256 (no SlowDown,  on the second sample after it; kept
+//	  CPU or latency cut before), in   while the throughput holds (>= 95%),
+//	  flight >= 75% of the limit       else taken back, and the probing
+//	                                   ends (a knee below the start is found
+//	                                   this way: the start's own latency,
+//	                                   measured queued, cannot show it)
+//	in flight >= 75% of the limit,     grow: x2 until a growth first fails
 //	  latency within 1.5 x its base,   to pay (or is trimmed), then x1.25
 //	  own CPU below 90% of its cores
 //	throughput at the send-rate limit  at least 1.5 x that rate x the base
@@ -81,6 +88,7 @@ const (
 	AdaptCPU      = "cpu"
 	AdaptCutBack  = "cut-revert"
 	AdaptTrim     = "trim"
+	AdaptProbe    = "probe-down"
 )
 
 const (
@@ -106,6 +114,8 @@ const (
 	holdLatency    = 2    // ... after a latency cut
 	minAdaptiveCap = 16
 	growSettle     = 1    // samples after a growth before its verdict
+	probeAbove     = 256  // a limit above this is probed down, once a run
+	probeAfter     = 6    // samples judged before the probe
 	trimShare      = 0.6  // a growth that paid by less than this share of x-1 is trimmed
 	trimRoom       = 1.25 // a trimmed limit's room over what carries its throughput
 )
@@ -123,7 +133,13 @@ type controller struct {
 	pending   string
 	prevLimit int
 	prevTput  float64
-	settle    int // samples after a growth not yet judged
+	settle    int // samples after a growth or a probe not yet judged
+	// probing: the limit is halved while the throughput holds, down to
+	// a knee below it; once a run, from its probeAfter-th sample (the
+	// run's first seconds, a thousand connections opening, are no
+	// baseline), unless SlowDown, CPU or latency already cut it.
+	probing, probed bool
+	samples         int // samples judged
 }
 
 func newController(start, lo, hi int) *controller {
@@ -173,16 +189,20 @@ func (c *controller) decide(s sample) string {
 	}
 	tput := float64(s.done) / s.interval.Seconds()
 	lat := s.inFlight / tput
+	if c.samples++; c.samples == probeAfter && !c.probed && c.limit > probeAbove {
+		c.probing, c.probed = true, true
+	}
 	if !sendBound(s, tput) { // else the latency holds the waits for a token
 		c.observe(lat)
 	}
 	base := c.base()
 	used := s.inFlight >= busyShare*float64(c.limit)
 	cpuBound := s.cores > 0 && s.cpu >= cpuBusy*s.cores
-	if c.pending == AdaptGrow && c.settle > 0 {
+	if (c.pending == AdaptGrow || c.pending == AdaptProbe) && c.settle > 0 {
 		// The first sample after a growth holds its cost (new
-		// connections, workers, a larger heap), not its gain: the
-		// verdict waits for the next one.
+		// connections, workers, a larger heap), not its gain, and the
+		// first after a probe the requests draining: the verdict waits
+		// for the next one.
 		c.settle--
 		return ""
 	}
@@ -197,7 +217,12 @@ func (c *controller) decide(s sample) string {
 	case c.hold > 0:
 		c.hold--
 		return ""
+	case c.probing && used && c.limit/2 >= c.min:
+		c.pending, c.prevLimit, c.prevTput, c.settle = AdaptProbe, c.limit, tput, growSettle
+		c.set(c.limit / 2)
+		return AdaptProbe
 	case used && lat > latencyQueues*base:
+		c.probing, c.probed = false, true
 		c.pending, c.prevLimit, c.prevTput = AdaptLatency, c.limit, tput
 		c.set(scale(c.limit, latencyCut))
 		c.hold = holdLatency
@@ -206,6 +231,7 @@ func (c *controller) decide(s sample) string {
 		}
 		return AdaptLatency
 	case cpuBound:
+		c.probing, c.probed = false, true
 		c.pending, c.prevLimit, c.prevTput = AdaptCPU, c.limit, tput
 		c.set(scale(c.limit, cpuCut))
 		return AdaptCPU
@@ -232,6 +258,14 @@ func (c *controller) verdict(tput float64) (string, bool) {
 		c.set(c.prevLimit)
 		c.factor, c.hold = growSlow, c.backoff(holdNoGain)
 		return AdaptNoGain, true
+	case AdaptProbe:
+		if tput >= cpuHolds*c.prevTput {
+			return "", false // the knee is lower: probe again
+		}
+		c.probing = false
+		c.set(c.prevLimit)
+		c.hold = growSettle // the way back up costs what a growth does
+		return AdaptCutBack, true
 	case AdaptCPU, AdaptLatency:
 		if tput >= cpuHolds*c.prevTput {
 			c.misses = 0
@@ -259,7 +293,7 @@ func (c *controller) trim(tput, grew float64) (string, bool) {
 		return "", false
 	}
 	c.set(max(target, c.prevLimit))
-	c.factor = growSlow
+	c.factor, c.hold = growSlow, c.backoff(holdNoGain)
 	return AdaptTrim, true
 }
 
@@ -297,14 +331,16 @@ func (c *controller) slowDown(s sample) string {
 		target = min(c.limit, int(math.Ceil(rateRoom*s.sendRate*base)))
 	}
 	c.set(target)
-	c.pending = ""
+	c.pending, c.probing, c.probed = "", false, true
 	c.factor, c.hold = growSlow, holdSlowDown
 	return AdaptSlowDown
 }
 
 // adaptInterval is how long a sample lasts: a few round trips at the base
-// latency, so that a change of the limit shows in the next sample.
+// latency, so that a change of the limit shows in the next sample; at
+// most a second (a run's first samples, slowed by a thousand connections
+// opening at once, must not stretch the next ones).
 func adaptInterval(base float64) time.Duration {
 	d := time.Duration(4 * base * float64(time.Second))
-	return min(max(d, 200*time.Millisecond), 2*time.Second)
+	return min(max(d, 200*time.Millisecond), time.Second)
 }

@@ -37,7 +37,7 @@ func slowCopies(n int, d time.Duration) (sliceSource, *fakeCopier, *atomic.Int32
 // cut the limit; the requests in flight never pass it, the summary records
 // each change, and OnConcurrency hears of them.
 func TestAdaptiveRunBacksOffOnThrottles(t *testing.T) {
-	src, f, most := slowCopies(4000, 20*time.Millisecond)
+	src, f, most := slowCopies(20000, 20*time.Millisecond) // some samples long at the start of 1,024
 	o := opts()
 	o.Concurrency = 0
 	var throttled atomic.Int64
@@ -49,7 +49,7 @@ func TestAdaptiveRunBacksOffOnThrottles(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := e.Run(t.Context(), src)
-	if err != nil || sum.Copied != 4000 {
+	if err != nil || sum.Copied != 20000 {
 		t.Fatalf("copied %d, err %v", sum.Copied, err)
 	}
 	c := sum.Concurrency
