@@ -68,8 +68,9 @@
 // resizes it every few round trips from what it measures: requests
 // completed per second, the mean in flight and so the latency (Little's
 // law), the clients' SlowDown count and send-rate limit (awsconf), and the
-// process's CPU. It starts at DefaultStartConcurrency and doubles while
-// the throughput grows with it and the latency holds, each growth judged
+// process's CPU. It starts at DefaultStartConcurrency, probes down once a
+// run (halving while the throughput holds: a knee below the start), and
+// doubles while the throughput grows with it and the latency holds, each growth judged
 // on the second sample after it (the first holds the cost of new
 // connections); a growth that does not pay is taken back, one that pays
 // less than 60% of its step is trimmed (the knee), and later probes are

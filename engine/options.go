@@ -32,10 +32,10 @@ const DefaultConcurrency = 256
 
 // DefaultStartConcurrency is where an adaptive run starts: far from S3
 // (100-200 ms) the knee lies between 1,000 and 2,048 in flight, and a
-// start below it costs seconds of slow ramp (and each growth a transient
-// of new connections); near S3 (25 ms) a start above the knee costs
-// memory, not throughput, until the controller cuts it (BENCHMARKS.md,
-// "Concurrency that finds itself").
+// start below it costs seconds of doublings (each with a transient of new
+// connections); near S3 (25 ms) a start above the knee costs memory and
+// some CPU until the controller's probe down, once a run, finds the knee
+// below it (adapt.go; BENCHMARKS.md, "Concurrency that finds itself").
 const DefaultStartConcurrency = 1024
 
 // DefaultMaxConcurrency is the adaptive controller's ceiling: at 200 ms per

@@ -56,7 +56,11 @@
 //	  take a shard
 //	  if depth < FanoutDepth: list source and replica with Delimiter "/",
 //	      join their direct objects, queue every common prefix as a shard at depth+1
-//	  else: list both without a delimiter (everything below) and join
+//	  else: list both without a delimiter (everything below) and join;
+//	      but when the source's first such page is full and its "/" page
+//	      names 1 to FlatAbove-1 folders, list it like a shallow shard
+//	      (its folders queued at depth+1, listed in parallel), at the
+//	      cost of both sides' dropped first pages and the "/" page
 //	  each joined pair is sent on the output channel (guarded by ctx)
 //
 // The join relies on ListObjectsV2 returning keys in ascending byte order,

@@ -346,9 +346,10 @@ func (sh *shardLists) open(ctx context.Context, deep bool, q *shardQueue, out ch
 
 // openDeep decides a shard below the fan-out depth: flat, unless its
 // first flat page is full (it holds more than a page) and its first "/"
-// page names folders to split it into (fewer than FlatAbove, or all of
-// them): a large folder is then listed by its subfolders in parallel, a
-// small one costs one request a side as before. The decision is sent
+// page names folders to split it into, fewer than FlatAbove: a large
+// folder is then listed by its subfolders in parallel (at the cost of
+// its first flat page on each side and its "/" page), a small one costs
+// one request a side as before. The decision is sent
 // like any other, so a resumed run lists the shard the same way.
 func (sh *shardLists) openDeep(ctx context.Context, q *shardQueue, out chan<- Entry) (src, dst *pager, err error) {
 	src, dst = sh.source(""), sh.replica("")
@@ -358,15 +359,20 @@ func (sh *shardLists) openDeep(ctx context.Context, q *shardQueue, out chan<- En
 	if err != nil {
 		return nil, nil, err
 	}
-	flat := !truncated || sh.l.FanoutDepth < 0 || q.count() >= MaxShards
+	// A shard resumed after a watermark stays flat: split, its subfolders
+	// would list from their starts, and one holding the watermark would
+	// skip what is before it in the others.
+	flat := !truncated || sh.l.FanoutDepth < 0 || q.count() >= MaxShards || sh.s.after != ""
 	if !flat {
 		d := sh.source("/")
 		d.ahead = false
-		more, prefixes, err := d.peek(ctx)
+		_, prefixes, err := d.peek(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		if flat = prefixes == 0 || more && prefixes >= FlatAbove; flat {
+		// Many folders (an <id>/<file> layout) stay flat, truncated page
+		// or not: a shard each would cost two listings for a few keys.
+		if flat = prefixes == 0 || prefixes >= FlatAbove; flat {
 			d.drop()
 			sh.found, sh.seen = sh.found[:0], nil
 		} else {

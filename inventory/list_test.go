@@ -383,6 +383,11 @@ func TestListerSplitsLargeDeepFolders(t *testing.T) {
 	for f := range 1500 {
 		keys = append(keys, fmt.Sprintf("p/seq/f%04d.exr", f))
 	}
+	for d := range 150 { // many folders of a few keys: flat, not 150 shards
+		for f := range 8 {
+			keys = append(keys, fmt.Sprintf("p/many/%03d/f%d.exr", d, f))
+		}
+	}
 	keys = append(keys, "p/small/e0/a.exr", "p/small/e1/b.exr")
 	src := newMem(keys...)
 	l := &Lister{Source: src, SourceBkt: "s", SourcePfx: "p/", Replica: newMem(), ReplicaBkt: "d", ReplicaPfx: "q/", FanoutDepth: 1, PageSize: 1000, Parallel: 4}
@@ -408,8 +413,8 @@ func TestListerSplitsLargeDeepFolders(t *testing.T) {
 			t.Errorf("%s not split off big/ (shards %v)", sh, shards)
 		}
 	}
-	if flat["big/"] || !flat["seq/"] || !flat["small/"] || shards["small/e0/"] {
-		t.Errorf("modes %v, shards %v: want big/ split, seq/ (no subfolders) and small/ (one page) flat", flat, shards)
+	if flat["big/"] || !flat["seq/"] || !flat["small/"] || shards["small/e0/"] || !flat["many/"] || shards["many/000/"] {
+		t.Errorf("modes %v, shards %v: want big/ split, seq/ (no subfolders), small/ (one page) and many/ (150 folders) flat", flat, shards)
 	}
 	if len(objects) != len(keys) {
 		t.Errorf("%d keys listed, want %d", len(objects), len(keys))

@@ -65,8 +65,9 @@ func (r *copyRun) facts(sum *engine.Summary) PlanFacts {
 		Requests: p.ByOperation, Look: p.Look, SourceRegion: r.sides.SourceRegion, DestRegion: r.sides.DestRegion,
 		Concurrency: r.spec.Engine.Concurrency, CPU: processCPU(), Spec: r.spec, Counter: r.sides.Requests}
 	if f.Concurrency <= 0 {
-		// Adaptive: a copy starts at the default and grows only while the
-		// throughput does, so the start is the estimate's safe side.
+		// Adaptive: a copy starts at DefaultStartConcurrency, grows while
+		// the throughput does and probes down once a run; the start is
+		// the estimate's basis (the plan says so).
 		f.Concurrency, f.Adaptive = engine.DefaultStartConcurrency, true
 	}
 	if sum != nil {

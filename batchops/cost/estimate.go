@@ -61,7 +61,8 @@ type Workload struct {
 type Measure struct {
 	Concurrency int
 	// Adaptive: Concurrency is where the adaptive concurrency starts (no
-	// --concurrency given); it grows from there while throughput does.
+	// --concurrency given); it grows from there while throughput does, and
+	// probes down once a run.
 	Adaptive      bool
 	Latency       time.Duration // mean time of the plan's requests
 	Samples       int64         // how many were timed
@@ -89,7 +90,7 @@ func (m Measure) Rate() (float64, string) {
 	rate := math.Min(latencyLimit, cpuLimit)
 	conc := fmt.Sprintf("--concurrency %d", m.Concurrency)
 	if m.Adaptive {
-		conc = fmt.Sprintf("concurrency %d (where the adaptive concurrency starts; it grows while the throughput does)", m.Concurrency)
+		conc = fmt.Sprintf("concurrency %d (where the adaptive concurrency starts; it grows while the throughput does, and probes lower once)", m.Concurrency)
 	}
 	return rate, fmt.Sprintf("%.0f requests/s: the lower of %s / %s measured latency x %.0f%% (BENCHMARKS.md) = %.0f, and %d CPUs / %s = %.0f",
 		rate, conc, m.Latency.Round(time.Millisecond), benchEfficiency*100, latencyLimit, cpus, basisCPU, cpuLimit)

@@ -8,9 +8,11 @@ import (
 	"github.com/backfill-dev/backfill/internal/gctune"
 )
 
-// tuneGC sets GOGC and a memory limit for the default concurrency before
-// any command runs; a copy's engine then moves the limit with the
-// concurrency in use (gctune.Follow, through engine.Options.OnConcurrency).
+// tuneGC sets GOGC and a memory limit for the adaptive start's
+// concurrency before any command runs (verify, plan and batchops keep
+// it; they run fewer requests, so it is a ceiling, not a target); a
+// copy's engine then moves the limit with the concurrency in use
+// (gctune.Follow, through engine.Options.OnConcurrency).
 func tuneGC() { gctune.Init(engine.DefaultStartConcurrency) }
 
 // startProfile writes a CPU profile of the run to the file
