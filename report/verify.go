@@ -189,7 +189,7 @@ func PrintVerify(w io.Writer, r *VerifyReport) {
 	if !r.StatusVisible {
 		fmt.Fprintln(w, "Replication status was not visible (a listing cannot see it): replication-failed needs --deep or an inventory with ReplicationStatus.")
 	}
-	if !r.EncryptionVisible && !r.Deep {
+	if !r.EncryptionVisible && !r.Deep && r.HeadUndecided == 0 {
 		fmt.Fprintln(w, "Equal ETags were taken as equal content. A listing cannot see encryption (an SSE-KMS or SSE-C ETag is not an MD5): a pair of one size with other single-part ETags needs a HEAD per side (--head-undecided N, or --deep) to decide.")
 	}
 	if r.UndecidedRead > 0 {

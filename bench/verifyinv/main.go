@@ -160,8 +160,11 @@ func delivery(dir, bucket string, data []strings.Builder) (string, error) {
 		sum := md5.Sum(b.Bytes())
 		list = append(list, fmt.Sprintf(`{"key":"inv/%s/c/data/%s","size":%d,"MD5checksum":%q}`, bucket, name, b.Len(), hex.EncodeToString(sum[:])))
 	}
-	m := fmt.Sprintf(`{"sourceBucket":%q,"destinationBucket":"arn:aws:s3:::inv","version":"2016-11-30","creationTimestamp":"1732406400000","fileFormat":"CSV","fileSchema":%q,"files":[%s]}`,
-		bucket, schema, strings.Join(list, ","))
+	// Taken the day after the rows' dates (2026-11-01): a verify counts
+	// too-new from the inventory's own time.
+	taken := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC).UnixMilli()
+	m := fmt.Sprintf(`{"sourceBucket":%q,"destinationBucket":"arn:aws:s3:::inv","version":"2016-11-30","creationTimestamp":"%d","fileFormat":"CSV","fileSchema":%q,"files":[%s]}`,
+		bucket, taken, schema, strings.Join(list, ","))
 	mdir := filepath.Join(dir, "2026-11-02T01-00Z")
 	if err := os.MkdirAll(mdir, 0o755); err != nil {
 		return "", err
