@@ -129,8 +129,8 @@ func (r *verifyRun) decide(ctx context.Context, si *seqItem) error {
 				return err
 			}
 			si.verdict = verify.Compare(si.item.Pair, r.cutoff)
+			si.undecided = undecidedRead // its HEADs were sent (a failed one too: the budget counts them)
 			if si.note == "" {
-				si.undecided = undecidedRead
 				si.verdict.Reason = withNote(si.verdict.Reason, "read with a HEAD per side: a listing cannot see encryption")
 			}
 		}
@@ -184,16 +184,32 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 // and checksum. Not its headers, metadata, tags or replication status:
 // those are --deep's, compared for every pair or none.
 func (r *verifyRun) headEncryption(ctx context.Context, si *seqItem) error {
-	_, err := r.eachSide(ctx, si, func(api API, bucket, owner string, o *verify.Obj) error {
-		h := *o
-		if err := verify.Deepen(ctx, api, bucket, owner, &h); err != nil {
+	p := &si.item.Pair
+	for _, side := range []struct {
+		obj           **verify.Obj
+		api           API
+		bucket, owner string
+	}{{&p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {&p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+		h := **side.obj
+		err := verify.Deepen(ctx, side.api, side.bucket, side.owner, &h)
+		switch {
+		case err == nil:
+			o := *side.obj
+			o.Size, o.ETag, o.LastModified, o.Encryption = h.Size, h.ETag, h.LastModified, h.Encryption
+			o.ChecksumAlgorithm, o.Checksum, o.ChecksumType = h.ChecksumAlgorithm, h.Checksum, h.ChecksumType
+		case errors.Is(err, verify.ErrGone):
+			*side.obj = nil // deleted since it was listed, as under --deep
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case isRunError(err):
 			return err
+		default:
+			si.note = "HEAD: " + err.Error()
+			return nil
 		}
-		o.Size, o.ETag, o.LastModified, o.Encryption = h.Size, h.ETag, h.LastModified, h.Encryption
-		o.ChecksumAlgorithm, o.Checksum, o.ChecksumType = h.ChecksumAlgorithm, h.Checksum, h.ChecksumType
-		return nil
-	})
-	return err
+	}
+	return nil
 }
 
 // tagPair reads both sides' tag sets when their HEADs show the same

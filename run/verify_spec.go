@@ -138,7 +138,7 @@ func (s *VerifySpec) jobSpec(sides *Sides) checkpoint.Spec {
 		"dest-inventory-date":  s.DestInventoryDate,
 		"min-age":              s.MinAge.String(),
 		"deep":                 flag(s.Deep),
-		"head-undecided":       map[bool]string{true: fmt.Sprint(s.HeadUndecided)}[s.HeadUndecided > 0],
+		"head-undecided":       map[bool]string{true: fmt.Sprint(s.HeadUndecided)}[s.HeadUndecided > 0 && !s.Deep],
 		"strict":               flag(s.Strict),
 	}
 }

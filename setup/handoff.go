@@ -149,7 +149,7 @@ func handoff(s Spec, c *Clients, r *Report) Handoff {
 	h.Next = []string{
 		"backfill plan " + flags + "   # what the existing media are, and what copying them takes",
 		"backfill copy " + flags + " --checkpoint backfill-" + s.Primary.Bucket + ".db   # copy them (resumable); S3 Batch Operations (backfill batchops) for the very largest buckets",
-		"backfill verify " + flags + "   # nightly: is the replica whole?",
+		"backfill verify " + flags + " --head-undecided 10000   # nightly: is the replica whole?",
 	}
 	return h
 }
