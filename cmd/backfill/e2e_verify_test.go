@@ -235,8 +235,8 @@ func TestVerifyHeadUndecidedBudget(t *testing.T) {
 		e.age(e.src, k, time.Hour)
 	}
 	e.proxy.Reset()
-	rep := filepath.Join(e.dir, "v.json")
-	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "2", "--report", rep)
+	rep, prom := filepath.Join(e.dir, "v.json"), filepath.Join(e.dir, "v.prom")
+	r := e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--no-progress", "--min-age", "30m", "--head-undecided", "2", "--report", rep, "--metrics-file", prom)
 	mustCode(t, r, 3)
 	vr := verifyReport(t, rep)
 	if classCount(vr, "content-differs") != 2 || classCount(vr, "unverified") != 1 || vr.UndecidedRead != 2 || vr.UndecidedLeft != 1 {
@@ -247,6 +247,12 @@ func TestVerifyHeadUndecidedBudget(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "budget of 2 was spent") {
 		t.Errorf("the summary does not name the spent budget:\n%s", r.stdout)
+	}
+	b, _ := os.ReadFile(prom)
+	for _, want := range []string{"backfill_verify_undecided_read_objects 2", "backfill_verify_undecided_left_objects 1"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q:\n%s", want, b)
+		}
 	}
 	mustCode(t, e.run("verify", "--from", "s3://"+e.src, "--to", "s3://"+e.dst, "--head-undecided", "-1"), 2)
 }
