@@ -47,7 +47,9 @@ type Options struct {
 	DebugLog io.Writer
 	// CopyOutputUnread says the caller reads nothing from CopyObject's
 	// output but the error: a finished copy's result document is checked
-	// but not decoded, and the output is empty (copyresult.go).
+	// but not decoded, and the output is empty (copyresult.go); and,
+	// without DebugLog, a plain copy's first attempt is sent without the
+	// SDK's middleware (leancopy.go).
 	CopyOutputUnread bool
 }
 
@@ -60,6 +62,7 @@ type Client struct {
 	*s3.Client
 	Config   aws.Config
 	Endpoint string
+	lean     *leanCopier // nil: every CopyObject is the SDK's (leancopy.go)
 }
 
 // New builds the S3 client for one side. bucket is used only to look up the
@@ -109,7 +112,11 @@ func New(ctx context.Context, o Options, side Side, bucket string) (*Client, err
 			so.APIOptions = append(so.APIOptions, o.Requests.middleware)
 		}
 	})
-	return &Client{Client: client, Config: cfg, Endpoint: endpoint}, nil
+	c := &Client{Client: client, Config: cfg, Endpoint: endpoint}
+	if o.CopyOutputUnread && o.DebugLog == nil && os.Getenv(noLeanEnv) == "" {
+		c.lean = newLeanCopier(client, o.Requests)
+	}
+	return c, nil
 }
 
 // CheckCredentials makes sure the client's credential chain yields

@@ -47,6 +47,25 @@ func (r *Requests) add(op string) {
 	r.n[op]++
 }
 
+// record counts a call of op (the lean copy's) that succeeded in d, or
+// failed when d < 0. A nil Requests counts nothing.
+func (r *Requests) record(op string, d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.add(op)
+	if d >= 0 {
+		r.timeOne(d)
+	}
+}
+
+func (r *Requests) timeOne(d time.Duration) {
+	r.mu.Lock()
+	r.timed++
+	r.latency += d
+	r.mu.Unlock()
+}
+
 // middleware counts each operation as it starts.
 func (r *Requests) middleware(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("backfill/count-requests",
@@ -55,10 +74,7 @@ func (r *Requests) middleware(stack *middleware.Stack) error {
 			start := time.Now()
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil {
-				r.mu.Lock()
-				r.timed++
-				r.latency += time.Since(start)
-				r.mu.Unlock()
+				r.timeOne(time.Since(start))
 			}
 			return out, md, err
 		}), middleware.After)

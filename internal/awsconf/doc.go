@@ -24,7 +24,7 @@
 //   - A custom endpoint implies path-style addressing.
 //   - When no region is set anywhere and no endpoint is given, the bucket's
 //     own region is looked up (one HeadBucket).
-//   - Three cuts in the SDK's per-request work, each checked against the
+//   - Three cuts in the SDK's per-request work (and the lean copy below), each checked against the
 //     SDK's own answer in tests: endpoint resolutions are cached per bucket
 //     and settings (endpoint.go; S3's rules do not read the key), and the
 //     copies' "200 OK with an Error body" check reads the root element
@@ -37,6 +37,22 @@
 //     (copyresult.go). The one difference is deliberate: a whole
 //     CopyObjectResult the SDK cannot decode (a malformed field) counts as
 //     the copy it reports, where the SDK would fail it.
+//   - With Options.CopyOutputUnread and no DebugLog, a plain CopyObject
+//     (the fields the engine sends on a one-request copy, nothing else) is
+//     first sent once without the SDK's per-request middleware stack: the
+//     SDK's own URI/header encoder, endpoint resolver, SigV4 signer, HTTP
+//     client, credentials and attempt token (the send-rate limit), built
+//     and sent by hand (leancopy.go). That halves a small copy's CPU. A
+//     whole CopyObjectResult, or an answer about the object (changed,
+//     missing, archived), settles the call there; every other answer makes
+//     the SDK's own call after it with that attempt spent (its errors,
+//     codes, retries). TestLeanCopyRequestIsTheSDKs checks method, host,
+//     escaped path and x-amz headers against the SDK's request for both
+//     addressing styles and awkward keys; TestLeanCopySignatureVerifies
+//     checks the signature by the SigV4 specification on a server. An
+//     answer saying the signature or clock is off, or a refusal the SDK's
+//     request then gets past, turns the path off for the client;
+//     BACKFILL_SDK_COPY (any non-empty value) turns it off for a run.
 //   - Credentials are never logged or stored; CheckCredentials only reports
 //     whether they could be found.
 package awsconf
