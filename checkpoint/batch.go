@@ -130,12 +130,16 @@ func (s *Store) Apply(b *Batch) error {
 		if err != nil {
 			return err
 		}
+		s.size = tx.Size()
 		return m.Put(kCounters, js)
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: write: %w", s.path, err)
 	}
 	*b = *NewBatch()
+	if s.size >= releaseFrom {
+		return s.releaseMapped()
+	}
 	return nil
 }
 

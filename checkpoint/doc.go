@@ -25,6 +25,11 @@
 //     one fsynced transaction per batch; a key is written done only after S3
 //     confirmed the copy. Reads (Lookup) use one short read transaction
 //     each; iterations (Failed, Shards) page through in short transactions.
+//   - Memory: once the file passes 16 MiB, each Apply releases this
+//     process's resident pages of bbolt's read-only map (Linux:
+//     MADV_DONTNEED inside a read transaction; release_linux.go), so the
+//     map adds to RSS only what one batch touches, not the file's size
+//     (an inventory run records every object, in an order random by key).
 //   - Watermarks: a shard's watermark is a relative key at or below which
 //     every object of that shard was settled (done, failed or skipped) in a
 //     committed batch, so a resumed listing may start after it.

@@ -61,7 +61,13 @@ type Store struct {
 	path     string
 	readOnly bool
 	note     string // the holder note this process wrote
+	size     int64  // the file's size in use at the last Apply
 }
+
+// releaseFrom is the checkpoint size from which each Apply releases the
+// checkpoint's mapped pages (releaseMapped): below it, what the map adds
+// to a run's RSS is small, whatever the order of the keys.
+var releaseFrom int64 = 16 << 20
 
 // Options for Open.
 type Options struct {

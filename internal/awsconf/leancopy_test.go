@@ -70,16 +70,19 @@ func sdkRequest(t *testing.T, c *Client, in *s3.CopyObjectInput) *http.Request {
 // x-amz headers (the SDK adds a query naming the operation, and its own
 // bookkeeping headers), and a signature that verifies: re-signed by the
 // SDK's signer from what was sent, it comes out the same. For path-style
-// (an endpoint) and virtual-hosted (AWS) addressing, and keys an encoder
-// could get wrong.
+// (an endpoint, with and without a base path) and virtual-hosted (AWS)
+// addressing, a bucket with dots, and keys an encoder could get wrong.
 func TestLeanCopyRequestIsTheSDKs(t *testing.T) {
-	for _, endpoint := range []string{"http://127.0.0.1:9000", ""} {
+	for _, endpoint := range []string{"http://127.0.0.1:9000", "http://127.0.0.1:9000/base/path", ""} {
 		c := optionsClient(t, Options{Endpoint: endpoint, CopyOutputUnread: true})
 		if c.lean == nil {
 			t.Fatal("no lean path for a client made with CopyOutputUnread")
 		}
-		for _, key := range leanKeys {
+		for i, key := range leanKeys {
 			in := fullCopy(key)
+			if i%3 == 1 {
+				in.Bucket = aws.String("replica.with.dots") // path-style on AWS too
+			}
 			sdk := sdkRequest(t, c, in)
 			ours, name, region, err := c.lean.request(t.Context(), in)
 			if err == nil {
