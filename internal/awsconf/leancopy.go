@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +76,9 @@ type leanCopier struct {
 	signer   *v4.Signer
 	requests *Requests
 	off      atomic.Bool
+
+	mu        sync.RWMutex
+	endpoints map[string]leanEndpoint // by bucket (bucketEndpoint)
 }
 
 // attemptTokens is the part of backfill's retryer the lean path uses.
@@ -121,7 +125,7 @@ func newLeanCopier(client *s3.Client, requests *Requests) *leanCopier {
 		o.UseAccelerate || o.EndpointOptions.DisableHTTPS || strings.Contains(o.Region, "fips") || o.Region == "" {
 		return nil
 	}
-	return &leanCopier{opts: o, retryer: r, requests: requests,
+	return &leanCopier{opts: o, retryer: r, requests: requests, endpoints: map[string]leanEndpoint{},
 		signer: v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true })}
 }
 
@@ -212,7 +216,7 @@ func (r afterLean) RetryDelay(attempt int, err error) (time.Duration, error) {
 // endpoint's path), the same x-amz headers. It returns the signing name
 // and region the endpoint gives.
 func (l *leanCopier) request(ctx context.Context, in *s3.CopyObjectInput) (req *http.Request, name, region string, err error) {
-	ep, name, region, err := l.endpoint(ctx, in)
+	ep, name, region, err := l.bucketEndpoint(ctx, in)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -277,6 +281,39 @@ func nonEmptyString(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// leanEndpoint is a bucket's resolved endpoint and signing scope.
+type leanEndpoint struct {
+	uri          url.URL
+	name, region string
+}
+
+// maxLeanEndpoints bounds the lean path's endpoint cache (a run copies
+// into one bucket).
+const maxLeanEndpoints = 64
+
+// bucketEndpoint is endpoint, remembered per bucket: S3's endpoint rules
+// read neither the key nor the copy source (TestEndpointCacheIgnoresKey),
+// and the client's settings do not change.
+func (l *leanCopier) bucketEndpoint(ctx context.Context, in *s3.CopyObjectInput) (url.URL, string, string, error) {
+	bucket := *in.Bucket
+	l.mu.RLock()
+	e, ok := l.endpoints[bucket]
+	l.mu.RUnlock()
+	if ok {
+		return e.uri, e.name, e.region, nil
+	}
+	uri, name, region, err := l.endpoint(ctx, in)
+	if err != nil {
+		return uri, name, region, err
+	}
+	l.mu.Lock()
+	if len(l.endpoints) < maxLeanEndpoints {
+		l.endpoints[bucket] = leanEndpoint{uri: uri, name: name, region: region}
+	}
+	l.mu.Unlock()
+	return uri, name, region, nil
 }
 
 // endpoint resolves the bucket's endpoint with the client's resolver and
