@@ -47,7 +47,8 @@ func main() {
 	}
 }
 
-// defaultConcurrency is backfill's --concurrency default (README, BENCHMARKS.md).
+// defaultConcurrency is the fixed --concurrency default of backfill's
+// verify and batchops (engine.DefaultConcurrency); copy adapts from 1,024.
 const defaultConcurrency = 256
 
 type config struct {

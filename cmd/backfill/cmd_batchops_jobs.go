@@ -157,7 +157,7 @@ func retryAction(c *cli.Context) error {
 	}
 	ao, src, dst := awsOptions(c)
 	s := &batchops.RetrySpec{JobRef: ref, Locally: c.Bool("locally"), Submit: batchops.SubmitSpec{
-		Run: run.Spec{Engine: engine.Options{Concurrency: c.Int("concurrency")}, AWS: ao, SrcSide: src, DstSide: dst, Progress: !c.Bool("no-progress"),
+		Run: run.Spec{Engine: engine.Options{Concurrency: fixedGC(c.Int("concurrency"))}, AWS: ao, SrcSide: src, DstSide: dst, Progress: !c.Bool("no-progress"),
 			Checkpoint: c.String("checkpoint")},
 		Account: ref.Account, Confirm: c.Bool("yes"), LargeLocally: c.Bool("large-locally"), LargeManifest: c.String("large-manifest"),
 		LargeCheckpoint: c.String("large-checkpoint"), State: c.String("state"), JSON: ref.JSON, Prices: cost.Default(),

@@ -149,7 +149,7 @@ func submitSpec(c *cli.Context) (*batchops.SubmitSpec, error) {
 			ReportTo: c.String("report-to"), ReportScope: reportScope(c.String("report-scope")), ManifestTo: c.String("manifest-to"),
 			Priority: int32(c.Int("priority")), Copy: copyJobOptions(c)},
 		Run: run.Spec{From: from, To: to, Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
-			Engine: engine.Options{Concurrency: c.Int("concurrency"), MinAge: c.Duration("min-age"), IncludeArchived: c.Bool("include-archived"),
+			Engine: engine.Options{Concurrency: fixedGC(c.Int("concurrency")), MinAge: c.Duration("min-age"), IncludeArchived: c.Bool("include-archived"),
 				StorageClass: c.String("storage-class"), SSE: c.String("sse"), SSEKMSKeyID: c.String("sse-kms-key-id"), BucketKey: c.Bool("bucket-key"),
 				ACL: c.String("acl"), ExpectedSourceOwner: c.String("expected-source-owner"), ExpectedDestOwner: c.String("expected-dest-owner")},
 			Source: src, Progress: !c.Bool("no-progress")},

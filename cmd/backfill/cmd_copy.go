@@ -79,7 +79,7 @@ func copyFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "include", Usage: "copy only keys (relative to the source prefix) matching `GLOB` (repeatable; * matches across /)"},
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip keys matching `GLOB` (repeatable)"},
 		&cli.DurationFlag{Name: "min-age", Usage: "skip objects modified within `DURATION` of the start (live replication delivers them), e.g. 1h"},
-		&cli.IntFlag{Name: "concurrency", Usage: "fix the requests in flight (`N`): copies, and the parts of large objects (default: adaptive, from 256 up to --max-concurrency while throughput grows; backs off on SlowDown and when the CPU is the limit)"},
+		&cli.IntFlag{Name: "concurrency", Usage: "fix the requests in flight (`N`): copies, and the parts of large objects (default: adaptive, from 1,024 up to --max-concurrency while throughput grows; backs off on SlowDown and when the CPU is the limit)"},
 		&cli.IntFlag{Name: "max-concurrency", Value: engine.DefaultMaxConcurrency, Usage: "the most requests in flight the adaptive concurrency grows to (`N`)"},
 		&cli.StringFlag{Name: "multipart-threshold", Value: "5GiB", Usage: "copy objects larger than `SIZE` in parts (at most 5GiB, the CopyObject limit)"},
 		&cli.BoolFlag{Name: "keep-part-layout", Usage: "copy objects uploaded in parts over their own part ranges (one HEAD each for the layout), at any size, so the replica's ETag equals the source's and verify can compare them (objects copied in parts anyway keep their layout by default)"},

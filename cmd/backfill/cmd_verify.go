@@ -124,7 +124,7 @@ func verifySpec(c *cli.Context) (*run.VerifySpec, error) {
 		Output: run.VerifyOutput{JSON: c.Bool("json"), Report: c.String("report"), Diff: c.String("diff"),
 			MissingManifest: c.String("missing-manifest"), MetricsFile: c.String("metrics-file")},
 		Progress: !c.Bool("no-progress"),
-		Engine: engine.Options{Concurrency: c.Int("concurrency"), MultipartThreshold: threshold, PartSize: partSize,
+		Engine: engine.Options{Concurrency: fixedGC(c.Int("concurrency")), MultipartThreshold: threshold, PartSize: partSize,
 			ExpectedSourceOwner: c.String("expected-source-owner"), ExpectedDestOwner: c.String("expected-dest-owner")},
 	}
 	s.AWS, s.SrcSide, s.DstSide = awsOptions(c)
