@@ -178,6 +178,9 @@ bench-scale: build peer-tools
 	$(GO) run ./bench/scale -objects 50000 -latency 200ms -runs 5 -peers -only "$(RCLONE256)" -vs "$(RCLONE256)" -target-ratio 8 -cpu-ratio 0.3
 	@echo "## SlowDown ceiling: 2,000 requests/s for all requests, 100 ms, 50,000 objects"
 	$(GO) run ./bench/scale -objects 50000 -latency 100ms -runs 5 -ceiling 2000
+	@echo "## fixed --concurrency 2048 and 4096 at 100 ms (the adaptive default's ceiling, and twice it: no GC thrash)"
+	$(GO) run ./bench/scale -objects 50000 -latency 100ms -runs 3 -concurrency 2048
+	$(GO) run ./bench/scale -objects 50000 -latency 100ms -runs 3 -concurrency 4096
 	@echo "## 1,000,000 objects, 100 ms"
 	$(GO) run ./bench/scale -objects 1000000 -latency 100ms -runs 1 -first 100000 -rss-target 1024
 	@echo "## large objects among small ones, with the peers (exactness)"
