@@ -148,29 +148,50 @@ func withNote(reason, note string) string {
 	return reason + " (" + note + ")"
 }
 
+// pairSide is one side of a pair, as a HEAD reads it.
+type pairSide struct {
+	obj           **verify.Obj
+	api           verify.HeadAPI
+	bucket, owner string
+}
+
+// pairSides are p's source and destination sides.
+func (r *verifyRun) pairSides(p *verify.Pair) [2]pairSide {
+	return [2]pairSide{
+		{&p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner},
+		{&p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner},
+	}
+}
+
+// headSide HEADs one side into h. ok is false when the side has no
+// answer to compare: deleted since it was listed (the side becomes nil)
+// or a failed HEAD (noted on si); err is the run's end.
+func headSide(ctx context.Context, si *seqItem, s pairSide, h *verify.Obj) (ok bool, err error) {
+	err = verify.Deepen(ctx, s.api, s.bucket, s.owner, h)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, verify.ErrGone):
+		*s.obj = nil // deleted since it was listed
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case isRunError(err):
+		return false, err
+	default:
+		si.note = "HEAD: " + err.Error()
+	}
+	return false, nil
+}
+
 // headPair HEADs each side's object: one HEAD per object per side.
 func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 	p := &si.item.Pair
-	for _, side := range []struct {
-		obj    **verify.Obj
-		api    verify.HeadAPI
-		bucket string
-		owner  string
-	}{{&p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {&p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+	for _, side := range r.pairSides(p) {
 		if *side.obj == nil || (side.obj == &p.Dst && p.Src == nil) {
 			continue // missing, or an extra: nothing to compare it with
 		}
-		err := verify.Deepen(ctx, side.api, side.bucket, side.owner, *side.obj)
-		switch {
-		case err == nil:
-		case errors.Is(err, verify.ErrGone):
-			*side.obj = nil // deleted since it was listed
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case isRunError(err):
+		if _, err := headSide(ctx, si, side, *side.obj); err != nil {
 			return err
-		default:
-			si.note = "HEAD: " + err.Error()
 		}
 	}
 	if err := r.tagPair(ctx, si); err != nil {
@@ -182,32 +203,17 @@ func (r *verifyRun) headPair(ctx context.Context, si *seqItem) error {
 // headEncryption reads a pair only encryption decides with a HEAD per
 // side, and keeps what decides its content: size, ETag, date, encryption
 // and checksum. Not its headers, metadata, tags or replication status:
-// those are --deep's, compared for every pair or none.
+// those are --deep's, compared for every pair or none. A side gone or a
+// failed HEAD settles the pair as it is (as under --deep).
 func (r *verifyRun) headEncryption(ctx context.Context, si *seqItem) error {
-	p := &si.item.Pair
-	for _, side := range []struct {
-		obj           **verify.Obj
-		api           API
-		bucket, owner string
-	}{{&p.Src, r.sides.Source, r.spec.From.Bucket, r.spec.Engine.ExpectedSourceOwner}, {&p.Dst, r.sides.Dest, r.spec.To.Bucket, r.spec.Engine.ExpectedDestOwner}} {
+	for _, side := range r.pairSides(&si.item.Pair) {
 		h := **side.obj
-		err := verify.Deepen(ctx, side.api, side.bucket, side.owner, &h)
-		switch {
-		case err == nil:
-			o := *side.obj
-			o.Size, o.ETag, o.LastModified, o.Encryption = h.Size, h.ETag, h.LastModified, h.Encryption
-			o.ChecksumAlgorithm, o.Checksum, o.ChecksumType = h.ChecksumAlgorithm, h.Checksum, h.ChecksumType
-		case errors.Is(err, verify.ErrGone):
-			*side.obj = nil // deleted since it was listed, as under --deep
-			return nil
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case isRunError(err):
+		if ok, err := headSide(ctx, si, side, &h); !ok {
 			return err
-		default:
-			si.note = "HEAD: " + err.Error()
-			return nil
 		}
+		o := *side.obj
+		o.Size, o.ETag, o.LastModified, o.Encryption = h.Size, h.ETag, h.LastModified, h.Encryption
+		o.ChecksumAlgorithm, o.Checksum, o.ChecksumType = h.ChecksumAlgorithm, h.Checksum, h.ChecksumType
 	}
 	return nil
 }

@@ -68,17 +68,23 @@ func serve(t *testing.T, a answer, calls *atomic.Int32) *httptest.Server {
 		}
 		w.Header().Set("x-amz-request-id", "REQ1")
 		w.Header().Set("x-amz-id-2", "HOST1")
-		w.Header().Set("Content-Type", "application/xml")
-		body := a.body
-		if a.cutAt > 0 {
-			w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+1000))
-			body = a.body[:a.cutAt]
-		}
-		w.WriteHeader(a.status)
-		io.WriteString(w, body)
+		writeAnswer(w, a)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// writeAnswer writes a's status and XML body, cut short after a.cutAt
+// bytes (of a longer Content-Length) when a.cutAt > 0.
+func writeAnswer(w http.ResponseWriter, a answer) {
+	w.Header().Set("Content-Type", "application/xml")
+	body := a.body
+	if a.cutAt > 0 {
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+1000))
+		body = a.body[:a.cutAt]
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, body)
 }
 
 // With CopyOutputUnread, every answer but a whole CopyObjectResult goes to

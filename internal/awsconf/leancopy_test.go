@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -159,14 +158,7 @@ func (s *leanServer) start(t *testing.T, first, then answer) *httptest.Server {
 		if n == 0 {
 			a = first
 		}
-		w.Header().Set("Content-Type", "application/xml")
-		body := a.body
-		if a.cutAt > 0 {
-			w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+1000))
-			body = a.body[:a.cutAt]
-		}
-		w.WriteHeader(a.status)
-		w.Write([]byte(body))
+		writeAnswer(w, a)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
